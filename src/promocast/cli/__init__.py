@@ -1,0 +1,29 @@
+"""The ``promocast`` command line: parses arguments, calls ``services``, turns errors into
+messages and exit codes (0 ok, 1 bad data, 2 bad usage). Nothing else lives here."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from promocast.cli import data as data_commands
+from promocast.cli import demo as demo_commands
+from promocast.cli.common import run_guarded
+
+app = typer.Typer(
+    name="promocast",
+    help="Sales forecasting and promotion decisions for e-commerce shops.\n\n"
+    "Example: promocast demo --out demo_out",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+data_commands.register(app)
+demo_commands.register(app)
+
+
+def main() -> None:
+    """Console entry point."""
+    sys.exit(run_guarded(app))

@@ -1,0 +1,74 @@
+"""``promocast ingest`` and ``promocast info``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from promocast.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    out,
+    progress,
+    resolve_db,
+    write_json,
+)
+
+
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to load.")],
+    fmt: Annotated[str | None, typer.Option(
+        "--format", help="Known public layout: dominicks, walmart, m5, online-retail, stallion.")] = None,
+    table: Annotated[str | None, typer.Option(
+        "--table", help="Table of every file (default: told from each file name).")] = None,
+    map_: Annotated[list[str] | None, typer.Option(
+        "--map", help="Column mapping src=dst, repeatable (e.g. --map 销量=units).")] = None,
+    mapping_file: Annotated[Path | None, typer.Option(
+        "--mapping-file", help="YAML or JSON file {source column: canonical column}.")] = None,
+    db: DbOption = None,
+    json_out: JsonOption = None,
+) -> None:
+    """Validate files and load them into the store, all or nothing.
+
+    Example: promocast ingest data/sales.csv data/items.xlsx --map 销量=units
+    """
+    from promocast.services import ingest as ingest_service
+
+    target = resolve_db(db)
+    with progress("reading and validating") as update:
+        summary = ingest_service.ingest(
+            paths, target, fmt=fmt, table=table, mapping=ingest_service.parse_map_options(map_),
+            mapping_file=mapping_file, progress=update)
+    for note in summary.notes:
+        console.print(f"note: {note}", highlight=False, markup=False)
+    for line in summary.lines():
+        out.print(line, highlight=False, markup=False)
+    out.print(f"store: {target}", highlight=False, markup=False)
+    write_json(json_out, summary.as_dict())
+
+
+def info(db: DbOption = None, json_out: JsonOption = None) -> None:
+    """Tables, series, date range, frequency, promotion coverage and data-quality warnings.
+
+    Example: promocast info --json info.json
+    """
+    from promocast.services import info as info_service
+
+    with progress("reading the store"):
+        document = info_service.store_info(resolve_db(db))
+    if json_out is None:
+        out.print_json(json.dumps(document, default=str, ensure_ascii=False))
+    else:
+        write_json(json_out, document)
+        out.print(f"{document['series']} series, {document['tables']['sales']['rows']} sales rows, "
+                  f"freq {document['freq']}, {document['start']} .. {document['end']}; "
+                  f"written to {json_out}", highlight=False, markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(ingest)
+    app.command()(info)

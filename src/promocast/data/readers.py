@@ -1,0 +1,184 @@
+"""Reading shop exports into data frames: CSV (any delimiter, UTF-8 / UTF-8-BOM / GBK / GB18030),
+gzip, Parquet and Excel.
+
+Text files are read as strings so the validator can name the exact cell that does not parse;
+Parquet and Excel keep their own types. Every failure is a ``DataValidationError`` naming the
+file (and the line where known), never a raw parser traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import re
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from promocast.exceptions import DataValidationError, RowError
+
+TEXT_SUFFIXES = {".csv", ".tsv", ".txt"}
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+ENCODINGS = ("utf-8-sig", "gb18030")
+"""Tried in order. GB18030 is a superset of GBK and GB2312, the encodings of Chinese shop back-ends
+and of Excel's "CSV" on a Chinese Windows."""
+
+
+@dataclass
+class RawTable:
+    """A file's content before validation.
+
+    ``first_row``: the file row of ``frame``'s first record (2 when line 1 is the header), so an
+    error can name the row a user sees in a spreadsheet or a text editor.
+    """
+
+    source: str
+    frame: pd.DataFrame
+    first_row: int
+    encoding: str | None = None
+    delimiter: str | None = None
+
+
+def _fail(source: str, rule: str, row: int | None = None) -> DataValidationError:
+    return DataValidationError([RowError(source, row, None, None, rule)])
+
+
+def _strip_suffixes(path: Path) -> tuple[str, bool]:
+    """The data suffix of a file and whether it is gzipped (``sales.csv.gz`` -> ``.csv``, True)."""
+    suffixes = [s.lower() for s in path.suffixes]
+    gz = bool(suffixes) and suffixes[-1] == ".gz"
+    if gz:
+        suffixes = suffixes[:-1]
+    return (suffixes[-1] if suffixes else ""), gz
+
+
+def _decompress(data: bytes, source: str) -> bytes:
+    try:
+        return gzip.decompress(data)
+    except (EOFError, OSError, zlib.error) as exc:
+        raise _fail(source, f"the gzip file is truncated or corrupt ({exc})") from None
+
+
+def decode_text(data: bytes, source: str) -> tuple[str, str]:
+    """Text and the encoding that decoded it; refuses bytes that are no supported encoding."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    first_error: UnicodeDecodeError | None = None
+    for encoding in ENCODINGS:
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError as exc:
+            first_error = first_error or exc
+    assert first_error is not None
+    line = data[: first_error.start].count(b"\n") + 1
+    raise _fail(
+        source,
+        f"cannot decode the text at byte {first_error.start}: not UTF-8, GBK or GB18030 "
+        "(save the file as UTF-8 CSV)",
+        row=line,
+    )
+
+
+def sniff_delimiter(text: str) -> str:
+    """The field delimiter among , ; tab and | from the first lines."""
+    sample = "\n".join(text[:65_536].splitlines()[:50])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        header = sample.split("\n", 1)[0]
+        counts = {d: header.count(d) for d in ",;\t|"}
+        return max(counts, key=lambda d: counts[d]) if max(counts.values()) else ","
+
+
+_LINE_RE = re.compile(r"line (\d+)")
+
+
+def read_text(data: bytes, source: str) -> RawTable:
+    """A delimited text file, every cell a string (empty cells are missing)."""
+    if not data.strip():
+        raise _fail(source, "the file is empty")
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _fail(source, "the file is binary, not delimited text")
+    text, encoding = decode_text(data, source)
+    delimiter = sniff_delimiter(text)
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            skipinitialspace=True,
+            engine="c",
+        )
+    except pd.errors.EmptyDataError:
+        raise _fail(source, "the file is empty") from None
+    except pd.errors.ParserError as exc:
+        match = _LINE_RE.search(str(exc))
+        row = int(match.group(1)) if match else None
+        raise _fail(source, f"malformed line: {exc}", row=row) from None
+    if frame.empty:
+        raise _fail(source, "the file has a header but no data rows", row=2)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return RawTable(source, frame, first_row=2, encoding=encoding, delimiter=delimiter)
+
+
+def read_parquet(data: bytes, source: str) -> RawTable:
+    try:
+        frame = pd.read_parquet(io.BytesIO(data))
+    except Exception as exc:  # pyarrow raises several unrelated types for a damaged file
+        raise _fail(source, f"not a readable Parquet file ({type(exc).__name__}: {exc})") from None
+    if frame.empty:
+        raise _fail(source, "the file has no data rows")
+    return RawTable(source, frame.reset_index(drop=True), first_row=1)
+
+
+def read_excel(data: bytes, source: str) -> RawTable:
+    try:
+        frame = pd.read_excel(io.BytesIO(data), sheet_name=0, engine="openpyxl")
+    except Exception as exc:  # openpyxl / zipfile raise many types for a damaged workbook
+        raise _fail(source, f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
+    if frame.empty:
+        raise _fail(source, "the first sheet has no data rows", row=2)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return RawTable(source, frame, first_row=2)
+
+
+def read_table(path: Path, source: str | None = None) -> RawTable:
+    """Read one file by its suffix (``.csv``, ``.tsv``, ``.txt``, ``.parquet``, ``.xlsx``, each
+    optionally ``.gz``)."""
+    source = source or str(path)
+    suffix, gz = _strip_suffixes(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise _fail(source, f"cannot read the file ({exc.strerror})") from None
+    if gz or data[:2] == b"\x1f\x8b":
+        data = _decompress(data, source)
+    if suffix in PARQUET_SUFFIXES or data[:4] == b"PAR1":
+        return read_parquet(data, source)
+    if suffix in EXCEL_SUFFIXES:
+        return read_excel(data, source)
+    if suffix == ".xls":
+        raise _fail(source, "old .xls workbooks are not supported: save as .xlsx or CSV")
+    return read_text(data, source)
+
+
+def list_input_files(paths: list[Path]) -> list[Path]:
+    """Files named directly, plus every data file inside named folders (sorted, no hidden files)."""
+    known = TEXT_SUFFIXES | PARQUET_SUFFIXES | EXCEL_SUFFIXES
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.iterdir()):
+                if child.is_file() and not child.name.startswith("."):
+                    suffix, _ = _strip_suffixes(child)
+                    if suffix in known:
+                        files.append(child)
+        else:
+            files.append(path)
+    return files

@@ -1,0 +1,239 @@
+"""The store: one DuckDB file holding the canonical tables and every result promocast keeps.
+
+DuckDB is embedded (no server to install) and transactional: an ingest is one transaction, so a
+refused or killed load leaves the store as it was. One process writes at a time; DuckDB's file
+lock enforces it and ``StoreLockedError`` says so in words. The schema is versioned and migrated
+forward on open; a store from a newer promocast is refused rather than damaged.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from promocast.data.schema import TABLES, Column
+from promocast.exceptions import EmptyStore, SchemaVersionError, StoreLockedError
+
+SCHEMA_VERSION = 1
+_SQL_TYPES = {"date": "DATE", "timestamp": "TIMESTAMP", "str": "VARCHAR", "float": "DOUBLE",
+              "flag": "TINYINT"}
+EXOG_TABLE = "sales_exog"
+EXOG_KEY = ("date", "item_id", "store_id")
+
+
+def _column_ddl(column: Column) -> str:
+    return f'"{column.name}" {_SQL_TYPES[column.dtype]}'
+
+
+def _migration_1() -> list[str]:
+    statements = [
+        "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
+        """CREATE TABLE IF NOT EXISTS ingest_log (
+               ingest_id INTEGER, ingested_at TIMESTAMP, source VARCHAR, table_name VARCHAR,
+               inserted BIGINT, updated BIGINT, unchanged BIGINT)""",
+        f"""CREATE TABLE IF NOT EXISTS {EXOG_TABLE} (
+               date DATE, item_id VARCHAR, store_id VARCHAR)""",
+    ]
+    for spec in TABLES.values():
+        cols = ", ".join(_column_ddl(c) for c in spec.columns)
+        statements.append(f'CREATE TABLE IF NOT EXISTS "{spec.name}" ({cols})')
+    return statements
+
+
+MIGRATIONS: dict[int, list[str]] = {1: _migration_1()}
+"""Forward migrations by target version; each runs in one transaction with its version bump."""
+
+
+@dataclass(frozen=True)
+class UpsertCount:
+    """What one table's upsert did: rows new, rows changed, rows identical to what was stored."""
+
+    inserted: int
+    updated: int
+    unchanged: int
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.inserted or self.updated)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class Store:
+    """A DuckDB store file. Use as a context manager; ``read_only`` opens shared for readers."""
+
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        if read_only and not self.path.exists():
+            raise EmptyStore(f"no store at {self.path}: load data first with `promocast ingest`")
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise StoreLockedError(
+                    f"the store {self.path} is in use by another promocast process "
+                    f"(DuckDB allows one writer): wait for it to finish and try again. [{exc}]"
+                ) from None
+            raise
+        self._migrate()
+
+    # -- life cycle -------------------------------------------------------------------------
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        if not self._has_table("meta"):
+            return 0
+        row = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _has_table(self, name: str) -> bool:
+        row = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+        ).fetchone()
+        return bool(row and row[0])
+
+    def _migrate(self) -> None:
+        version = self.schema_version
+        if version > SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"{self.path} has schema version {version}; this promocast knows up to "
+                f"{SCHEMA_VERSION}: upgrade promocast"
+            )
+        if version == SCHEMA_VERSION or self.read_only:
+            return
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            self.con.execute("BEGIN TRANSACTION")
+            try:
+                for statement in MIGRATIONS[target]:
+                    self.con.execute(statement)
+                self.con.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(target)]
+                )
+                self.con.execute("COMMIT")
+            except Exception:
+                self.con.execute("ROLLBACK")
+                raise
+
+    # -- reading ----------------------------------------------------------------------------
+    def columns(self, table: str) -> list[str]:
+        rows = self.con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+            "ORDER BY ordinal_position",
+            [table],
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def count(self, table: str) -> int:
+        row = self.con.execute(f"SELECT count(*) FROM {_quote(table)}").fetchone()
+        return int(row[0]) if row else 0
+
+    def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
+        """Run a parameterised read query and return it as a frame (fetched fully)."""
+        return self.con.execute(sql, params or []).df()
+
+    def read(self, table: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """A whole table (dates as datetime64) in key order."""
+        if table not in TABLES and table != EXOG_TABLE:
+            raise KeyError(table)
+        cols = ", ".join(_quote(c) for c in columns) if columns else "*"
+        key = TABLES[table].key if table in TABLES else EXOG_KEY
+        order = ", ".join(_quote(k) for k in key)
+        frame = self.con.execute(f"SELECT {cols} FROM {_quote(table)} ORDER BY {order}").df()
+        for col in frame.columns:
+            if frame[col].dtype == object and col.endswith("date"):
+                frame[col] = pd.to_datetime(frame[col])
+        return frame
+
+    # -- writing ----------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All or nothing: a failure (or a killed process) leaves the store as it was."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+            _test_hold_point()
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+
+    def upsert(self, table: str, frame: pd.DataFrame) -> UpsertCount:
+        """Insert new keys, update changed rows, leave identical rows alone. Call inside
+        ``transaction()``. ``sales_exog`` grows a column per new exogenous variable."""
+        if table == EXOG_TABLE:
+            key = list(EXOG_KEY)
+            for col in frame.columns:
+                if col not in key and col not in self.columns(EXOG_TABLE):
+                    self.con.execute(f"ALTER TABLE {EXOG_TABLE} ADD COLUMN {_quote(col)} DOUBLE")
+        else:
+            key = list(TABLES[table].key)
+        target_cols = self.columns(table)
+        cols = [c for c in frame.columns if c in target_cols]
+        values = [c for c in cols if c not in key]
+        types = dict(self.con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?",
+            [table]).fetchall())
+        self.con.register("_incoming", frame[cols])
+        try:
+            select = ", ".join(f"CAST({_quote(c)} AS {types[c]}) AS {_quote(c)}" for c in cols)
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE _staged AS SELECT {select} FROM _incoming")
+        finally:
+            self.con.unregister("_incoming")
+        t, s = _quote(table), "_staged"
+        on = " AND ".join(f"t.{_quote(k)} = s.{_quote(k)}" for k in key)
+        distinct = " OR ".join(f"t.{_quote(v)} IS DISTINCT FROM s.{_quote(v)}" for v in values) or "FALSE"
+        total = len(frame)
+        (matched, changed), = self.con.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE {distinct}) FROM {s} s JOIN {t} t ON {on}"
+        ).fetchall()
+        if changed and values:
+            assignments = ", ".join(f"{_quote(v)} = s.{_quote(v)}" for v in values)
+            self.con.execute(
+                f"UPDATE {t} AS t SET {assignments} FROM {s} s WHERE {on} AND ({distinct})"
+            )
+        if total - matched:
+            col_list = ", ".join(_quote(c) for c in cols)
+            using = ", ".join(_quote(k) for k in key)
+            self.con.execute(
+                f"INSERT INTO {t} ({col_list}) SELECT {col_list} FROM {s} ANTI JOIN {t} USING ({using})"
+            )
+        self.con.execute(f"DROP TABLE {s}")
+        return UpsertCount(int(total - matched), int(changed), int(matched - changed))
+
+    def log_ingest(self, source: str, counts: dict[str, UpsertCount]) -> int:
+        """Record one ingest (inside its transaction); returns its id."""
+        (next_id,), = self.con.execute(
+            "SELECT coalesce(max(ingest_id), 0) + 1 FROM ingest_log").fetchall()
+        for table, c in counts.items():
+            self.con.execute(
+                "INSERT INTO ingest_log VALUES (?, now()::TIMESTAMP, ?, ?, ?, ?, ?)",
+                [next_id, source, table, c.inserted, c.updated, c.unchanged],
+            )
+        return int(next_id)
+
+
+def _test_hold_point() -> None:
+    """Crash-safety tests only: with PROMOCAST_TEST_HOLD_COMMIT=1 the process announces that it is
+    inside an open write transaction and waits on stdin, so a test can SIGKILL it at exactly that
+    point without sleeping."""
+    if os.environ.get("PROMOCAST_TEST_HOLD_COMMIT") == "1":
+        print("PROMOCAST-HOLDING-TRANSACTION", flush=True)
+        sys.stdin.readline()

@@ -1,0 +1,1 @@
+"""Forecasting: model zoo, backtests, selection and quantile forecasts (issue 3)."""

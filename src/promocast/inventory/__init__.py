@@ -1,0 +1,1 @@
+"""promocast.inventory."""

@@ -1,0 +1,1 @@
+"""Self-contained HTML reports (plotly.js inlined: the report opens offline)."""
