@@ -22,3 +22,33 @@ def shared_path(*parts: str) -> Path:
 def shared_data() -> Path:
     """The ../shared/data folder; tests using it skip when the folder is absent."""
     return shared_path()
+
+
+def store_snapshot(db: Path) -> dict:
+    """Every table of a store as sorted records: equal snapshots mean equal content."""
+    from promocast.data.schema import TABLES
+    from promocast.data.storage import EXOG_TABLE, Store
+
+    if not db.exists():
+        return {}
+    with Store(db, read_only=True) as store:
+        snap = {}
+        for table in [*TABLES, EXOG_TABLE, "ingest_log", "meta"]:
+            frame = store.query(f'SELECT * FROM "{table}"')
+            snap[table] = sorted(map(repr, frame.astype(str).itertuples(index=False)))
+        return snap
+
+
+@pytest.fixture
+def valid_sales_csv(tmp_path: Path) -> Path:
+    """A small valid daily sales file: 2 items x 2 stores x 10 days."""
+    lines = ["date,item_id,store_id,units,price,base_price,on_promo"]
+    for day in range(1, 11):
+        for item in ("A1", "B2"):
+            for store in ("s1", "s2"):
+                promo = int(day in (4, 5))
+                price = 8.0 if promo else 10.0
+                lines.append(f"2024-03-{day:02d},{item},{store},{day + len(item)},{price},10.0,{promo}")
+    path = tmp_path / "sales_valid.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,5 @@
+"""``python -m promocast.cli``: the same as the ``promocast`` command."""
+
+from promocast.cli import main
+
+main()
