@@ -26,6 +26,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/ruff check src tests benchmarks
 
+bench: $(STAMP)
+	$(BIN)/python benchmarks/ingest.py
+
 lock:
 	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
 	.lockenv/bin/pip install -q -r requirements.in

@@ -52,9 +52,11 @@ def progress(description: str) -> Iterator[Callable[[str], None]]:
 
 
 def run_guarded(app: typer.Typer) -> int:
-    """Run the Typer app and map promocast's errors onto exit codes with a clean message."""
+    """Run the Typer app and map promocast's errors onto exit codes with a clean message.
+
+    Click's own usage errors exit 2 in standalone mode; ours are caught here."""
     try:
-        app(standalone_mode=False)
+        app()
     except DataValidationError as exc:
         console.print(f"error: {exc.message()}", highlight=False, markup=False, soft_wrap=True)
         return 1
@@ -64,16 +66,6 @@ def run_guarded(app: typer.Typer) -> int:
     except PromocastError as exc:
         console.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
         return 1
-    except typer.Exit as exc:
-        return exc.exit_code
-    except typer.Abort:
-        console.print("aborted")
-        return 1
-    except Exception as exc:  # click's usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
-        raise
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     return 0

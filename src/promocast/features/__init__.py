@@ -1,0 +1,1 @@
+"""Features: calendars and event features, price and promotion features (pure functions)."""

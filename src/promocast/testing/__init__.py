@@ -1,0 +1,1 @@
+"""Testing aids shipped with the package: the synthetic demo shop and conformance checks."""
