@@ -1,0 +1,77 @@
+"""Known public formats end to end: adapter -> validation -> store -> info (DESIGN §2, issue 2).
+
+Skipped with the reason when ../shared/data is absent (a user's clone)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import shared_path
+
+from promocast.services.info import store_info
+from promocast.services.ingest import ingest
+
+pytestmark = [pytest.mark.realdata]
+
+
+def test_dominicks_via_cli_gives_913_weekly_series(tmp_path: Path) -> None:
+    data = shared_path("dominicks_oj")
+    db = tmp_path / "oj.duckdb"
+    done = subprocess.run([sys.executable, "-m", "promocast", "ingest", "--format", "dominicks",
+                           str(data), "--db", str(db)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    out = tmp_path / "info.json"
+    done = subprocess.run([sys.executable, "-m", "promocast", "info", "--db", str(db), "--json",
+                           str(out)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    info = json.loads(out.read_text())
+    assert info["series"] == 913
+    assert info["tables"]["sales"]["rows"] == 106_139
+    assert info["freq"] == "W"
+    assert (info["start"], info["end"]) == ("1990-06-14", "1992-10-01")
+    assert {f"price_{b}" for b in range(1, 12)} <= set(info["exogenous"])
+    assert info["tables"]["promotions"]["rows"] > 0
+    gap = next(w for w in info["warnings"] if w["kind"] == "gap")
+    # 4,334 store-brand-weeks have no row; those inside a series are gaps (not zero sales).
+    assert gap["count"] > 0 and 0 < gap["periods"] <= 913 * 121 - 106_139
+
+
+@pytest.mark.slow
+def test_walmart_gives_3331_series(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    ingest([shared_path("walmart_store_sales")], db, fmt="walmart")
+    info = store_info(db, quality=False)
+    assert info["series"] == 3331
+    assert info["tables"]["sales"]["rows"] == 421_570
+    assert info["freq"] == "W"
+
+
+@pytest.mark.slow
+def test_online_retail_gives_541909_order_lines(tmp_path: Path) -> None:
+    db = tmp_path / "r.duckdb"
+    ingest([shared_path("uci_online_retail")], db, fmt="online-retail")
+    info = store_info(db)
+    assert info["tables"]["orders"]["rows"] == 541_909
+    guests = next(w for w in info["warnings"] if w["kind"] == "guest_orders")
+    assert guests["count"] == 135_080
+
+
+def test_m5_subset_gives_280_daily_series(tmp_path: Path) -> None:
+    db = tmp_path / "m5.duckdb"
+    ingest([shared_path("m5_tiny_subset")], db, fmt="m5")
+    info = store_info(db, quality=False)
+    assert info["series"] == 280
+    assert info["freq"] == "D"
+
+
+def test_stallion_is_monthly(tmp_path: Path) -> None:
+    db = tmp_path / "s.duckdb"
+    ingest([shared_path("stallion_beverage")], db, fmt="stallion")
+    info = store_info(db, quality=False)
+    assert info["series"] == 350
+    assert info["freq"] == "MS"
+    assert info["tables"]["sales"]["rows"] == 21_000
