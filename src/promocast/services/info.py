@@ -36,7 +36,7 @@ def store_info(db: Path, *, quality: bool = True) -> dict:
             }
         info["exogenous"] = [c for c in store.columns(EXOG_TABLE) if c not in EXOG_KEY]
         if quality and tables["sales"]["rows"]:
-            sales = store.query("SELECT date, item_id, store_id, units FROM sales")
+            sales = store.query("SELECT date, item_id, store_id, units, on_promo FROM sales")
             inventory = (store.query("SELECT date, item_id, store_id, on_hand FROM inventory")
                          if tables["inventory"]["rows"] else None)
             orders = (store.query("SELECT customer_id FROM orders")
