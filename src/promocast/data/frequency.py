@@ -19,7 +19,7 @@ def infer_frequency(dates: pd.Series | pd.DatetimeIndex) -> str | None:
     A single date is taken as daily. Weekly: every distinct date on one weekday. Monthly:
     every distinct date on the first of a month and at least two months apart.
     """
-    uniq = pd.DatetimeIndex(pd.unique(pd.DatetimeIndex(dates).dropna())).sort_values()
+    uniq = pd.DatetimeIndex(pd.unique(pd.DatetimeIndex(dates).dropna())).sort_values().as_unit("ns")
     if len(uniq) <= 1:
         return "D"
     steps = np.diff(uniq.asi8) // (86_400 * 10**9)
