@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import shared_path
 
+from conftest import shared_path
 from promocast.services.info import store_info
 from promocast.services.ingest import ingest
 
