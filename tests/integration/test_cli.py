@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-COMMANDS = ["demo", "ingest", "info"]
+COMMANDS = ["demo", "ingest", "info", "calendar"]
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -57,3 +57,16 @@ def test_unknown_file_name_needs_table(tmp_path: Path) -> None:
     assert result.returncode == 2 and "--table" in result.stderr
     result = run("ingest", str(path), "--table", "sales", "--db", str(tmp_path / "s.duckdb"))
     assert result.returncode == 0, result.stderr
+
+
+def test_calendar_lists_festivals_and_user_events(tmp_path: Path, valid_sales_csv: Path) -> None:
+    db = tmp_path / "s.duckdb"
+    events = tmp_path / "events.csv"
+    events.write_text("date,event\n2024-03-08,brand_day\n")
+    assert run("ingest", str(valid_sales_csv), str(events), "--db", str(db)).returncode == 0
+    result = run("calendar", "--db", str(db), "--json", str(tmp_path / "c.json"))
+    assert result.returncode == 0, result.stderr
+    listed = json.loads((tmp_path / "c.json").read_text())["events"]
+    assert {"date": "2024-03-08", "event": "brand_day", "kind": "user", "store_id": "all"} in listed
+    assert {"date": "2024-03-08", "event": "festival_38", "kind": "festival", "store_id": "all"} in listed
+    assert any(e["event"] == "festival_520" for e in listed)  # within 120 days after the data

@@ -69,6 +69,29 @@ def info(db: DbOption = None, json_out: JsonOption = None) -> None:
                   f"written to {json_out}", highlight=False, markup=False)
 
 
+def calendar(
+    db: DbOption = None,
+    country: Annotated[str, typer.Option("--country", help="ISO country of the public holidays.")] = "CN",
+    start: Annotated[str | None, typer.Option("--start", help="First date (default: first sale).")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="Last date (default: last sale + 120 days).")] = None,
+    json_out: JsonOption = None,
+) -> None:
+    """Holidays, make-up workdays, shopping festivals and the shop's own events.
+
+    Example: promocast calendar --country CN --start 2025-01-01 --end 2025-12-31
+    """
+    from promocast.services.calendar import shop_calendar
+
+    frame = shop_calendar(resolve_db(db), country=country, start=start, end=end)
+    for row in frame.itertuples(index=False):
+        out.print(f"{row.date.date()}  {row.kind:<8}  {row.event}  [{row.store_id}]",
+                  highlight=False, markup=False)
+    write_json(json_out, {"country": country, "events": [
+        {"date": str(r.date.date()), "event": r.event, "kind": r.kind, "store_id": r.store_id}
+        for r in frame.itertuples(index=False)]})
+
+
 def register(app: typer.Typer) -> None:
     app.command()(ingest)
     app.command()(info)
+    app.command()(calendar)
