@@ -87,4 +87,4 @@ def test_malformed_line_names_the_line(tmp_path: Path) -> None:
 def test_folder_lists_data_files_only(tmp_path: Path) -> None:
     for name in ("sales.csv", "items.xlsx", "notes.md", ".hidden.csv", "orders.csv.gz"):
         (tmp_path / name).write_text("x")
-    assert [p.name for p in list_input_files([tmp_path])] == ["items.xlsx", "orders.csv.gz", "sales.csv"]
+    assert [p.name for p, _ in list_input_files([tmp_path])] == ["items.xlsx", "orders.csv.gz", "sales.csv"]

@@ -102,8 +102,12 @@ def prepare_files(paths: list[Path], *, table: str | None = None,
     today = today if today is not None else _today()
     validated: list[ValidatedTable] = []
     logs: list[ErrorLog] = []
-    for path in files:
+    skipped: list[str] = []
+    for path, named in files:
         name = table or table_for_filename(path.name)
+        if name is None and not named:
+            skipped.append(path.name)
+            continue
         if name is None:
             raise UnknownTable(
                 f"cannot tell the table of {path.name}: name it sales*, items*, promotions*, "
@@ -123,8 +127,14 @@ def prepare_files(paths: list[Path], *, table: str | None = None,
         if result is not None:
             validated.append(result)
     _raise_if_errors(logs)
+    if not validated:
+        raise UsageError("no file of a known table in " + ", ".join(map(str, paths))
+                         + (f" (skipped: {', '.join(skipped)})" if skipped else ""))
     load = _combine(validated, logs)
     _raise_if_errors(logs)
+    if skipped:
+        load.notes.append("skipped (not a table name: sales*, items*, promotions*, events*, "
+                          f"inventory*, orders*, stores*): {', '.join(skipped)}")
     return load
 
 

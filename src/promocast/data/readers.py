@@ -168,17 +168,18 @@ def read_table(path: Path, source: str | None = None) -> RawTable:
     return read_text(data, source)
 
 
-def list_input_files(paths: list[Path]) -> list[Path]:
-    """Files named directly, plus every data file inside named folders (sorted, no hidden files)."""
+def list_input_files(paths: list[Path]) -> list[tuple[Path, bool]]:
+    """Files named directly, plus every data file inside named folders (sorted, no hidden
+    files), each with whether it was named directly (``False``: found in a folder)."""
     known = TEXT_SUFFIXES | PARQUET_SUFFIXES | EXCEL_SUFFIXES
-    files: list[Path] = []
+    files: list[tuple[Path, bool]] = []
     for path in paths:
         if path.is_dir():
             for child in sorted(path.iterdir()):
                 if child.is_file() and not child.name.startswith("."):
                     suffix, _ = _strip_suffixes(child)
                     if suffix in known:
-                        files.append(child)
+                        files.append((child, False))
         else:
-            files.append(path)
+            files.append((path, True))
     return files
