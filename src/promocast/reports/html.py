@@ -115,3 +115,16 @@ def data_sections(info: dict, overview: dict[str, pd.DataFrame]) -> list[Section
                       notes=["Gaps are periods missing inside a series; zero-stock days are "
                              "censored demand (not scored as zero sales); outliers by robust z."])
     return [loaded, sales, promo_section, quality]
+
+
+def calendar_section(calendar: pd.DataFrame, last_sale: str | None) -> Section:
+    """Festivals and holidays on a timeline, the coming ones listed."""
+    shown = calendar[calendar["kind"] != "workday"].copy()
+    fig = px.scatter(shown, x="date", y="kind", color="kind", hover_name="event",
+                     title="Holidays, shopping festivals and the shop's own events")
+    fig.update_traces(marker=dict(size=11, symbol="diamond"))
+    coming = shown[shown["date"] > pd.Timestamp(last_sale)] if last_sale else shown.iloc[0:0]
+    table = coming.assign(date=coming["date"].dt.strftime("%Y-%m-%d"))[["date", "event", "kind"]]
+    return Section("Calendar", figures=[fig], tables=[table.head(15)] if len(table) else [],
+                   notes=["Upcoming events after the last sales date; make-up workdays (调休) "
+                          "are known to the forecasting features but not drawn."])

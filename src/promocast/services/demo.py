@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from promocast.reports.html import data_sections, render
+from promocast.reports.html import calendar_section, data_sections, render
+from promocast.services.calendar import shop_calendar
 from promocast.services.info import store_info
 from promocast.services.ingest import ingest
 from promocast.services.overview import sales_overview
@@ -43,6 +44,7 @@ def run_demo(out_dir: Path, *, seed: int = 0, n_items: int = 200, years: float =
     info = store_info(db)
     say("writing the report")
     sections = data_sections(info, sales_overview(db))
+    sections.append(calendar_section(shop_calendar(db, country="CN"), info["end"]))
     report = out_dir / "report.html"
     report.write_text(render("promocast demo shop", f"seed {seed} · {info['series']} series",
                              sections), encoding="utf-8")
