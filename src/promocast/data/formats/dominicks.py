@@ -1,19 +1,40 @@
 """Dominick's Finer Foods refrigerated orange juice (weekly, store x brand).
 
-Layouts read:
-- bayesm ``orangeJuice`` ``yx`` table (``bayesm_orangeJuice_yx.csv[.gz]``, as exported by
-  microsoft/forecasting): store, brand 1-11, week, logmove, constant, price1..price11 (dollars
-  per ounce of every brand), deal, feat, profit; with ``bayesm_orangeJuice_storedemo.csv``
-  beside it for the store list.
-- the Taddy / EconML ``oj.csv`` layout (store, brand name, week, logmove, feat, price per carton).
+Two public layouts load:
 
-Conventions: week w is dated 1989-09-14 + 7 (w - 1) days (the week's first day); units =
-round(exp(logmove)); item_id = brand number ("1".."11") or brand name; price = dollars per
-carton actually charged (price per ounce x carton size) so revenue = units x price; the eleven
-per-ounce prices stay as exogenous columns price_1..price_11 for cross-price effects, with
-``deal`` and ``feat`` (share of the week featured, 0-1). Promotions: a run of consecutive
-deal weeks is one ``amount_off`` promotion (an in-store coupon); a run of featured weeks is one
-``feature_display`` promotion with feature = 1.
+* **bayesm** ``orangeJuice$yx`` (``bayesm_orangeJuice_yx.csv[.gz]`` in ``../shared/data``, or
+  ``yx.csv`` as exported by microsoft/forecasting): store, brand (1-11), week (40-160), logmove,
+  constant, price1..price11 (dollars per ounce of every brand), deal, feat, profit. The optional
+  ``orangeJuice$storedemo`` file (``bayesm_orangeJuice_storedemo.csv`` / ``storedemo.csv``) feeds
+  the stores table.
+* **oj.csv** (Taddy's ``oj.csv``, EconML ``oj_large.csv``, ``oj_3brands_store_week.csv.gz``):
+  store, brand (names such as ``tropicana``), week, logmove, feat (0/1), price (dollars per 64-oz
+  carton), optionally the store demographics.
+
+Conventions (why each one is what it is):
+
+* ``date``: week ``w`` starts on 1989-09-14 + 7 (w - 1) days (Dominick's weeks run Thursday to
+  Wednesday), so every date is a Thursday and labels the week by its first day (DESIGN §2).
+* ``units`` = round(exp(logmove)): the unit count of the published benchmark protocol.
+* ``price``: dollars per **carton** (the unit that ``units`` counts), i.e. price per ounce x the
+  brand's carton size (64, 96 or 128 oz). This is the price a shopper paid, so units x price is
+  dollar sales, and it equals the oj.csv ``price`` for the 64-oz brands. The eleven brands' prices
+  are kept as exogenous columns ``price_1`` .. ``price_11`` in the same unit (dollars per carton
+  of that brand), so ``price == price_<brand>`` exactly. Logs of the two units differ by a constant
+  per brand, so log-log elasticities are the same in either unit.
+* ``deal`` (in-store coupon) -> ``on_promo`` and one promotion of type ``amount_off`` (a coupon
+  takes an amount off the shelf price; the amount is not in the data) per run of consecutive deal
+  weeks of one brand in one store; ``sales.promo_id`` names that promotion on its weeks.
+* ``feat`` (share of the brand featured in the store's ad, 0-1) is kept as the exogenous ``feat``
+  and every run of consecutive weeks with feat > 0 becomes a ``feature_display`` promotion with
+  feature = 1. A week missing from the source ends a run (nothing is known about it).
+* ``profit`` (the store's gross margin, percent) is kept as exogenous ``profit_margin_pct``; the
+  items table's ``unit_cost`` is the brand's median price x (1 - margin / 100).
+* The source is not complete (4,334 of 110,473 store-brand-weeks have no row); the gaps are left
+  as gaps, never filled with zeros.
+* In the oj.csv layout there is no ``deal``: feature ads are the only promotion, so there
+  ``on_promo`` = feat and ``promo_id`` names the feature promotion. Store demographics are not part
+  of the canonical stores table and are dropped in both layouts.
 """
 
 from __future__ import annotations
@@ -23,97 +44,213 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from promocast.data.formats._runs import flag_runs, promo_id_per_row
+from promocast.exceptions import DataValidationError, RowError, UsageError
 
 WEEK_ONE = pd.Timestamp("1989-09-14")
-BRANDS = {
-    1: ("Tropicana Premium 64 oz", 64), 2: ("Tropicana Premium 96 oz", 96),
-    3: ("Florida's Natural 64 oz", 64), 4: ("Tropicana 64 oz", 64),
-    5: ("Minute Maid 64 oz", 64), 6: ("Minute Maid 96 oz", 96), 7: ("Citrus Hill 64 oz", 64),
-    8: ("Tree Fresh 64 oz", 64), 9: ("Florida Gold 64 oz", 64), 10: ("Dominick's 64 oz", 64),
-    11: ("Dominick's 128 oz", 128),
-}
+"""First day of Dominick's week 1 (a Thursday)."""
+
 CATEGORY = "refrigerated_juice"
 
+BRANDS: dict[int, tuple[str, str, int]] = {
+    1: ("Tropicana Premium 64 oz", "Tropicana", 64),
+    2: ("Tropicana Premium 96 oz", "Tropicana", 96),
+    3: ("Florida's Natural 64 oz", "Florida's Natural", 64),
+    4: ("Tropicana 64 oz", "Tropicana", 64),
+    5: ("Minute Maid 64 oz", "Minute Maid", 64),
+    6: ("Minute Maid 96 oz", "Minute Maid", 96),
+    7: ("Citrus Hill 64 oz", "Citrus Hill", 64),
+    8: ("Tree Fresh 64 oz", "Tree Fresh", 64),
+    9: ("Florida Gold 64 oz", "Florida Gold", 64),
+    10: ("Dominicks 64 oz", "Dominick's", 64),
+    11: ("Dominicks 128 oz", "Dominick's", 128),
+}
+"""bayesm brand number -> (name, brand, carton size in oz), from the bayesm ``orangeJuice`` docs."""
 
-def _find(path: Path, names: tuple[str, ...]) -> Path | None:
-    if path.is_file():
-        return path
-    for name in names:
-        hits = sorted(path.glob(name))
-        if hits:
-            return hits[0]
-    return None
+OJ_BRANDS: dict[str, tuple[str, str]] = {
+    "tropicana": ("Tropicana Premium 64 oz", "Tropicana"),
+    "minute.maid": ("Minute Maid 64 oz", "Minute Maid"),
+    "dominicks": ("Dominicks 64 oz", "Dominick's"),
+}
+"""oj.csv brand names (bayesm brands 1, 5 and 10) -> (name, brand)."""
 
-
-def week_to_date(week: pd.Series) -> pd.Series:
-    return WEEK_ONE + pd.to_timedelta((week.astype(int) - 1) * 7, unit="D")
+YX_NAMES = ("bayesm_orangeJuice_yx", "orangeJuice_yx", "yx")
+OJ_NAMES = ("oj_3brands_store_week", "oj_large", "oj")
+DEMO_NAMES = ("bayesm_orangeJuice_storedemo", "orangeJuice_storedemo", "storedemo")
+SUFFIXES = (".csv", ".csv.gz", ".csv.zip")
 
 
 def load(path: Path) -> dict[str, pd.DataFrame]:
-    main = _find(path, ("*orangeJuice_yx.csv*", "yx.csv*", "oj*.csv*"))
+    """Canonical sales, items, promotions and stores from a Dominick's OJ folder or file.
+
+    A folder is searched for the bayesm ``yx`` file first, then an oj.csv-style file; a file's
+    layout is told from its columns (``price1`` -> bayesm, ``price`` -> oj.csv).
+    """
+    path = Path(path)
+    main = (_find(path, YX_NAMES) or _find(path, OJ_NAMES)) if path.is_dir() else path
     if main is None:
-        raise FileNotFoundError(f"no Dominick's OJ file (yx.csv or oj.csv) in {path}")
+        raise UsageError(
+            f"no Dominick's OJ file in {path}: expected one of "
+            + ", ".join(n + ".csv[.gz]" for n in YX_NAMES + OJ_NAMES)
+        )
     raw = pd.read_csv(main)
-    raw.columns = [c.lower() for c in raw.columns]
-    tables = _from_bayesm(raw) if "price1" in raw.columns else _from_taddy(raw)
-    demo = _find(path.parent if path.is_file() else path, ("*storedemo.csv*",))
-    stores = sorted(tables["sales"]["store_id"].unique(), key=int)
+    raw = raw.drop(columns=[c for c in raw.columns if str(c).startswith("Unnamed")])
+    raw.columns = [str(c).strip().lower() for c in raw.columns]
+    if "price1" in raw.columns:
+        tables = _from_bayesm(raw, str(main))
+    elif "price" in raw.columns:
+        tables = _from_oj(raw, str(main))
+    else:
+        raise DataValidationError([RowError(
+            str(main), None, None, None,
+            "not a Dominick's OJ layout: expected columns price1..price11 (bayesm) or price (oj.csv)")])
+    demo = _find(main.parent, DEMO_NAMES)
+    stores = pd.DataFrame({"store_id": sorted(tables["sales"]["store_id"].unique(), key=int)})
     if demo is not None:
-        stores = [str(s) for s in pd.read_csv(demo)["STORE"]]
-    tables["stores"] = pd.DataFrame({"store_id": stores, "channel": "supermarket",
-                                     "country": "US"})
+        demo_stores = pd.read_csv(demo, usecols=lambda c: str(c).strip().lower() == "store")
+        known = demo_stores.iloc[:, 0].astype(int).astype(str)
+        stores = pd.DataFrame({"store_id": sorted(set(stores["store_id"]) | set(known), key=int)})
+    stores["name"] = "Dominick's store " + stores["store_id"]
+    stores["channel"] = "store"
+    stores["country"] = "US"
+    tables["stores"] = stores
     return tables
 
 
-def _sales_frame(raw: pd.DataFrame, item: pd.Series, price: pd.Series) -> pd.DataFrame:
-    return pd.DataFrame({
-        "date": week_to_date(raw["week"]),
-        "item_id": item.astype(str),
-        "store_id": raw["store"].astype(int).astype(str),
-        "units": np.round(np.exp(raw["logmove"].astype(float))),
-        "price": price.round(4),
-    })
+def week_to_date(week: pd.Series) -> pd.Series:
+    """Dominick's week number -> the Thursday that starts it (datetime64[ns])."""
+    days = (week.astype("int64") - 1) * 7
+    return (WEEK_ONE + pd.to_timedelta(days, unit="D")).astype("datetime64[ns]")
 
 
-def _promotions(sales: pd.DataFrame) -> pd.DataFrame:
-    parts = []
-    if "deal" in sales:
-        parts.append(flag_runs(sales, "deal", period_days=7, prefix="deal",
-                               promo_type="amount_off"))
-    parts.append(flag_runs(sales, "feat", period_days=7, prefix="feat",
-                           promo_type="feature_display", extra={"feature": 1}))
-    return pd.concat([p for p in parts if len(p)], ignore_index=True)
+def _find(folder: Path, names: tuple[str, ...]) -> Path | None:
+    if not folder.is_dir():
+        return None
+    for name in names:
+        for suffix in SUFFIXES:
+            candidate = folder / (name + suffix)
+            if candidate.exists():
+                return candidate
+    return None
 
 
-def _from_bayesm(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def _require(raw: pd.DataFrame, columns: list[str], source: str) -> None:
+    missing = [c for c in columns if c not in raw.columns]
+    if missing:
+        raise DataValidationError([RowError(source, None, c, None, "required column missing")
+                                   for c in missing])
+
+
+def _from_bayesm(raw: pd.DataFrame, source: str) -> dict[str, pd.DataFrame]:
+    price_cols = [f"price{b}" for b in BRANDS]
+    _require(raw, ["store", "brand", "week", "logmove", "deal", "feat", *price_cols], source)
+    raw = raw.sort_values(["store", "brand", "week"], kind="stable").reset_index(drop=True)
     brand = raw["brand"].astype(int)
-    size = brand.map({b: oz for b, (_, oz) in BRANDS.items()})
-    own = raw[[f"price{b}" for b in range(1, 12)]].to_numpy()[np.arange(len(raw)), brand - 1]
-    sales = _sales_frame(raw, brand, pd.Series(own, index=raw.index) * size)
-    for b in range(1, 12):
-        sales[f"price_{b}"] = raw[f"price{b}"].astype(float)
-    sales["deal"] = raw["deal"].astype(float)
-    sales["feat"] = raw["feat"].astype(float)
-    sales["on_promo"] = ((sales["deal"] > 0) | (sales["feat"] > 0)).astype(int)
-    promotions = _promotions(sales)
-    deal_ids = promo_id_per_row(sales, promotions[promotions.promo_type == "amount_off"], "deal", 7)
-    feat_ids = promo_id_per_row(sales, promotions[promotions.promo_type == "feature_display"],
-                                "feat", 7)
-    sales["promo_id"] = deal_ids.fillna(feat_ids)
+    sizes = pd.Series({b: size for b, (_, _, size) in BRANDS.items()})
+    per_oz = raw[price_cols].to_numpy(dtype="float64")
+    own_per_oz = per_oz[np.arange(len(raw)), brand.to_numpy() - 1]
+    carton = sizes.to_numpy(dtype="float64")
+
+    sales = pd.DataFrame({
+        "date": week_to_date(raw["week"]),
+        "item_id": brand.astype(str),
+        "store_id": raw["store"].astype(int).astype(str),
+        "units": np.round(np.exp(raw["logmove"].to_numpy(dtype="float64"))),
+        "price": own_per_oz * brand.map(sizes).to_numpy(dtype="float64"),
+        "base_price": np.nan,
+        "on_promo": (raw["deal"] > 0).astype("float64"),
+    })
+    deal_ids = _run_ids(raw, raw["deal"] > 0, "deal")
+    sales["promo_id"] = deal_ids.where(raw["deal"] > 0, None)
+    for b in BRANDS:
+        sales[f"price_{b}"] = per_oz[:, b - 1] * carton[b - 1]
+    sales["feat"] = raw["feat"].astype("float64")
+    if "profit" in raw.columns:
+        sales["profit_margin_pct"] = raw["profit"].astype("float64")
+
+    promotions = pd.concat([
+        _runs(raw, raw["deal"] > 0, deal_ids, "amount_off", feature=0.0),
+        _runs(raw, raw["feat"] > 0, _run_ids(raw, raw["feat"] > 0, "feat"), "feature_display",
+              feature=1.0),
+    ], ignore_index=True)
+
     items = pd.DataFrame({
-        "item_id": [str(b) for b in BRANDS], "name": [n for n, _ in BRANDS.values()],
-        "category": CATEGORY, "brand": [n.rsplit(" ", 2)[0] for n, _ in BRANDS.values()],
+        "item_id": [str(b) for b in BRANDS],
+        "name": [v[0] for v in BRANDS.values()],
+        "category": CATEGORY,
+        "brand": [v[1] for v in BRANDS.values()],
+    })
+    if "profit" in raw.columns:
+        cost = sales["price"] * (1.0 - raw["profit"].astype("float64") / 100.0)
+        median_cost = cost.groupby(sales["item_id"]).median()
+        items["unit_cost"] = items["item_id"].map(median_cost).astype("float64")
+    return {"items": items, "promotions": promotions, "sales": sales}
+
+
+def _from_oj(raw: pd.DataFrame, source: str) -> dict[str, pd.DataFrame]:
+    _require(raw, ["store", "brand", "week", "logmove", "price"], source)
+    raw = raw.sort_values(["store", "brand", "week"], kind="stable").reset_index(drop=True)
+    feat = raw["feat"].astype("float64") if "feat" in raw.columns else pd.Series(0.0, index=raw.index)
+    featured = feat > 0
+    feat_ids = _run_ids(raw, featured, "feat")
+    brand = raw["brand"].astype(str).str.strip()
+    sales = pd.DataFrame({
+        "date": week_to_date(raw["week"]),
+        "item_id": brand,
+        "store_id": raw["store"].astype(int).astype(str),
+        "units": np.round(np.exp(raw["logmove"].to_numpy(dtype="float64"))),
+        "price": raw["price"].astype("float64"),
+        "base_price": np.nan,
+        "on_promo": featured.astype("float64"),
+        "promo_id": feat_ids.where(featured, None),
+        "feat": feat,
+    })
+    promotions = _runs(raw.assign(brand=brand), featured, feat_ids, "feature_display", feature=1.0)
+    names = sorted(brand.unique())
+    items = pd.DataFrame({
+        "item_id": names,
+        "name": [OJ_BRANDS.get(n, (n, n))[0] for n in names],
+        "category": CATEGORY,
+        "brand": [OJ_BRANDS.get(n, (n, n))[1] for n in names],
     })
     return {"items": items, "promotions": promotions, "sales": sales}
 
 
-def _from_taddy(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    sales = _sales_frame(raw, raw["brand"].astype(str), raw["price"].astype(float))
-    sales["feat"] = raw["feat"].astype(float)
-    sales["on_promo"] = (sales["feat"] > 0).astype(int)
-    promotions = _promotions(sales)
-    sales["promo_id"] = promo_id_per_row(sales, promotions, "feat", 7)
-    names = sorted(sales["item_id"].unique())
-    items = pd.DataFrame({"item_id": names, "name": names, "category": CATEGORY, "brand": names})
-    return {"items": items, "promotions": promotions, "sales": sales}
+def _run_start_week(raw: pd.DataFrame, flag: pd.Series) -> pd.Series:
+    """For each flagged row, the first week of its run of consecutive flagged weeks.
+
+    ``raw`` is sorted by store, brand, week. A run continues while the next row is the same
+    store and brand, the very next week, and flagged.
+    """
+    same_series = raw["store"].eq(raw["store"].shift()) & raw["brand"].eq(raw["brand"].shift())
+    continues = flag & flag.shift(fill_value=False) & same_series & raw["week"].diff().eq(1)
+    run = (flag & ~continues).cumsum()
+    start = raw["week"].where(flag & ~continues).groupby(run).transform("first")
+    return start.where(flag)
+
+
+def _run_ids(raw: pd.DataFrame, flag: pd.Series, kind: str) -> pd.Series:
+    """``deal-<store>-<brand>-w<first week>``: unique because one run starts per series-week."""
+    start = _run_start_week(raw, flag)
+    label = (kind + "-" + raw["store"].astype(int).astype(str) + "-" + raw["brand"].astype(str)
+             + "-w" + start.fillna(0).astype(int).astype(str))
+    return label.where(flag, None)
+
+
+def _runs(raw: pd.DataFrame, flag: pd.Series, ids: pd.Series, promo_type: str,
+          feature: float) -> pd.DataFrame:
+    """One promotion per run: from the first week's Thursday to the last week's Wednesday."""
+    rows = raw.loc[flag, ["store", "brand", "week"]].assign(promo_id=ids[flag])
+    runs = rows.groupby("promo_id", sort=False).agg(
+        store=("store", "first"), brand=("brand", "first"),
+        first_week=("week", "min"), last_week=("week", "max")).reset_index()
+    return pd.DataFrame({
+        "promo_id": runs["promo_id"].astype(str),
+        "promo_type": promo_type,
+        "start_date": week_to_date(runs["first_week"]),
+        "end_date": week_to_date(runs["last_week"]) + pd.Timedelta(days=6),
+        "item_id": runs["brand"].astype(str).str.strip(),
+        "category": None,
+        "store_id": runs["store"].astype(int).astype(str),
+        "feature": feature,
+        "display": 0.0,
+    })
