@@ -9,6 +9,7 @@ import typer
 
 from promocast.cli import data as data_commands
 from promocast.cli import demo as demo_commands
+from promocast.cli import forecast as forecast_commands
 from promocast.cli.common import run_guarded
 
 app = typer.Typer(
@@ -22,6 +23,7 @@ app = typer.Typer(
 )
 data_commands.register(app)
 demo_commands.register(app)
+forecast_commands.register(app)
 
 
 def main() -> None:

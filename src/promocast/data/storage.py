@@ -21,7 +21,7 @@ import pandas as pd
 from promocast.data.schema import TABLES, Column
 from promocast.exceptions import EmptyStore, SchemaVersionError, StoreLockedError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _SQL_TYPES = {"date": "DATE", "timestamp": "TIMESTAMP", "str": "VARCHAR", "float": "DOUBLE",
               "flag": "TINYINT"}
 EXOG_TABLE = "sales_exog"
@@ -47,7 +47,17 @@ def _migration_1() -> list[str]:
     return statements
 
 
-MIGRATIONS: dict[int, list[str]] = {1: _migration_1()}
+MIGRATIONS: dict[int, list[str]] = {
+    1: _migration_1(),
+    2: [
+        """CREATE TABLE IF NOT EXISTS forecast_runs (
+               run_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, kind VARCHAR, models VARCHAR,
+               horizon INTEGER, params VARCHAR, data_hash VARCHAR, document VARCHAR)""",
+        """CREATE TABLE IF NOT EXISTS forecasts (
+               run_id VARCHAR, unique_id VARCHAR, item_id VARCHAR, store_id VARCHAR, ds DATE,
+               model VARCHAR, quantile DOUBLE, value DOUBLE)""",
+    ],
+}
 """Forward migrations by target version; each runs in one transaction with its version bump."""
 
 
@@ -217,6 +227,22 @@ class Store:
             )
         self.con.execute(f"DROP TABLE {s}")
         return UpsertCount(int(total - matched), int(changed), int(matched - changed))
+
+    def save_run(self, run_id: str, kind: str, models: list[str], horizon: int, params: str,
+                 data_hash: str, document: str, forecasts: pd.DataFrame | None = None) -> None:
+        """Keep a backtest or forecast run (and its long-format quantile forecasts)."""
+        with self.transaction():
+            self.con.execute(
+                "INSERT INTO forecast_runs VALUES (?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?)",
+                [run_id, kind, ",".join(models), horizon, params, data_hash, document])
+            if forecasts is not None and len(forecasts):
+                self.con.register("_forecasts", forecasts)
+                try:
+                    self.con.execute(
+                        "INSERT INTO forecasts SELECT ?, unique_id, item_id, store_id, ds::DATE, "
+                        "model, quantile, value FROM _forecasts", [run_id])
+                finally:
+                    self.con.unregister("_forecasts")
 
     def log_ingest(self, source: str, counts: dict[str, UpsertCount]) -> int:
         """Record one ingest (inside its transaction); returns its id."""

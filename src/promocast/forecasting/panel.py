@@ -1,0 +1,71 @@
+"""The forecasting panel: a regular long frame ``unique_id, ds, y`` + inputs, with a weight.
+
+Libraries such as statsforecast and mlforecast treat consecutive rows as consecutive periods, so
+a gap in a series (a week with no row) would silently shift every lag. The panel puts each
+series on its regular grid: a missing period gets ``observed = 0``, and so does a stock-out day
+(inventory on hand 0: demand was censored). Unobserved rows keep a placeholder target (linear
+interpolation, for lags only) and weight 0: they are neither training targets nor scored.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from utilsforecast.preprocessing import fill_gaps
+
+KEYS = ["unique_id", "ds"]
+
+
+def regular_panel(frame: pd.DataFrame, freq: str, known: list[str] | None = None) -> pd.DataFrame:
+    """Fill each series' missing periods between its first and last date.
+
+    ``frame`` has unique_id, ds, y (may hold NaN for censored rows) and input columns.
+    Returns the same columns plus ``observed`` (1 = a real, uncensored actual) and ``weight``.
+    Inputs in ``known`` (prices, flags) are carried forward into filled rows; the rest are 0.
+    """
+    out = fill_gaps(frame, freq=freq, start="per_serie", end="per_serie", id_col="unique_id",
+                    time_col="ds")
+    out = out.sort_values(KEYS).reset_index(drop=True)
+    out["observed"] = out["y"].notna().astype("int8")
+    if "stockout" in out:
+        out.loc[out["stockout"].fillna(0) > 0, "observed"] = 0
+    out["y"] = out.groupby("unique_id", sort=False)["y"].transform(
+        lambda y: y.interpolate(limit_direction="both")).fillna(0.0)
+    by = out.groupby("unique_id", sort=False)
+    for col in known or []:
+        if col in out and out[col].isna().any():
+            out[col] = by[col].transform(lambda v: v.ffill().bfill())
+    skip = {*KEYS, "y", *(known or [])}
+    for col in out.columns:
+        if col not in skip and out[col].dtype.kind in "fi" and out[col].isna().any():
+            out[col] = out[col].fillna(0)
+    for col in ("item_id", "store_id", "category"):
+        if col in out and out[col].isna().any():
+            out[col] = by[col].transform(lambda v: v.ffill().bfill())
+    out["weight"] = out["observed"].astype("float32")
+    return out
+
+
+def season_length(freq: str) -> int:
+    """Periods per season: a week of days, a year of weeks or months."""
+    if freq == "D":
+        return 7
+    if freq.startswith("W"):
+        return 52
+    return 12
+
+
+def split_at(panel: pd.DataFrame, cutoff: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Training rows up to and including ``cutoff`` and the rows after it."""
+    mask = panel["ds"] <= cutoff
+    return panel[mask], panel[~mask]
+
+
+def future_grid(train: pd.DataFrame, freq: str, horizon: int) -> pd.DataFrame:
+    """The next ``horizon`` periods of every series in ``train`` (unique_id, ds)."""
+    last = train.groupby("unique_id", sort=True)["ds"].max()
+    offset = pd.tseries.frequencies.to_offset(freq)
+    steps = [last + k * offset for k in range(1, horizon + 1)]
+    grid = pd.DataFrame({"unique_id": np.repeat(last.index.to_numpy(), horizon),
+                         "ds": np.stack([s.to_numpy() for s in steps], axis=1).ravel()})
+    return grid

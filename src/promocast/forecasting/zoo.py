@@ -1,0 +1,96 @@
+"""The model zoo: DESIGN §3 model ids mapped onto statsforecast and mlforecast models.
+
+Local statistical models (one fit per series) come from statsforecast; global machine-learning
+models (one fit over all series, sharing lags, prices, promotions and calendar inputs) from
+mlforecast with LightGBM and scikit-learn. Nothing here is re-implemented.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import lightgbm as lgb
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.linear_model import LinearRegression, Ridge
+from sklearn.tree import DecisionTreeRegressor
+from statsforecast.models import (
+    ADIDA,
+    TSB,
+    AutoARIMA,
+    AutoETS,
+    AutoTheta,
+    CrostonClassic,
+    Naive,
+    SeasonalNaive,
+    WindowAverage,
+)
+
+STAT_MODELS = ("naive", "seasonal_naive", "window_average", "autoarima", "autoets", "theta",
+               "croston", "tsb", "adida")
+ML_MODELS = ("linear", "ridge", "decision_tree", "random_forest", "lgbm")
+DEEP_MODELS = ("lstm", "nhits")
+ALL_MODELS = (*STAT_MODELS, *ML_MODELS, *DEEP_MODELS, "ensemble")
+DEFAULT_MODELS = ("seasonal_naive", "autoets", "croston", "ridge", "lgbm", "ensemble")
+NO_INTERVALS = ("croston", "tsb", "adida", "window_average")
+"""statsforecast models without their own intervals: conformal intervals are used."""
+
+
+@dataclass(frozen=True)
+class ZooConfig:
+    """Settings shared by the zoo's models."""
+
+    season_length: int
+    seed: int = 0
+    num_threads: int = 2
+    lgbm_params: dict | None = None
+
+
+def stat_model(name: str, cfg: ZooConfig):
+    """A statsforecast model under its DESIGN id (``alias`` keeps our names in the output)."""
+    s = cfg.season_length
+    factories = {
+        "naive": lambda: Naive(alias=name),
+        "seasonal_naive": lambda: SeasonalNaive(season_length=s, alias=name),
+        "window_average": lambda: WindowAverage(window_size=min(s, 8) if s > 1 else 4, alias=name),
+        # approximation + a small stepwise search: AutoARIMA is slow here (STACK.md).
+        "autoarima": lambda: AutoARIMA(season_length=s if s <= 12 else 1, approximation=True,
+                                       max_p=3, max_q=3, alias=name),
+        "autoets": lambda: AutoETS(season_length=s if s <= 24 else 1, alias=name),
+        "theta": lambda: AutoTheta(season_length=s if s <= 24 else 1, alias=name),
+        "croston": lambda: CrostonClassic(alias=name),
+        "tsb": lambda: TSB(alpha_d=0.2, alpha_p=0.2, alias=name),
+        "adida": lambda: ADIDA(alias=name),
+    }
+    return factories[name]()
+
+
+def ml_model(name: str, cfg: ZooConfig):
+    """A scikit-learn compatible regressor for mlforecast under its DESIGN id."""
+    if name == "lgbm":
+        params = {"n_estimators": 400, "learning_rate": 0.05, "num_leaves": 63,
+                  "min_child_samples": 20, "subsample": 0.8, "subsample_freq": 1,
+                  "colsample_bytree": 0.8, "random_state": cfg.seed,
+                  "num_threads": cfg.num_threads, "verbosity": -1}
+        params.update(cfg.lgbm_params or {})
+        return lgb.LGBMRegressor(**params)
+    if name == "linear":
+        return LinearRegression()
+    if name == "ridge":
+        return Ridge(alpha=1.0)
+    if name == "decision_tree":
+        return DecisionTreeRegressor(min_samples_leaf=20, max_depth=12, random_state=cfg.seed)
+    if name == "random_forest":
+        return RandomForestRegressor(n_estimators=100, min_samples_leaf=5, max_features=0.5,
+                                     n_jobs=cfg.num_threads, random_state=cfg.seed)
+    raise KeyError(name)
+
+
+def parse_models(text: str | None) -> list[str]:
+    """``"lgbm,autoets"`` -> ids, refusing unknown ones with the list of known ids."""
+    if not text:
+        return list(DEFAULT_MODELS)
+    names = [m.strip() for m in text.split(",") if m.strip()]
+    unknown = [m for m in names if m not in ALL_MODELS]
+    if unknown:
+        raise ValueError(f"unknown model id(s) {', '.join(unknown)}; known: {', '.join(ALL_MODELS)}")
+    return names

@@ -1,0 +1,131 @@
+"""The forecast use case: train on all history, forecast quantiles with known future inputs
+(regular prices, planned promotions from the store or a scenario file, the calendar), keep the
+run in the store and write the file."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from promocast.data.readers import read_table
+from promocast.data.schema import PROMOTIONS
+from promocast.data.storage import Store
+from promocast.data.validate import validate_table
+from promocast.exceptions import DataValidationError
+from promocast.features.calendar import build_calendar
+from promocast.features.exogenous import calendar_features, price_features, promo_flags
+from promocast.forecasting.engine import (
+    DEFAULT_QUANTILES,
+    ForecastSpec,
+    fit_predict,
+    quantile_column,
+)
+from promocast.forecasting.panel import future_grid
+from promocast.services.forecasting import PRICE_INPUTS, load_panel, write_predictions
+
+Progress = Callable[[str], None]
+
+
+def read_scenario(path: Path) -> pd.DataFrame:
+    """A scenario: planned promotions in the promotions table's columns (DESIGN §2), optionally
+    with a planned ``price`` per row (applied over the promotion's dates)."""
+    raw = read_table(path)
+    frame = raw.frame.copy()
+    planned_price = pd.to_numeric(frame.pop("price"), errors="coerce") if "price" in frame else None
+    table, log = validate_table(frame, PROMOTIONS, str(path), first_row=raw.first_row)
+    if table is None:
+        raise DataValidationError(log.first(), total=log.total)
+    out = table.frame
+    out["planned_price"] = planned_price.to_numpy() if planned_price is not None else np.nan
+    return out
+
+
+def future_inputs(panel_frame: pd.DataFrame, freq: str, horizon: int, known: list[str],
+                  promotions: pd.DataFrame, items: pd.DataFrame, calendar: pd.DataFrame,
+                  scenario: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Known inputs of the next ``horizon`` periods of every series: the regular (base) price
+    unless a scenario plans another, promotion flags from the promotions table and the scenario,
+    the calendar; other inputs keep their last value."""
+    grid = future_grid(panel_frame, freq, horizon)
+    last = panel_frame.sort_values("ds").groupby("unique_id").tail(1).set_index("unique_id")
+    carry = [c for c in last.columns if c not in ("ds", "y", "observed", "weight")]
+    future = grid.join(last[carry], on="unique_id")
+    future["price"] = future["base_price"]
+    future["on_promo"] = 0
+    promos = promotions
+    if scenario is not None and len(scenario):
+        promos = pd.concat([promotions, scenario.drop(columns="planned_price")], ignore_index=True)
+        for row in scenario[scenario["planned_price"].notna()].itertuples():
+            hit = ((future["item_id"] == row.item_id) & future["ds"].between(row.start_date, row.end_date)
+                   & ((future["store_id"] == row.store_id) if pd.notna(row.store_id) else True))
+            future.loc[hit, "price"] = row.planned_price
+        pct = scenario[scenario["discount_pct"].notna() & scenario["planned_price"].isna()]
+        for row in pct.itertuples():
+            hit = ((future["item_id"] == row.item_id) & future["ds"].between(row.start_date, row.end_date)
+                   & ((future["store_id"] == row.store_id) if pd.notna(row.store_id) else True))
+            future.loc[hit, "price"] = future.loc[hit, "base_price"] * (1 - row.discount_pct / 100)
+    history = panel_frame.groupby("unique_id").tail(8)[["unique_id", "ds", "price", "base_price"]]
+    both = price_features(pd.concat([history, future[["unique_id", "ds", "price", "base_price"]]]))
+    future = future.drop(columns=[c for c in PRICE_INPUTS if c in future]).merge(
+        both[["unique_id", "ds", *PRICE_INPUTS]], on=["unique_id", "ds"], how="left")
+    future = promo_flags(future.drop(columns=[c for c in future if c.startswith("promo")]),
+                         promos, items)
+    future = calendar_features(future.drop(columns=[c for c in future if c.startswith(
+        ("days_to_", "days_from_", "is_"))]), calendar, window=14 if freq == "D" else 21)
+    for col in known:
+        if col not in future:
+            future[col] = 0.0
+        future[col] = future[col].astype("float32").fillna(0)
+    return future
+
+
+def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None = None,
+                 quantiles: tuple[float, ...] = DEFAULT_QUANTILES, scenario: Path | None = None,
+                 country: str = "CN", progress: Progress | None = None) -> dict:
+    """Fit on all history and forecast; returns a summary with the run id."""
+    say = progress or (lambda _m: None)
+    panel = load_panel(db, country=country, progress=progress)
+    with Store(db, read_only=True) as store:
+        promotions = store.read("promotions")
+        items = store.read("items", ["item_id", "category"])
+        events = store.query("SELECT date, event, store_id FROM events")
+    planned = read_scenario(scenario) if scenario else None
+    start = panel.frame["ds"].min()
+    calendar = build_calendar(start, panel.frame["ds"].max() + pd.Timedelta(days=800), country, events)
+    future = future_inputs(panel.frame, panel.freq, horizon, panel.known, promotions, items,
+                           calendar, planned)
+    base = [m for m in models if m != "ensemble"] or ["lgbm"]
+    spec = ForecastSpec(freq=panel.freq, horizon=horizon, models=base,
+                        season_length=panel.season_length, quantiles=quantiles,
+                        known=panel.known, static=panel.static)
+    say(f"fitting {', '.join(base)} on {panel.frame['unique_id'].nunique()} series")
+    train = panel.frame[panel.frame.groupby("unique_id")["ds"].transform("size") > 2 * horizon]
+    predicted = fit_predict(train, future, spec)
+    keys = train.drop_duplicates("unique_id").set_index("unique_id")[["item_id", "store_id"]]
+    predicted = predicted.join(keys, on="unique_id")
+    run_id = uuid.uuid4().hex[:12]
+    long = pd.concat([
+        pd.DataFrame({"unique_id": predicted["unique_id"], "item_id": predicted["item_id"],
+                      "store_id": predicted["store_id"], "ds": predicted["ds"], "model": m,
+                      "quantile": q, "value": predicted[quantile_column(m, q)]})
+        for m in base for q in quantiles if quantile_column(m, q) in predicted], ignore_index=True)
+    params = {"quantiles": list(quantiles), "scenario": str(scenario) if scenario else None,
+              "country": country, "freq": panel.freq}
+    summary = {"run_id": run_id, "horizon": horizon, "models": base, "freq": panel.freq,
+               "series": int(predicted["unique_id"].nunique()), "rows": len(predicted),
+               "data_hash": panel.data_hash, "start": str(predicted["ds"].min().date()),
+               "end": str(predicted["ds"].max().date())}
+    with Store(db) as store:
+        store.save_run(run_id, "forecast", base, horizon, json.dumps(params), panel.data_hash,
+                       json.dumps(summary), long)
+    if out is not None:
+        first = ["unique_id", "item_id", "store_id", "ds"]
+        frame = predicted[first + [c for c in predicted.columns if c not in first]]
+        write_predictions(frame.assign(run_id=run_id), out)
+        summary["out"] = str(out)
+    return summary

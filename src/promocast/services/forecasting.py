@@ -1,0 +1,179 @@
+"""Forecasting use cases: build the panel from the store, backtest, forecast, keep results."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from promocast.data.storage import EXOG_KEY, EXOG_TABLE, Store
+from promocast.exceptions import EmptyStore, UsageError
+from promocast.features.calendar import build_calendar
+from promocast.features.exogenous import PROMO_FLAGS, calendar_features, price_features, promo_flags
+from promocast.forecasting.engine import DEFAULT_QUANTILES, ForecastSpec, backtest, ensemble_columns
+from promocast.forecasting.panel import regular_panel, season_length
+
+Progress = Callable[[str], None]
+PRICE_INPUTS = ["price", "base_price", "rel_price", "discount_depth", "log_price",
+                "price_momentum_1", "price_momentum_4"]
+NOT_KNOWN_AHEAD = re.compile(r"sales|units|volume|returns|profit|margin", re.I)
+"""Exogenous columns that describe the outcome itself (or are not known before it) are never
+used as known-future inputs: they would leak the target."""
+
+
+@dataclass
+class Panel:
+    """A regular panel and what the forecasters need to know about it."""
+
+    frame: pd.DataFrame
+    freq: str
+    known: list[str]
+    static: list[str]
+    data_hash: str
+
+    @property
+    def season_length(self) -> int:
+        return season_length(self.freq)
+
+
+def pandas_freq(dates: pd.Series, freq: str) -> str:
+    """The pandas offset alias of a store frequency ("W" -> "W-THU" when weeks start Thursday)."""
+    if freq == "W":
+        weekday = pd.DatetimeIndex(dates).weekday
+        return "W-" + ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"][int(pd.Series(weekday).mode()[0])]
+    return freq
+
+
+def load_panel(db: Path, *, country: str = "CN", progress: Progress | None = None) -> Panel:
+    """Sales, inputs and promotions of the store as one regular long panel."""
+    say = progress or (lambda _m: None)
+    say("reading the store")
+    with Store(db, read_only=True) as store:
+        if not store.count("sales"):
+            raise EmptyStore(f"{db} holds no sales: load data with `promocast ingest` first")
+        sales = store.query("""
+            SELECT s.date AS ds, s.item_id, s.store_id, s.units AS y, s.price, s.base_price,
+                   s.on_promo, coalesce(i.category, 'uncategorised') AS category,
+                   (inv.on_hand IS NOT NULL AND inv.on_hand <= 0)::INTEGER AS stockout
+            FROM sales s LEFT JOIN items i USING (item_id)
+            LEFT JOIN inventory inv USING (date, item_id, store_id)""")
+        exog_cols = [c for c in store.columns(EXOG_TABLE) if c not in EXOG_KEY]
+        if exog_cols:
+            exog = store.read(EXOG_TABLE).rename(columns={"date": "ds"})
+            sales = sales.merge(exog, on=["ds", "item_id", "store_id"], how="left")
+        promotions = store.read("promotions")
+        items = store.read("items", ["item_id", "category"])
+        events = store.query("SELECT date, event, store_id FROM events")
+    sales["ds"] = pd.to_datetime(sales["ds"])
+    from promocast.data.validate import infer_store_frequencies
+
+    freqs = set(infer_store_frequencies(sales.rename(columns={"ds": "date"})).values())
+    if len(freqs) > 1:
+        raise UsageError(f"the store mixes frequencies {sorted(freqs)}: forecast one frequency at a time")
+    freq = pandas_freq(sales["ds"], freqs.pop())
+    digest = hashlib.sha256(pd.util.hash_pandas_object(
+        sales[["ds", "item_id", "store_id", "y"]], index=False).to_numpy().tobytes()).hexdigest()[:16]
+    sales["unique_id"] = sales["item_id"].astype(str) + "/" + sales["store_id"].astype(str)
+    known_exog = [c for c in exog_cols if not NOT_KNOWN_AHEAD.search(c)]
+    say("building the panel (gaps, prices, promotions, calendar)")
+    sales.loc[sales["stockout"] > 0, "y"] = np.nan
+    panel = regular_panel(sales.drop(columns=[c for c in exog_cols if c not in known_exog]),
+                          freq, known=["price", "base_price", *known_exog])
+    panel = price_features(panel)
+    panel = promo_flags(panel, promotions, items)
+    start, end = panel["ds"].min(), panel["ds"].max() + pd.Timedelta(days=400)
+    calendar = build_calendar(start, end, country, events)
+    window = 14 if freq == "D" else 3 if freq.startswith("W") else 1
+    panel = calendar_features(panel, calendar, window=window * (7 if freq.startswith("W") else 1))
+    panel["category_code"] = panel["category"].astype("category").cat.codes.astype("float32")
+    panel["store_code"] = panel["store_id"].astype("category").cat.codes.astype("float32")
+    calendar_cols = [c for c in panel.columns if c.startswith(("days_to_", "days_from_", "is_"))]
+    known = [*PRICE_INPUTS, "promo", *PROMO_FLAGS, *known_exog, *calendar_cols]
+    known = [c for c in known if c in panel and panel[c].notna().any()]
+    for col in known:
+        panel[col] = panel[col].astype("float32").fillna(0)
+    return Panel(panel, freq, known, ["category_code", "store_code"], digest)
+
+
+def rolling_cutoffs(panel: Panel, horizon: int, folds: int, step: int) -> list[pd.Timestamp]:
+    """K origins S periods apart, the last one H periods before the end (DESIGN §3)."""
+    offset = pd.tseries.frequencies.to_offset(panel.freq)
+    end = panel.frame["ds"].max()
+    last = end - horizon * offset
+    cutoffs = [last - (folds - 1 - k) * step * offset for k in range(folds)]
+    if cutoffs[0] <= panel.frame["ds"].min():
+        raise UsageError(f"{folds} folds {step} periods apart leave no training data before "
+                         f"{cutoffs[0].date()}: use fewer folds or a smaller step")
+    return cutoffs
+
+
+def run_backtest(db: Path, *, horizon: int, gap: int = 0, folds: int = 3, step: int | None = None,
+                 origins: list[str] | None = None, models: list[str],
+                 quantiles: tuple[float, ...] = DEFAULT_QUANTILES, country: str = "CN",
+                 progress: Progress | None = None) -> tuple[dict, pd.DataFrame]:
+    """Backtest the models; returns the DESIGN §3 JSON document and the predictions frame."""
+    from promocast.forecasting.metrics import evaluate, per_series_winner
+
+    if gap >= horizon:
+        raise UsageError(f"--gap {gap} leaves nothing to score with --horizon {horizon}")
+    started = time.perf_counter()
+    panel = load_panel(db, country=country, progress=progress)
+    cutoffs = ([pd.Timestamp(o) for o in origins] if origins
+               else rolling_cutoffs(panel, horizon, folds, step or horizon))
+    base = [m for m in models if m != "ensemble"]
+    spec = ForecastSpec(freq=panel.freq, horizon=horizon, models=base,
+                        season_length=panel.season_length, quantiles=quantiles,
+                        known=panel.known, static=panel.static)
+    predictions = backtest(panel.frame, cutoffs, spec, gap=gap, progress=progress)
+    train = panel.frame.loc[panel.frame["observed"] == 1, ["unique_id", "ds", "y"]]
+    scores = evaluate(predictions, base, train=train, season_length=panel.season_length)
+    if "ensemble" in models and len(base) >= 2:
+        ranked = sorted((m for m in base if scores[m]["wape"] is not None and m != "naive"),
+                        key=lambda m: scores[m]["wape"])
+        members = ranked[: min(3, len(ranked))]
+        predictions = ensemble_columns(predictions, members, quantiles)
+        scores.update(evaluate(predictions, ["ensemble"], train=train,
+                               season_length=panel.season_length))
+        scores["ensemble"]["members"] = members
+    scored_models = [m for m in scores if scores[m]["wape"] is not None]
+    best = min(scored_models, key=lambda m: scores[m]["wape"]) if scored_models else None
+    winners = per_series_winner(predictions, [m for m in scores], metric="mae")
+    document = {
+        "freq": panel.freq, "horizon": horizon, "gap": gap,
+        "series": int(panel.frame["unique_id"].nunique()), "folds": len(cutoffs),
+        "cutoffs": [str(c.date()) for c in cutoffs],
+        "seconds": round(time.perf_counter() - started, 1),
+        "models": scores, "best": best, "selection_metric": "wape",
+        "series_winners": winners["best_model"].value_counts().to_dict(),
+        "data_hash": panel.data_hash,
+    }
+    document = json.loads(json.dumps(document, default=_plain))
+    document["run_id"] = uuid.uuid4().hex[:12]
+    with Store(db) as store:
+        store.save_run(document["run_id"], "backtest", models, horizon,
+                       json.dumps({"gap": gap, "folds": len(cutoffs), "step": step}),
+                       panel.data_hash, json.dumps(document))
+    return document, predictions
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)
+
+
+def write_predictions(predictions: pd.DataFrame, path: Path) -> None:
+    """CSV or Parquet by suffix."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() in (".parquet", ".pq"):
+        predictions.to_parquet(path, index=False)
+    else:
+        predictions.to_csv(path, index=False, float_format="%.4f")
