@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-COMMANDS = ["demo", "ingest", "info", "calendar"]
+COMMANDS = ["demo", "ingest", "info", "calendar", "backtest", "forecast"]
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:

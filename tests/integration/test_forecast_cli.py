@@ -1,0 +1,86 @@
+"""backtest and forecast from the command line on a small demo shop (DESIGN §3 contracts)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from promocast.data.storage import Store
+from promocast.forecasting.metrics import evaluate
+from promocast.services.demo import run_demo
+
+METRICS = {"mae", "rmse", "mape", "smape", "wape", "mase", "rmsse", "pinball", "coverage_80"}
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "promocast", *args], capture_output=True,
+                          text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def shop_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    return run_demo(out, seed=1, n_items=16, years=1.0).db
+
+
+def test_backtest_json_and_predictions(shop_db: Path, tmp_path: Path) -> None:
+    result = run("backtest", "--db", str(shop_db), "--horizon", "7", "--gap", "1", "--folds", "2",
+                 "--step", "7", "--models", "seasonal_naive,ridge,lgbm,ensemble",
+                 "--json", str(tmp_path / "bt.json"), "--predictions", str(tmp_path / "p.csv"))
+    assert result.returncode == 0, result.stderr
+    doc = json.loads((tmp_path / "bt.json").read_text())
+    assert (doc["horizon"], doc["gap"], doc["folds"], doc["series"]) == (7, 1, 2, 32)
+    assert set(doc["models"]) == {"seasonal_naive", "ridge", "lgbm", "ensemble"}
+    for scores in doc["models"].values():
+        assert set(scores) >= METRICS
+    assert doc["best"] in doc["models"]
+    predictions = pd.read_csv(tmp_path / "p.csv", parse_dates=["cutoff", "ds"])
+    assert list(predictions.columns[:4]) == ["unique_id", "cutoff", "ds", "actual"]
+    steps = (predictions["ds"] - predictions["cutoff"]).dt.days
+    assert steps.min() == 2 and steps.max() == 7  # gap 1: step 1 neither scored nor written
+    recomputed = evaluate(predictions, ["lgbm"])["lgbm"]
+    assert abs(recomputed["wape"] - doc["models"]["lgbm"]["wape"]) < 1e-3
+    assert abs(recomputed["mape"] - doc["models"]["lgbm"]["mape"]) < 1e-3
+    with Store(shop_db, read_only=True) as store:
+        kinds = store.query("SELECT kind FROM forecast_runs")["kind"].tolist()
+    assert "backtest" in kinds
+
+
+def test_forecast_file_store_and_scenario(shop_db: Path, tmp_path: Path) -> None:
+    base = tmp_path / "fc.csv"
+    result = run("forecast", "--db", str(shop_db), "--horizon", "14", "--models", "lgbm",
+                 "--out", str(base), "--json", str(tmp_path / "fc.json"))
+    assert result.returncode == 0, result.stderr
+    frame = pd.read_csv(base, parse_dates=["ds"])
+    qcols = [c for c in frame.columns if c.startswith("lgbm-q")]
+    assert len(qcols) == 7 and len(frame) == 32 * 14
+    values = frame[qcols].to_numpy()
+    assert (values >= 0).all() and (np.diff(values, axis=1) >= -1e-9).all()
+    run_id = json.loads((tmp_path / "fc.json").read_text())["run_id"]
+    with Store(shop_db, read_only=True) as store:
+        stored = store.query("SELECT count(*) AS n FROM forecasts WHERE run_id = ?", [run_id])
+    assert int(stored["n"][0]) == 32 * 14 * 7
+    # A deep planned discount on one item raises its forecast over the promotion's dates.
+    item = frame.groupby("item_id")["lgbm"].sum().idxmax()
+    start, end = frame["ds"].min() + pd.Timedelta(days=3), frame["ds"].min() + pd.Timedelta(days=6)
+    scenario = tmp_path / "scenario.csv"
+    scenario.write_text("promo_id,promo_type,start_date,end_date,item_id,discount_pct\n"
+                        f"PLAN1,percent_off,{start.date()},{end.date()},{item},40\n")
+    planned = tmp_path / "fc_plan.csv"
+    result = run("forecast", "--db", str(shop_db), "--horizon", "14", "--models", "lgbm",
+                 "--out", str(planned), "--scenario", str(scenario))
+    assert result.returncode == 0, result.stderr
+    after = pd.read_csv(planned, parse_dates=["ds"])
+    window = (frame["item_id"] == item) & frame["ds"].between(start, end)
+    assert after.loc[window, "lgbm"].sum() > 1.2 * frame.loc[window, "lgbm"].sum()
+
+
+def test_bad_usage_exits_2(shop_db: Path) -> None:
+    assert run("backtest", "--db", str(shop_db), "--horizon", "7", "--models", "nosuch").returncode == 2
+    assert run("backtest", "--db", str(shop_db), "--horizon", "3", "--gap", "3").returncode == 2
