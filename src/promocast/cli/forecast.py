@@ -16,7 +16,7 @@ CountryOption = Annotated[str, typer.Option("--country", help="Country of the ho
 
 
 def _models(text: str | None) -> list[str]:
-    from promocast.forecasting.zoo import parse_models
+    from promocast.services.forecasting import parse_models
 
     try:
         return parse_models(text)

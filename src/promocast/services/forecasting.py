@@ -20,6 +20,9 @@ from promocast.features.calendar import build_calendar
 from promocast.features.exogenous import PROMO_FLAGS, calendar_features, price_features, promo_flags
 from promocast.forecasting.engine import DEFAULT_QUANTILES, ForecastSpec, backtest, ensemble_columns
 from promocast.forecasting.panel import regular_panel, season_length
+from promocast.forecasting.zoo import parse_models
+
+__all__ = ["Panel", "load_panel", "parse_models", "rolling_cutoffs", "run_backtest", "write_predictions"]
 
 Progress = Callable[[str], None]
 PRICE_INPUTS = ["price", "base_price", "rel_price", "discount_depth", "log_price",
