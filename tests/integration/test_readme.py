@@ -38,7 +38,10 @@ def test_readme_commands_run(tmp_path: Path) -> None:
                                 env=env, capture_output=True, text=True, timeout=600)
         assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
     report = (tmp_path / "demo_out" / "report.html").read_text(encoding="utf-8")
-    assert "plotly" in report and "Data quality" in report
+    for section in ("Data quality", "Calendar", "Model quality", "Forecast"):
+        assert f"<h2>{section}" in report
+    forecast = (tmp_path / "demo_out" / "forecast.csv").read_text().splitlines()
+    assert len(forecast) == 1 + 48 * 28
     info = json.loads((tmp_path / "info.json").read_text())
     assert info["series"] == 48  # 24 items x 2 stores
     assert info["freq"] == "D"

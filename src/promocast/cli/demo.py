@@ -31,6 +31,11 @@ def demo(
         out.print("  " + line, highlight=False, markup=False)
     for warning in info.get("warnings", []):
         out.print(f"  warning {warning['kind']}: {warning['count']}", highlight=False, markup=False)
+    best = result.backtest["best"]
+    out.print(f"  backtest ({result.backtest['folds']} folds x {result.backtest['horizon']} days): best {best}, "
+              f"WAPE {result.backtest['models'][best]['wape']:.1f} %", highlight=False, markup=False)
+    out.print(f"  forecast: {result.forecast['series']} series x {result.forecast['horizon']} days "
+              f"-> {result.forecast.get('out')}", highlight=False, markup=False)
     out.print(f"store: {result.db}\nreport: {result.report}", highlight=False, markup=False)
 
 

@@ -128,3 +128,33 @@ def calendar_section(calendar: pd.DataFrame, last_sale: str | None) -> Section:
     return Section("Calendar", figures=[fig], tables=[table.head(15)] if len(table) else [],
                    notes=["Upcoming events after the last sales date; make-up workdays (调休) "
                           "are known to the forecasting features but not drawn."])
+
+
+def forecast_sections(backtest: dict, history: pd.DataFrame, forecast: pd.DataFrame,
+                      model: str, quantiles: tuple[float, ...]) -> list[Section]:
+    """Model quality (the backtest leaderboard) and a forecast fan chart of the top series."""
+    board = pd.DataFrame([{"model": name, **{k: v for k, v in scores.items() if k != "members"}}
+                          for name, scores in backtest["models"].items()]).sort_values("wape")
+    quality = Section(
+        "Model quality (rolling-origin backtest)",
+        kpis={"best model": str(backtest["best"]), "folds": str(backtest["folds"]),
+              "horizon": f"{backtest['horizon']} periods", "series": f"{backtest['series']:,}"},
+        figures=[px.bar(board, x="model", y="wape", title="WAPE % by model (lower is better)")],
+        tables=[board], notes=["MAPE, sMAPE, WAPE and coverage_80 are percentages; MASE and "
+                               "RMSSE scale by the in-sample seasonal naive error."])
+    fig = go.Figure()
+    fig.add_scatter(x=history["ds"], y=history["y"], name="actual units", mode="lines",
+                    line=dict(color="#1f3a5f"))
+    pairs = [(q, 1 - q) for q in sorted(quantiles) if q < 0.5]
+    for lo, hi in pairs:
+        lo_col, hi_col = f"{model}-q{lo:g}", f"{model}-q{hi:g}"
+        fig.add_scatter(x=forecast["ds"], y=forecast[hi_col], mode="lines", line=dict(width=0),
+                        showlegend=False, hoverinfo="skip")
+        fig.add_scatter(x=forecast["ds"], y=forecast[lo_col], mode="lines", line=dict(width=0),
+                        fill="tonexty", fillcolor="rgba(230,126,34,0.18)",
+                        name=f"{round(100 * (hi - lo))} % interval")
+    fig.add_scatter(x=forecast["ds"], y=forecast[model], name=f"{model} median", mode="lines",
+                    line=dict(color="#e67e22", width=3))
+    uid = forecast["unique_id"].iloc[0]
+    fig.update_layout(title=f"Forecast of {uid}: history and quantile fan")
+    return [quality, Section("Forecast", figures=[fig])]

@@ -6,8 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from promocast.reports.html import calendar_section, data_sections, render
+import pandas as pd
+
+from promocast.forecasting.engine import DEFAULT_QUANTILES
+from promocast.reports.html import calendar_section, data_sections, forecast_sections, render
 from promocast.services.calendar import shop_calendar
+from promocast.services.forecast import run_forecast
+from promocast.services.forecasting import run_backtest
 from promocast.services.info import store_info
 from promocast.services.ingest import ingest
 from promocast.services.overview import sales_overview
@@ -23,6 +28,8 @@ class DemoResult:
     report: Path
     info: dict
     ingest_lines: list[str]
+    backtest: dict
+    forecast: dict
 
 
 def run_demo(out_dir: Path, *, seed: int = 0, n_items: int = 200, years: float = 3.0,
@@ -39,13 +46,26 @@ def run_demo(out_dir: Path, *, seed: int = 0, n_items: int = 200, years: float =
         stale.unlink(missing_ok=True)
     files = [shop.files[t] for t in ("stores", "items", "promotions", "events", "sales",
                                      "inventory", "orders") if t in shop.files]
-    summary = ingest(files, db, progress=say)
+    ingest_lines = ingest(files, db, progress=say).lines()
     say("checking data quality")
     info = store_info(db)
+    backtest, _ = run_backtest(db, horizon=14, gap=0, folds=2, step=14,
+                               models=["seasonal_naive", "croston", "ridge", "lgbm", "ensemble"],
+                               progress=say)
+    forecast_file = out_dir / "forecast.csv"
+    summary = run_forecast(db, horizon=28, models=["lgbm"], out=forecast_file, progress=say)
     say("writing the report")
     sections = data_sections(info, sales_overview(db))
     sections.append(calendar_section(shop_calendar(db, country="CN"), info["end"]))
+    forecast = pd.read_csv(forecast_file, parse_dates=["ds"])
+    top = forecast.groupby("unique_id")["lgbm"].sum().idxmax()
+    item_id, store_id = top.split("/", 1)
+    history = pd.read_csv(shop.files["sales"], parse_dates=["date"])
+    history = history[(history["item_id"] == item_id) & (history["store_id"] == store_id)]
+    history = history.rename(columns={"date": "ds", "units": "y"}).tail(120)
+    sections += forecast_sections(backtest, history, forecast[forecast["unique_id"] == top],
+                                  "lgbm", tuple(summary.get("quantiles", DEFAULT_QUANTILES)))
     report = out_dir / "report.html"
     report.write_text(render("promocast demo shop", f"seed {seed} · {info['series']} series",
                              sections), encoding="utf-8")
-    return DemoResult(out_dir, db, report, info, summary.lines())
+    return DemoResult(out_dir, db, report, info, ingest_lines, backtest, summary)

@@ -98,12 +98,13 @@ def load_panel(db: Path, *, country: str = "CN", progress: Progress | None = Non
     panel = calendar_features(panel, calendar, window=window * (7 if freq.startswith("W") else 1))
     panel["category_code"] = panel["category"].astype("category").cat.codes.astype("float32")
     panel["store_code"] = panel["store_id"].astype("category").cat.codes.astype("float32")
+    panel["item_code"] = panel["item_id"].astype("category").cat.codes.astype("float32")
     calendar_cols = [c for c in panel.columns if c.startswith(("days_to_", "days_from_", "is_"))]
     known = [*PRICE_INPUTS, "promo", *PROMO_FLAGS, *known_exog, *calendar_cols]
     known = [c for c in known if c in panel and panel[c].notna().any()]
     for col in known:
         panel[col] = panel[col].astype("float32").fillna(0)
-    return Panel(panel, freq, known, ["category_code", "store_code"], digest)
+    return Panel(panel, freq, known, ["category_code", "store_code", "item_code"], digest)
 
 
 def rolling_cutoffs(panel: Panel, horizon: int, folds: int, step: int) -> list[pd.Timestamp]:
