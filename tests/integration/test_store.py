@@ -107,3 +107,21 @@ def test_orders_lines_are_numbered_and_guest_orders_kept(tmp_path: Path) -> None
     assert frame["line"].tolist() == [1, 2, 1]
     assert frame["customer_id"].isna().tolist() == [False, False, True]
     assert frame["quantity"].tolist() == [1, 2, -1]
+
+
+def test_version_1_store_migrates_forward_keeping_its_data(tmp_path: Path, valid_sales_csv: Path) -> None:
+    import duckdb
+
+    from promocast.data.storage import MIGRATIONS
+
+    db = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(db))
+    for statement in MIGRATIONS[1]:
+        con.execute(statement)
+    con.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    con.execute("INSERT INTO sales (date, item_id, store_id, units) VALUES ('2024-03-01', 'A', 'all', 3)")
+    con.close()
+    with Store(db) as store:
+        assert store.schema_version == SCHEMA_VERSION == 2
+        assert store.count("sales") == 1
+        assert store.count("forecast_runs") == 0
