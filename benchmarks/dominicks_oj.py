@@ -51,7 +51,7 @@ def main() -> None:
     if args.with_arima:
         models.insert(4, "autoarima")
     anchors = pd.read_csv(DATA / "benchmark_anchors" / "ms_forecasting_orangejuice_mape.csv")
-    published = dict(zip(anchors["Method"], anchors["mape_pct"], strict=True))
+    published = dict(zip(anchors["method"], anchors["mape_pct"], strict=True))
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "oj.duckdb"
         ingest([DATA / "dominicks_oj"], db, fmt="dominicks")
