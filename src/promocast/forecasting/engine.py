@@ -71,6 +71,8 @@ class ForecastSpec:
     num_threads: int = 2
     calibration_windows: int = 2
     lgbm_params: dict | None = None
+    target_transform: str = "log1p"
+    """``log1p`` (default: relative errors, suits counts spanning magnitudes) or ``none``."""
 
     @property
     def stat_models(self) -> list[str]:
@@ -113,10 +115,11 @@ def _fit_predict_ml(train: pd.DataFrame, future: pd.DataFrame, spec: ForecastSpe
     cfg = ZooConfig(season_length=spec.season_length, seed=spec.seed,
                     num_threads=spec.num_threads, lgbm_params=spec.lgbm_params)
     lags, transforms, date_features = _lags(spec)
-    log1p = GlobalSklearnTransformer(FunctionTransformer(np.log1p, np.expm1))
+    transforms_y = ([GlobalSklearnTransformer(FunctionTransformer(np.log1p, np.expm1))]
+                    if spec.target_transform == "log1p" else None)
     mlf = MLForecast(models={m: ml_model(m, cfg) for m in spec.ml_models}, freq=spec.freq,
                      lags=lags, lag_transforms=transforms, date_features=date_features,
-                     target_transforms=[log1p], num_threads=1)
+                     target_transforms=transforms_y, num_threads=1)
     cols = ["unique_id", "ds", "y", "weight", *spec.known, *spec.static]
     intervals = PredictionIntervals(n_windows=spec.calibration_windows, h=spec.horizon)
     with warnings.catch_warnings():
