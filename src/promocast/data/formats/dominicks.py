@@ -44,6 +44,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from promocast.data.formats._common import find_file as _find
+from promocast.data.formats._common import require_columns as _require
 from promocast.exceptions import DataValidationError, RowError, UsageError
 
 WEEK_ONE = pd.Timestamp("1989-09-14")
@@ -76,7 +78,6 @@ OJ_BRANDS: dict[str, tuple[str, str]] = {
 YX_NAMES = ("bayesm_orangeJuice_yx", "orangeJuice_yx", "yx")
 OJ_NAMES = ("oj_3brands_store_week", "oj_large", "oj")
 DEMO_NAMES = ("bayesm_orangeJuice_storedemo", "orangeJuice_storedemo", "storedemo")
-SUFFIXES = (".csv", ".csv.gz", ".csv.zip")
 
 
 def load(path: Path) -> dict[str, pd.DataFrame]:
@@ -122,22 +123,8 @@ def week_to_date(week: pd.Series) -> pd.Series:
     return (WEEK_ONE + pd.to_timedelta(days, unit="D")).astype("datetime64[ns]")
 
 
-def _find(folder: Path, names: tuple[str, ...]) -> Path | None:
-    if not folder.is_dir():
-        return None
-    for name in names:
-        for suffix in SUFFIXES:
-            candidate = folder / (name + suffix)
-            if candidate.exists():
-                return candidate
-    return None
 
 
-def _require(raw: pd.DataFrame, columns: list[str], source: str) -> None:
-    missing = [c for c in columns if c not in raw.columns]
-    if missing:
-        raise DataValidationError([RowError(source, None, c, None, "required column missing")
-                                   for c in missing])
 
 
 def _from_bayesm(raw: pd.DataFrame, source: str) -> dict[str, pd.DataFrame]:

@@ -37,10 +37,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from promocast.data.formats._common import find_file as _find
+from promocast.data.formats._common import require_columns as _require
 from promocast.exceptions import DataValidationError, RowError, UsageError
 
 STATES = {"CA": "California", "TX": "Texas", "WI": "Wisconsin"}
-SUFFIXES = (".csv", ".csv.gz", ".csv.zip", ".zip", ".gz")
 LONG_COLUMNS = ["item_id", "dept_id", "cat_id", "store_id", "state_id", "sales", "date",
                 "sell_price"]
 
@@ -62,19 +63,8 @@ def load(path: Path) -> dict[str, pd.DataFrame]:
                      "and sell_prices.csv")
 
 
-def _find(folder: Path, stem: str) -> Path | None:
-    for suffix in SUFFIXES:
-        candidate = folder / (stem + suffix)
-        if candidate.exists():
-            return candidate
-    return None
 
 
-def _require(raw: pd.DataFrame, columns: list[str], source: str) -> None:
-    missing = [c for c in columns if c not in raw.columns]
-    if missing:
-        raise DataValidationError([RowError(source, None, c, None, "required column missing")
-                                   for c in missing])
 
 
 def _from_long(raw: pd.DataFrame, source: str) -> dict[str, pd.DataFrame]:

@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from promocast.data.formats._common import find_file as _find
 from promocast.exceptions import DataValidationError, RowError, UsageError
 
 EVENTS = ["easter_day", "good_friday", "new_year", "christmas", "labor_day", "independence_day",
@@ -49,7 +50,6 @@ EVENTS = ["easter_day", "good_friday", "new_year", "christmas", "labor_day", "in
 COVARIATES = ["industry_volume", "soda_volume", "avg_max_temp", "avg_population_2017",
               "avg_yearly_household_income_2017"]
 CATEGORY = "beer"
-SUFFIXES = (".csv", ".csv.gz", ".csv.zip", ".zip", ".gz")
 
 
 def load(path: Path) -> dict[str, pd.DataFrame]:
@@ -75,12 +75,6 @@ def load(path: Path) -> dict[str, pd.DataFrame]:
     return _tables(raw)
 
 
-def _find(folder: Path, stem: str) -> Path | None:
-    for suffix in SUFFIXES:
-        candidate = folder / (stem + suffix)
-        if candidate.exists():
-            return candidate
-    return None
 
 
 def _clean(frame: pd.DataFrame) -> pd.DataFrame:

@@ -39,14 +39,15 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from promocast.exceptions import DataValidationError, RowError, UsageError
+from promocast.data.formats._common import find_file as _find
+from promocast.data.formats._common import require_columns as _require
+from promocast.exceptions import UsageError
 
 CATEGORY = "all_departments"
 HOLIDAY_BY_MONTH = {2: "super_bowl", 9: "labor_day", 11: "thanksgiving", 12: "christmas"}
 MARKDOWNS = [f"MarkDown{k}" for k in range(1, 6)]
 COVARIATES = {"Temperature": "temperature", "Fuel_Price": "fuel_price", "CPI": "cpi",
               "Unemployment": "unemployment"}
-SUFFIXES = (".csv", ".csv.gz", ".csv.zip", ".zip", ".gz")
 
 
 def load(path: Path, week_label: Literal["start", "end"] = "start") -> dict[str, pd.DataFrame]:
@@ -109,19 +110,8 @@ def load(path: Path, week_label: Literal["start", "end"] = "start") -> dict[str,
     return tables
 
 
-def _find(folder: Path, stem: str) -> Path | None:
-    for suffix in SUFFIXES:
-        candidate = folder / (stem + suffix)
-        if candidate.exists():
-            return candidate
-    return None
 
 
-def _require(raw: pd.DataFrame, columns: list[str], source: str) -> None:
-    missing = [c for c in columns if c not in raw.columns]
-    if missing:
-        raise DataValidationError([RowError(source, None, c, None, "required column missing")
-                                   for c in missing])
 
 
 def _stores(folder: Path, store_ids: pd.Series) -> pd.DataFrame:
