@@ -35,8 +35,10 @@ def price_features(frame: pd.DataFrame) -> pd.DataFrame:
         out["base_price"] = np.nan
     # Missing paid price: the series' last known price; missing base price: the highest
     # price of the last 8 periods (the regular shelf price that promotions cut from).
-    out["price"] = by["price"].transform(lambda p: p.ffill().bfill())
-    rolling_max = by["price"].transform(lambda p: p.rolling(8, min_periods=1).max())
+    out["price"] = by["price"].ffill()
+    out["price"] = out.groupby("unique_id", sort=False)["price"].bfill()
+    by = out.groupby("unique_id", sort=False)
+    rolling_max = by["price"].rolling(8, min_periods=1).max().reset_index(level=0, drop=True)
     out["base_price"] = out["base_price"].fillna(rolling_max)
     out["base_price"] = np.fmax(out["base_price"], out["price"])
     has_price = out["price"].notna()
@@ -45,7 +47,8 @@ def price_features(frame: pd.DataFrame) -> pd.DataFrame:
     out["log_price"] = np.log(out["price"]).astype("float32")
     prev = by["price"].shift(1)
     out["price_momentum_1"] = (out["price"] / prev).fillna(1.0).astype("float32")
-    mean4 = by["price"].transform(lambda p: p.shift(1).rolling(4, min_periods=1).mean())
+    mean4 = prev.groupby(out["unique_id"], sort=False).rolling(4, min_periods=1).mean(
+    ).reset_index(level=0, drop=True)
     out["price_momentum_4"] = (out["price"] / mean4).fillna(1.0).astype("float32")
     return out
 

@@ -31,19 +31,24 @@ def regular_panel(frame: pd.DataFrame, freq: str, known: list[str] | None = None
         out.loc[out["stockout"].fillna(0) > 0, "observed"] = 0
     out["y"] = out.groupby("unique_id", sort=False)["y"].transform(
         lambda y: y.interpolate(limit_direction="both")).fillna(0.0)
-    by = out.groupby("unique_id", sort=False)
     for col in known or []:
         if col in out and out[col].isna().any():
-            out[col] = by[col].transform(lambda v: v.ffill().bfill())
+            out[col] = _fill_within(out, col)
     skip = {*KEYS, "y", *(known or [])}
     for col in out.columns:
         if col not in skip and out[col].dtype.kind in "fi" and out[col].isna().any():
             out[col] = out[col].fillna(0)
     for col in ("item_id", "store_id", "category"):
         if col in out and out[col].isna().any():
-            out[col] = by[col].transform(lambda v: v.ffill().bfill())
+            out[col] = _fill_within(out, col)
     out["weight"] = out["observed"].astype("float32")
     return out
+
+
+def _fill_within(frame: pd.DataFrame, col: str) -> pd.Series:
+    """Carry a column forward, then backward, inside each series (vectorised groupby fills)."""
+    filled = frame.groupby("unique_id", sort=False)[col].ffill()
+    return filled.groupby(frame["unique_id"], sort=False).bfill()
 
 
 def season_length(freq: str) -> int:
