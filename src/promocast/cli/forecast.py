@@ -43,6 +43,7 @@ def backtest(
     models: ModelsOption = None,
     quantiles: Annotated[str, typer.Option("--quantiles", help="Quantiles to forecast.")] = "0.05,0.1,0.25,0.5,0.75,0.9,0.95",
     country: CountryOption = "CN",
+    metric: Annotated[str, typer.Option("--metric", help="wape or mape: picks the best model and what the global models train for.")] = "wape",
     db: DbOption = None,
     json_out: JsonOption = None,
     predictions: Annotated[Path | None, typer.Option("--predictions", help="Write every scored point (CSV or Parquet).")] = None,
@@ -58,7 +59,7 @@ def backtest(
             resolve_db(db), horizon=horizon, gap=gap, folds=folds, step=step,
             origins=[o.strip() for o in origins.split(",")] if origins else None,
             models=_models(models), quantiles=_quantiles(quantiles), country=country,
-            progress=update)
+            metric=metric, progress=update)
     if predictions is not None:
         write_predictions(frame, predictions)
     write_json(json_out, document)

@@ -72,7 +72,10 @@ class ForecastSpec:
     calibration_windows: int = 2
     lgbm_params: dict | None = None
     target_transform: str = "log1p"
-    """``log1p`` (default: relative errors, suits counts spanning magnitudes) or ``none``."""
+    """Statistical models: ``log1p`` (default: relative errors, suits counts spanning
+    magnitudes) or ``none``."""
+    ml_target_transform: str = "log1p"
+    """Global models: ``log1p`` or ``none`` (e.g. with LightGBM's own MAPE objective)."""
 
     @property
     def stat_models(self) -> list[str]:
@@ -139,7 +142,7 @@ def _fit_predict_ml(train: pd.DataFrame, future: pd.DataFrame, spec: ForecastSpe
                     num_threads=spec.num_threads, lgbm_params=spec.lgbm_params)
     lags, transforms, date_features = _lags(spec)
     transforms_y = ([GlobalSklearnTransformer(FunctionTransformer(np.log1p, np.expm1))]
-                    if spec.target_transform == "log1p" else None)
+                    if spec.ml_target_transform == "log1p" else None)
     mlf = MLForecast(models={m: ml_model(m, cfg) for m in spec.ml_models}, freq=spec.freq,
                      lags=lags, lag_transforms=transforms, date_features=date_features,
                      target_transforms=transforms_y, num_threads=1)

@@ -122,8 +122,15 @@ def rolling_cutoffs(panel: Panel, horizon: int, folds: int, step: int) -> list[p
 def run_backtest(db: Path, *, horizon: int, gap: int = 0, folds: int = 3, step: int | None = None,
                  origins: list[str] | None = None, models: list[str],
                  quantiles: tuple[float, ...] = DEFAULT_QUANTILES, country: str = "CN",
+                 metric: str = "wape",
                  progress: Progress | None = None) -> tuple[dict, pd.DataFrame]:
-    """Backtest the models; returns the DESIGN §3 JSON document and the predictions frame."""
+    """Backtest the models; returns the DESIGN §3 JSON document and the predictions frame.
+
+    ``metric`` ("wape" or "mape") picks the best model and the ensemble's members, and is what
+    the global models train for: with "mape" LightGBM fits LightGBM's MAPE objective on raw
+    units (it under-forecasts on purpose, as MAPE rewards); with "wape" it fits log1p units."""
+    if metric not in ("wape", "mape"):
+        raise UsageError(f"--metric must be wape or mape, got {metric!r}")
     from promocast.forecasting.metrics import evaluate, per_series_winner
 
     if gap >= horizon:
@@ -135,27 +142,29 @@ def run_backtest(db: Path, *, horizon: int, gap: int = 0, folds: int = 3, step: 
     base = [m for m in models if m != "ensemble"]
     spec = ForecastSpec(freq=panel.freq, horizon=horizon, models=base,
                         season_length=panel.season_length, quantiles=quantiles,
-                        known=panel.known, static=panel.static)
+                        known=panel.known, static=panel.static,
+                        lgbm_params={"objective": "mape"} if metric == "mape" else None,
+                        ml_target_transform="none" if metric == "mape" else "log1p")
     predictions = backtest(panel.frame, cutoffs, spec, gap=gap, progress=progress)
     train = panel.frame.loc[panel.frame["observed"] == 1, ["unique_id", "ds", "y"]]
     scores = evaluate(predictions, base, train=train, season_length=panel.season_length)
     if "ensemble" in models and len(base) >= 2:
-        ranked = sorted((m for m in base if scores[m]["wape"] is not None and m != "naive"),
-                        key=lambda m: scores[m]["wape"])
+        ranked = sorted((m for m in base if scores[m][metric] is not None and m != "naive"),
+                        key=lambda m: scores[m][metric])
         members = ranked[: min(3, len(ranked))]
         predictions = ensemble_columns(predictions, members, quantiles)
         scores.update(evaluate(predictions, ["ensemble"], train=train,
                                season_length=panel.season_length))
         scores["ensemble"]["members"] = members
-    scored_models = [m for m in scores if scores[m]["wape"] is not None]
-    best = min(scored_models, key=lambda m: scores[m]["wape"]) if scored_models else None
+    scored_models = [m for m in scores if scores[m][metric] is not None]
+    best = min(scored_models, key=lambda m: scores[m][metric]) if scored_models else None
     winners = per_series_winner(predictions, [m for m in scores], metric="mae")
     document = {
         "freq": panel.freq, "horizon": horizon, "gap": gap,
         "series": int(panel.frame["unique_id"].nunique()), "folds": len(cutoffs),
         "cutoffs": [str(c.date()) for c in cutoffs],
         "seconds": round(time.perf_counter() - started, 1),
-        "models": scores, "best": best, "selection_metric": "wape",
+        "models": scores, "best": best, "selection_metric": metric,
         "series_winners": winners["best_model"].value_counts().to_dict(),
         "data_hash": panel.data_hash,
     }
