@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-COMMANDS = ["demo", "ingest", "info", "calendar", "backtest", "forecast"]
+COMMANDS = ["demo", "ingest", "info", "calendar", "backtest", "forecast", "diagnose", "explain"]
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:

@@ -9,6 +9,8 @@ import typer
 
 from promocast.cli import data as data_commands
 from promocast.cli import demo as demo_commands
+from promocast.cli import diagnose as diagnose_commands
+from promocast.cli import explain as explain_commands
 from promocast.cli import forecast as forecast_commands
 from promocast.cli.common import run_guarded
 
@@ -23,7 +25,9 @@ app = typer.Typer(
 )
 data_commands.register(app)
 demo_commands.register(app)
+explain_commands.register(app)
 forecast_commands.register(app)
+diagnose_commands.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,60 @@
+"""``promocast diagnose``: unit roots, autocorrelation, STL, ARIMA / ETS fits per series."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from promocast.cli.common import DbOption, JsonOption, out, progress, resolve_db, write_json
+
+
+def diagnose(
+    item: Annotated[str | None, typer.Option("--item", help="Only the series of this item.")] = None,
+    store: Annotated[str | None, typer.Option("--store", help="Only the series of this store.")] = None,
+    top: Annotated[int, typer.Option("--top", min=1, help="At most N series, largest volume first.")] = 20,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the plots: one PNG per series and diagnose.html.")] = None,
+    log: Annotated[bool, typer.Option("--log", help="Analyse log(1 + units) instead of units.")] = False,
+    country: Annotated[str, typer.Option("--country", help="Country of the holiday calendar.")] = "CN",
+    db: DbOption = None,
+    json_out: JsonOption = None,
+) -> None:
+    """Time series diagnostics: ADF / KPSS and the differencing they suggest, ACF / PACF, STL
+    trend and seasonal strength, AIC / BIC of ARIMA and ETS fits, Ljung-Box on their residuals.
+
+    Example: promocast diagnose --item A1 --out diag --json diag.json
+    """
+    from promocast.services.diagnose import run_diagnose, summary_rows
+
+    with progress("diagnose") as update:
+        document = run_diagnose(resolve_db(db), item=item, store=store, limit=top,
+                                out_dir=out_dir, country=country, log=log, progress=update)
+    write_json(json_out, document)
+    rows = summary_rows(document)
+    width = max([len("series"), *(len(r["series"]) for r in rows)]) + 2
+
+    def say(text: str) -> None:
+        out.print(text, highlight=False, markup=False, soft_wrap=True)
+
+    def num(value: float | None, w: int, d: int = 2) -> str:
+        return f"{value:>{w}.{d}f}" if value is not None else f"{'-':>{w}}"
+
+    def count(value: int | None) -> str:
+        return f"{'-' if value is None else value:>3}"
+
+    say(f"{document['series_count']} of {document['series_matched']} series, frequency "
+        f"{document['freq']}, season {document['season_length']} ({document['seconds']} s)")
+    say(f"{'series':<{width}}{'n':>5}{'ADF p':>8}{'KPSS p':>8}{'d':>3}{'D':>3}{'F_T':>6}"
+        f"{'F_S':>6}  {'best by AIC':<36}{'LB p':>6}")
+    for r in rows:
+        say(f"{r['series']:<{width}}{r['n']:>5}{num(r['ADF p'], 8, 3)}{num(r['KPSS p'], 8, 3)}"
+            f"{count(r['d'])}{count(r['D'])}{num(r['F_T'], 6)}{num(r['F_S'], 6)}  "
+            f"{r['best (AIC)'] or '-':<36}{num(r['LB p'], 6)}")
+    if "files" in document:
+        say(f"plots: {len(document['files']['png'])} PNG in {out_dir}, page "
+            f"{document['files']['html']}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(diagnose)
