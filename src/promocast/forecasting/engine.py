@@ -19,13 +19,13 @@ import pandas as pd
 from mlforecast import MLForecast
 from mlforecast.lag_transforms import RollingMean
 from mlforecast.target_transforms import GlobalSklearnTransformer
-from mlforecast.utils import PredictionIntervals
 from sklearn.preprocessing import FunctionTransformer
 from statsforecast import StatsForecast
 from statsforecast.utils import ConformalIntervals
 
 from promocast.forecasting.panel import future_grid, split_at
 from promocast.forecasting.zoo import (
+    DEEP_MODELS,
     ML_MODELS,
     NO_INTERVALS,
     STAT_MODELS,
@@ -70,12 +70,27 @@ class ForecastSpec:
     seed: int = 0
     num_threads: int = 2
     calibration_windows: int = 2
+    """Statistical models without intervals: conformal windows per series (statsforecast)."""
+    ml_calibration_windows: int = 1
+    """Global models: hold-out windows whose residuals, pooled over all series, calibrate the
+    quantiles (one refit per window)."""
     lgbm_params: dict | None = None
     target_transform: str = "log1p"
     """Statistical models: ``log1p`` (default: relative errors, suits counts spanning
     magnitudes) or ``none``."""
-    ml_target_transform: str = "log1p"
-    """Global models: ``log1p`` or ``none`` (e.g. with LightGBM's own MAPE objective)."""
+    lgbm_loss: str = "log_l2"
+    """LightGBM's training loss: ``log_l2`` (squared error on log1p units), ``tweedie`` (raw
+    units, log link, the M5 winners' choice) or ``mape`` (raw units, LightGBM's MAPE objective:
+    the point forecast is then the MAPE-optimal one, below the median)."""
+    point: str = "median"
+    """Global models' point forecast (the ``<model>`` column): ``median``, or ``mape``, the
+    forecast that minimises the expected absolute percentage error under the calibrated
+    predictive distribution (below the median: MAPE punishes over-forecasts of small actuals
+    more than under-forecasts)."""
+    strategy: str = "direct"
+    """Global models: ``direct`` (lags start at the horizon, so every step is forecast from
+    actuals only, with that step's known inputs) or ``recursive`` (lags from 1, forecasts fed
+    back step by step)."""
 
     @property
     def stat_models(self) -> list[str]:
@@ -85,16 +100,36 @@ class ForecastSpec:
     def ml_models(self) -> list[str]:
         return [m for m in self.models if m in ML_MODELS]
 
+    @property
+    def ml_target_transform(self) -> str:
+        """How LightGBM's raw score maps to units: ``log1p`` (log_l2 loss), ``log`` (the
+        Tweedie log link) or ``none`` (MAPE on units)."""
+        return {"log_l2": "log1p", "tweedie": "log", "mape": "none"}[self.lgbm_loss]
+
 
 def _lags(spec: ForecastSpec) -> tuple[list[int], dict, list[str]]:
-    """Lags, rolling means and date features that suit the frequency (M5 winners' habits
-    scaled to the data: weekly and yearly memory for daily data)."""
+    """Lags, rolling means and date features that suit the frequency (the M5 winners' habits
+    scaled to the data: weekly and yearly memory for daily data).
+
+    With the ``direct`` strategy every lag is at least the horizon: the features of step h are
+    then actuals at the cutoff or before, so one model forecasts all steps without feeding its
+    own forecasts back (errors do not compound; the known inputs of the target period still
+    enter as they are)."""
+    first = spec.horizon if spec.strategy == "direct" else 1
     if spec.freq == "D":
-        return [1, 7, 14, 28], {1: [RollingMean(7), RollingMean(28)], 7: [RollingMean(7)]}, \
-            ["dayofweek", "month", "dayofyear"]
-    if spec.freq.startswith("W"):
-        return [1, 2, 3, 4], {1: [RollingMean(4), RollingMean(12)]}, ["month", "week"]
-    return [1, 2, 3, 12], {1: [RollingMean(3), RollingMean(12)]}, ["month"]
+        lags = sorted({*range(first, first + 7), *(k for k in (7, 14, 21, 28) if k >= first)})
+        transforms = {first: [RollingMean(7), RollingMean(28)],
+                      max(first, 7): [RollingMean(7, min_samples=1)] if first < 7 else []}
+        dates = ["dayofweek", "month", "dayofyear"]
+    elif spec.freq.startswith("W"):
+        lags = list(range(first, first + 8))
+        transforms = {first: [RollingMean(4), RollingMean(13), RollingMean(40, min_samples=4)]}
+        dates = ["month", "week"]
+    else:
+        lags = sorted({first, first + 1, first + 2, *(k for k in (12,) if k >= first)})
+        transforms = {first: [RollingMean(3), RollingMean(12, min_samples=3)]}
+        dates = ["month"]
+    return lags, {k: v for k, v in transforms.items() if v}, dates
 
 
 INTERMITTENT = ("croston", "tsb", "adida")
@@ -137,23 +172,153 @@ def _fit_predict_stats(train: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
     return pd.concat(parts, axis=1).reset_index()
 
 
-def _fit_predict_ml(train: pd.DataFrame, future: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
+def _forecaster(spec: ForecastSpec, models: list[str], log_target: bool) -> MLForecast:
+    """The MLForecast of ``models``: lags, rolling means, date features; a log1p target when
+    the models' loss works on log units."""
     cfg = ZooConfig(season_length=spec.season_length, seed=spec.seed,
-                    num_threads=spec.num_threads, lgbm_params=spec.lgbm_params)
+                    num_threads=spec.num_threads, lgbm_params=spec.lgbm_params,
+                    lgbm_loss=spec.lgbm_loss)
     lags, transforms, date_features = _lags(spec)
     transforms_y = ([GlobalSklearnTransformer(FunctionTransformer(np.log1p, np.expm1))]
-                    if spec.ml_target_transform == "log1p" else None)
-    mlf = MLForecast(models={m: ml_model(m, cfg) for m in spec.ml_models}, freq=spec.freq,
-                     lags=lags, lag_transforms=transforms, date_features=date_features,
-                     target_transforms=transforms_y, num_threads=1)
+                    if log_target else None)
+    return MLForecast(models={m: ml_model(m, cfg) for m in models}, freq=spec.freq, lags=lags,
+                      lag_transforms=transforms, date_features=date_features,
+                      target_transforms=transforms_y, num_threads=1)
+
+
+def _ml_groups(spec: ForecastSpec) -> list[tuple[list[str], bool]]:
+    """Models sharing one target space: scikit-learn models (and LightGBM under ``log_l2``)
+    learn log1p units; LightGBM under ``tweedie`` / ``mape`` learns raw units."""
+    raw = ["lgbm"] if "lgbm" in spec.ml_models and spec.lgbm_loss != "log_l2" else []
+    logged = [m for m in spec.ml_models if m not in raw]
+    return [(names, log) for names, log in ((logged, True), (raw, False)) if names]
+
+
+def _fit_points(train: pd.DataFrame, future: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
+    """Point forecasts of the global models (unique_id, ds, one column per model)."""
     cols = ["unique_id", "ds", "y", "weight", *spec.known, *spec.static]
-    intervals = PredictionIntervals(n_windows=spec.calibration_windows, h=spec.horizon)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        mlf.fit(train[cols], static_features=spec.static, weight_col="weight",
-                prediction_intervals=intervals)
-        return mlf.predict(h=spec.horizon, X_df=future[["unique_id", "ds", *spec.known]],
-                           level=_levels(spec.quantiles))
+    out = None
+    for names, log_target in _ml_groups(spec):
+        mlf = _forecaster(spec, names, log_target)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            mlf.fit(train[cols], static_features=spec.static, weight_col="weight")
+            part = mlf.predict(h=spec.horizon, X_df=future[["unique_id", "ds", *spec.known]])
+        out = part if out is None else out.merge(part, on=["unique_id", "ds"], how="outer")
+    out[spec.ml_models] = out[spec.ml_models].clip(lower=0)
+    return out
+
+
+def _holdout_residuals(train: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
+    """Out-of-sample residuals of the global models on the last ``ml_calibration_windows``
+    windows of ``horizon`` periods before the cutoff, in log1p units: unique_id, step, the
+    forecast per model. Only observed actuals count."""
+    offset = pd.tseries.frequencies.to_offset(spec.freq)
+    end = train["ds"].max()
+    frames: list[pd.DataFrame] = []
+    for w in range(1, spec.ml_calibration_windows + 1):
+        cutoff = end - w * spec.horizon * offset
+        fit, after = split_at(train, cutoff)
+        fit = fit[fit.groupby("unique_id")["ds"].transform("size") > 2 * spec.horizon]
+        if fit.empty:
+            break
+        grid = future_grid(fit, spec.freq, spec.horizon)
+        grid["step"] = grid.groupby("unique_id").cumcount() + 1
+        grid = grid.merge(after, on=["unique_id", "ds"], how="inner")
+        if grid.empty:
+            break
+        points = _fit_points(fit, grid, spec)
+        keep = [c for c in ("unique_id", "ds", "step", "y", "observed") if c in grid]
+        scored = points.merge(grid[keep], on=["unique_id", "ds"])
+        if "observed" in scored:
+            scored = scored[scored["observed"] == 1]
+        frames.append(scored)
+    if not frames:
+        return pd.DataFrame(columns=["unique_id", "step", "y", *spec.ml_models])
+    return pd.concat(frames, ignore_index=True)
+
+
+MIN_POOL = 30
+"""Fewest residuals a pool (a step, a forecast-size bin) needs before it is used on its own."""
+
+
+def _mape_shift(r: np.ndarray) -> float:
+    """The log shift c minimising mean |exp(c - r) - 1|: the MAPE-optimal forecast
+    ``exp(log point + c)`` when log errors are distributed as the residuals ``r``."""
+    grid = np.quantile(r, np.linspace(0.02, 0.98, 49))
+    losses = np.abs(np.exp(grid[:, None] - r[None, :]) - 1.0).mean(axis=1)
+    return float(grid[int(np.argmin(losses))])
+
+
+def _conformal_quantiles(points: pd.DataFrame, residuals: pd.DataFrame, model: str,
+                         quantiles: tuple[float, ...], point: str = "median",
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """Quantiles of each forecast from hold-out residuals pooled over all series.
+
+    Residuals are taken in log1p units (scale-free across slow and fast series) and pooled by
+    forecast step and by the size of the forecast (quartile bins), where each pool holds
+    enough residuals; quantile q of y is then ``expm1(log1p(point) + r_q)``, the point itself
+    being the median (the model's forecast, or the LightGBM MAPE loss's). Pooling across
+    series is what makes one or two hold-out windows enough (mlforecast's per-series conformal
+    intervals need many windows to cover)."""
+    log_point = np.log1p(points[model].to_numpy(dtype=float))
+    out = np.repeat(log_point[:, None], len(quantiles), axis=1)
+    best = log_point.copy()
+    res = residuals.dropna(subset=[model])
+    if res.empty:
+        return np.expm1(out), np.expm1(best)
+    r_log_pred = np.log1p(res[model].to_numpy(dtype=float))
+    r = np.log1p(res["y"].to_numpy(dtype=float)) - r_log_pred
+    r_step = res["step"].to_numpy()
+    qs = np.asarray(quantiles)
+    step = points.groupby("unique_id").cumcount().to_numpy() + 1
+    edges = np.quantile(r_log_pred, [0.25, 0.5, 0.75]) if len(r) >= 4 * MIN_POOL else np.array([])
+    bins_r = np.searchsorted(edges, r_log_pred)
+    bins_p = np.searchsorted(edges, log_point)
+    for s in np.unique(step):
+        in_step = r_step == s
+        if in_step.sum() < MIN_POOL:
+            in_step = np.ones_like(in_step)
+        for b in np.unique(bins_p):
+            pool = in_step & (bins_r == b)
+            if pool.sum() < MIN_POOL:
+                pool = in_step
+            rows = (step == s) & (bins_p == b)
+            n = pool.sum()
+            # finite-sample conformal levels, as split conformal prediction uses
+            levels = np.clip(np.where(qs >= 0.5, np.ceil((n + 1) * qs) / n, np.floor((n + 1) * qs) / n),
+                             0, 1)
+            offsets = np.quantile(r[pool], levels)
+            if point == "median":
+                offsets[qs == 0.5] = 0.0  # the model's own forecast is the median
+            out[rows] = log_point[rows, None] + offsets[None, :]
+            if point == "mape":
+                best[rows] = log_point[rows] + _mape_shift(r[pool])
+    return np.expm1(np.clip(out, None, 50)), np.clip(np.expm1(np.clip(best, None, 50)), 0, None)
+
+
+def _fit_predict_ml(train: pd.DataFrame, future: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
+    """Global models: point forecasts, and quantiles from pooled hold-out residuals.
+
+    The ``<model>`` column is the calibrated median (or the MAPE-optimal point, ``point="mape"``),
+    except under LightGBM's ``mape`` loss where it is the model's own forecast."""
+    points = _fit_points(train, future, spec)
+    residuals = _holdout_residuals(train, spec)
+    out = points[["unique_id", "ds"]].copy()
+    for model in spec.ml_models:
+        own_point = model == "lgbm" and spec.lgbm_loss == "mape"
+        values, best = _conformal_quantiles(points, residuals, model, spec.quantiles,
+                                            "mape" if own_point else spec.point)
+        values = np.sort(np.clip(values, 0, None), axis=1)
+        for k, q in enumerate(spec.quantiles):
+            out[quantile_column(model, q)] = values[:, k]
+        if own_point:
+            out[model] = points[model].to_numpy()
+        elif spec.point == "median" and 0.5 in spec.quantiles:
+            out[model] = out[quantile_column(model, 0.5)]
+        else:
+            out[model] = best
+    return out
 
 
 def _tidy(raw: pd.DataFrame, models: list[str], quantiles: tuple[float, ...]) -> pd.DataFrame:
@@ -187,7 +352,12 @@ def fit_predict(train: pd.DataFrame, future: pd.DataFrame, spec: ForecastSpec) -
     if spec.stat_models:
         parts.append(_tidy(_fit_predict_stats(train, spec), spec.stat_models, spec.quantiles))
     if spec.ml_models:
-        parts.append(_tidy(_fit_predict_ml(train, future, spec), spec.ml_models, spec.quantiles))
+        parts.append(_fit_predict_ml(train, future, spec))
+    deep = [m for m in spec.models if m in DEEP_MODELS]
+    if deep:  # the optional [deep] extra: torch and neuralforecast are imported only here
+        from promocast.forecasting.deep import fit_predict_deep
+
+        parts.append(fit_predict_deep(train, future, spec))
     result = future_grid(train, spec.freq, spec.horizon)
     for part in parts:
         part["ds"] = pd.to_datetime(part["ds"])
@@ -242,3 +412,16 @@ def backtest(panel: pd.DataFrame, cutoffs: list[pd.Timestamp], spec: ForecastSpe
     out = pd.concat(frames, ignore_index=True)
     first = ["unique_id", "cutoff", "ds", "actual"]
     return out[first + [c for c in out.columns if c not in first]]
+
+
+def fit_ml_forecaster(train: pd.DataFrame, spec: ForecastSpec, model: str = "lgbm") -> MLForecast:
+    """One global model of ``fit_predict`` fitted on ``train`` the same way (lags, rolling
+    means, date features, target space, statics, weights) and returned: for callers that need
+    the fitted model and its features (explanations), not only its forecasts."""
+    log_target = model != "lgbm" or spec.lgbm_loss == "log_l2"
+    mlf = _forecaster(spec, [model], log_target)
+    cols = ["unique_id", "ds", "y", "weight", *spec.known, *spec.static]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mlf.fit(train[cols], static_features=spec.static, weight_col="weight")
+    return mlf

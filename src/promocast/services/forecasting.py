@@ -27,9 +27,11 @@ __all__ = ["Panel", "load_panel", "parse_models", "rolling_cutoffs", "run_backte
 Progress = Callable[[str], None]
 PRICE_INPUTS = ["price", "base_price", "rel_price", "discount_depth", "log_price",
                 "price_momentum_1", "price_momentum_4"]
-NOT_KNOWN_AHEAD = re.compile(r"sales|units|volume|returns|profit|margin", re.I)
-"""Exogenous columns that describe the outcome itself (or are not known before it) are never
-used as known-future inputs: they would leak the target."""
+NOT_KNOWN_AHEAD = re.compile(r"sales|units|volume|returns|revenue|turnover|^profit$|profit_amount|"
+                             r"gross_profit", re.I)
+"""Exogenous columns that describe the outcome itself (sales, revenue, profit in money) are never
+used as known-future inputs: they would leak the target. A margin in percent (Dominick's
+``profit_margin_pct``) is set with the price, before the week sells, and is kept."""
 
 
 @dataclass
@@ -143,8 +145,8 @@ def run_backtest(db: Path, *, horizon: int, gap: int = 0, folds: int = 3, step: 
     spec = ForecastSpec(freq=panel.freq, horizon=horizon, models=base,
                         season_length=panel.season_length, quantiles=quantiles,
                         known=panel.known, static=panel.static,
-                        lgbm_params={"objective": "mape"} if metric == "mape" else None,
-                        ml_target_transform="none" if metric == "mape" else "log1p")
+                        lgbm_loss="mape" if metric == "mape" else "log_l2",
+                        point="mape" if metric == "mape" else "median")
     predictions = backtest(panel.frame, cutoffs, spec, gap=gap, progress=progress)
     train = panel.frame.loc[panel.frame["observed"] == 1, ["unique_id", "ds", "y"]]
     scores = evaluate(predictions, base, train=train, season_length=panel.season_length)
