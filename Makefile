@@ -29,6 +29,20 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest.py
 
+# The optional [deep] extra (LSTM, NHITS: CPU torch + neuralforecast, about 1.1 GB) on top of the
+# core venv; installed with the core pins so the resolver never moves a core package.
+DEEP_STAMP := $(VENV)/.deep-installed
+.PHONY: deep test-deep
+
+$(DEEP_STAMP): $(STAMP) requirements-deep.lock
+	$(BIN)/python -m pip install -q -r requirements.lock -r requirements-deep.lock
+	@touch $(DEEP_STAMP)
+
+deep: $(DEEP_STAMP)
+
+test-deep: $(DEEP_STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m deep
+
 lock:
 	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
 	.lockenv/bin/pip install -q -r requirements.in
