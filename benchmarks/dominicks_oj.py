@@ -84,8 +84,8 @@ def main() -> None:
     for model in models:
         m = documents[model]["models"][model]
         ref = published.get(peer.get(model, ""))
-        lines.append(f"| promocast {model} | {m['mape']:.2f} | {m['wape']:.2f} | "
-                     f"{m['coverage_80'] if m['coverage_80'] is not None else '-'} | "
+        cover = "-" if m["coverage_80"] is None else f"{m['coverage_80']:.1f}"
+        lines.append(f"| promocast {model} | {m['mape']:.2f} | {m['wape']:.2f} | {cover} | "
                      f"{timings[model]:.0f} | {ref if ref is not None else '-'} |")
     lines.append(f"| plain mlforecast LGBMRegressor, lags 1-4, no inputs | {plain_mape:.2f} | - | - | "
                  f"{plain_seconds:.0f} | - |")
