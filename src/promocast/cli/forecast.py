@@ -47,12 +47,20 @@ def backtest(
     db: DbOption = None,
     json_out: JsonOption = None,
     predictions: Annotated[Path | None, typer.Option("--predictions", help="Write every scored point (CSV or Parquet).")] = None,
+    levels: Annotated[str | None, typer.Option("--levels", help="Score every level (total,category,store,item): WAPE of base and reconciled forecasts.")] = None,
+    reconcile: Annotated[str, typer.Option("--reconcile", help="With --levels: bottom_up, ols, wls_struct or mint_shrink.")] = "wls_struct",
 ) -> None:
     """Rolling-origin backtest of the model zoo: accuracy per model and the best one.
 
     Example: promocast backtest --horizon 3 --gap 1 --folds 12 --step 2 --models lgbm,naive --json bt.json
     """
     from promocast.services.forecasting import run_backtest, write_predictions
+
+    if levels is not None:
+        _level_backtest(horizon=horizon, gap=gap, folds=folds, step=step, models=models,
+                        quantiles=quantiles, country=country, db=db, json_out=json_out,
+                        predictions=predictions, levels=levels, reconcile=reconcile)
+        return
 
     with progress("backtest") as update:
         document, frame = run_backtest(
@@ -75,6 +83,31 @@ def backtest(
     out.print(f"best: {document['best']}", highlight=False, markup=False)
 
 
+def _level_backtest(*, horizon: int, gap: int, folds: int, step: int | None, models: str | None,
+                    quantiles: str, country: str, db: Path | None, json_out: Path | None,
+                    predictions: Path | None, levels: str, reconcile: str) -> None:
+    """``backtest --levels``: WAPE per level and model, base against reconciled."""
+    from promocast.services.forecasting import write_predictions
+    from promocast.services.hierarchy import run_level_backtest
+
+    with progress("backtest by level") as update:
+        document, frame = run_level_backtest(
+            resolve_db(db), horizon=horizon, gap=gap, folds=folds, step=step, levels=levels,
+            models=[m for m in _models(models) if m != "ensemble"], reconcile=reconcile,
+            quantiles=_quantiles(quantiles), country=country, progress=update)
+    if predictions is not None:
+        write_predictions(frame, predictions)
+    write_json(json_out, document)
+    out.print(f"WAPE % by level, base -> reconciled ({reconcile})", highlight=False, markup=False)
+    for level, scores in document["levels"].items():
+        cells = []
+        for model, pair in scores.items():
+            base, rec = pair["base"], pair["reconciled"]
+            text = (f"{base:.1f} -> {rec:.1f}" if base is not None and rec is not None else "-")
+            cells.append(f"{model} {text}")
+        out.print(f"{level:<16}" + "   ".join(cells), highlight=False, markup=False)
+
+
 def forecast(
     horizon: Annotated[int, typer.Option("--horizon", min=1, help="Periods ahead.")],
     out_file: Annotated[Path, typer.Option("--out", help="Forecast file (CSV or Parquet).")],
@@ -82,23 +115,44 @@ def forecast(
     models: Annotated[str, typer.Option("--models", help="Model ids, comma-separated.")] = "lgbm",
     scenario: Annotated[Path | None, typer.Option("--scenario", help="Planned promotions / prices (promotions columns + price).")] = None,
     country: CountryOption = "CN",
+    levels: Annotated[str | None, typer.Option("--levels", help="Coherent forecasts of these levels: total, category, store, item (comma-separated, any order; category and store together add category/store).")] = None,
+    reconcile: Annotated[str, typer.Option("--reconcile", help="With --levels: bottom_up, wls_struct, ols or mint_shrink (refits on 2 holdout windows for the error covariance).")] = "wls_struct",
+    point: Annotated[str, typer.Option("--point", help="With --levels: reconcile medians (the model column stays the median) or means (estimated from the quantiles: they add up where medians of slow, skewed items fall short; the median is then in <model>-q0.5).")] = "median",
     db: DbOption = None,
     json_out: JsonOption = None,
 ) -> None:
     """Quantile forecasts of every series, kept in the store and written to a file.
 
+    With --levels the forecasts of every level add up (hierarchical reconciliation) and the
+    file gets a `level` column.
+
     Example: promocast forecast --horizon 28 --quantiles 0.1,0.5,0.9 --out forecast.csv
+
+    Example: promocast forecast --horizon 14 --levels total,category,store,item --out levels.csv
     """
     from promocast.services.forecast import run_forecast
+    from promocast.services.hierarchy import parse_level_option
 
+    if levels is None and (reconcile != "wls_struct" or point != "median"):
+        raise UsageError("--reconcile and --point apply to --levels: add e.g. "
+                         "--levels total,category,item")
+    level_list = parse_level_option(levels, reconcile, point) if levels is not None else None
     with progress("forecast") as update:
         summary = run_forecast(resolve_db(db), horizon=horizon, models=_models(models),
                                out=out_file, quantiles=_quantiles(quantiles),
-                               scenario=scenario, country=country, progress=update)
+                               scenario=scenario, country=country, levels=level_list,
+                               reconcile=reconcile, point=point, progress=update)
     write_json(json_out, summary)
     out.print(f"run {summary['run_id']}: {summary['series']} series x {horizon} periods "
               f"({summary['start']} .. {summary['end']}), models {', '.join(summary['models'])}; "
               f"written to {out_file}", highlight=False, markup=False)
+    if level_list:
+        counts = ", ".join(f"{n} {level}" for level, n in summary["levels"].items())
+        out.print(f"levels ({summary['reconcile']}, reconciled in {summary['reconcile_seconds']} s): "
+                  f"{counts}", highlight=False, markup=False)
+        if summary["series_left_out"]:
+            out.print(f"{summary['series_left_out']} series ended before the last date and are "
+                      "left out of the hierarchy", highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -86,9 +86,21 @@ def future_inputs(panel_frame: pd.DataFrame, freq: str, horizon: int, known: lis
 
 def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None = None,
                  quantiles: tuple[float, ...] = DEFAULT_QUANTILES, scenario: Path | None = None,
-                 country: str = "CN", progress: Progress | None = None) -> dict:
-    """Fit on all history and forecast; returns a summary with the run id."""
+                 country: str = "CN", levels: list[str] | None = None,
+                 reconcile: str = "wls_struct", point: str = "median",
+                 progress: Progress | None = None) -> dict:
+    """Fit on all history and forecast; returns a summary with the run id.
+
+    With ``levels`` (e.g. ``["total", "category", "item"]``) every level is forecast and
+    reconciled (``reconcile``: bottom_up, wls_struct, ols, mint_shrink) so the item rows add up
+    to the upper ones; the file gets a ``level`` column and the store keeps the upper series
+    under ids such as ``total``, ``category=juice``, ``store=S1``. ``point="mean"``
+    reconciles means instead of medians (see ``forecasting.hierarchy``)."""
     say = progress or (lambda _m: None)
+    if levels:
+        from promocast.services.hierarchy import parse_level_option
+
+        levels = parse_level_option(levels, reconcile, point)
     panel = load_panel(db, country=country, progress=progress)
     with Store(db, read_only=True) as store:
         promotions = store.read("promotions")
@@ -105,26 +117,38 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
                         known=panel.known, static=panel.static)
     say(f"fitting {', '.join(base)} on {panel.frame['unique_id'].nunique()} series")
     train = panel.frame[panel.frame.groupby("unique_id")["ds"].transform("size") > 2 * horizon]
-    predicted = fit_predict(train, future, spec)
-    keys = train.drop_duplicates("unique_id").set_index("unique_id")[["item_id", "store_id"]]
-    predicted = predicted.join(keys, on="unique_id")
+    first = ["unique_id", "item_id", "store_id", "ds"]
+    extra: dict = {}
+    if levels:
+        from promocast.services.hierarchy import forecast_levels
+
+        levelled = forecast_levels(train, future, spec, levels, reconcile=reconcile,
+                                   point=point, progress=progress)
+        predicted, long, extra = levelled.frame, levelled.long, levelled.summary
+        first = ["level", "unique_id", "item_id", "store_id", "category", "ds"]
+    else:
+        predicted = fit_predict(train, future, spec)
+        keys = train.drop_duplicates("unique_id").set_index("unique_id")[["item_id", "store_id"]]
+        predicted = predicted.join(keys, on="unique_id")
+        long = pd.concat([
+            pd.DataFrame({"unique_id": predicted["unique_id"], "item_id": predicted["item_id"],
+                          "store_id": predicted["store_id"], "ds": predicted["ds"], "model": m,
+                          "quantile": q, "value": predicted[quantile_column(m, q)]})
+            for m in base for q in quantiles if quantile_column(m, q) in predicted],
+            ignore_index=True)
     run_id = uuid.uuid4().hex[:12]
-    long = pd.concat([
-        pd.DataFrame({"unique_id": predicted["unique_id"], "item_id": predicted["item_id"],
-                      "store_id": predicted["store_id"], "ds": predicted["ds"], "model": m,
-                      "quantile": q, "value": predicted[quantile_column(m, q)]})
-        for m in base for q in quantiles if quantile_column(m, q) in predicted], ignore_index=True)
     params = {"quantiles": list(quantiles), "scenario": str(scenario) if scenario else None,
               "country": country, "freq": panel.freq}
+    if levels:
+        params.update(levels=levels, reconcile=reconcile, point=point)
     summary = {"run_id": run_id, "horizon": horizon, "models": base, "freq": panel.freq,
                "series": int(predicted["unique_id"].nunique()), "rows": len(predicted),
                "data_hash": panel.data_hash, "start": str(predicted["ds"].min().date()),
-               "end": str(predicted["ds"].max().date())}
+               "end": str(predicted["ds"].max().date()), **extra}
     with Store(db) as store:
         store.save_run(run_id, "forecast", base, horizon, json.dumps(params), panel.data_hash,
                        json.dumps(summary), long)
     if out is not None:
-        first = ["unique_id", "item_id", "store_id", "ds"]
         frame = predicted[first + [c for c in predicted.columns if c not in first]]
         write_predictions(frame.assign(run_id=run_id), out)
         summary["out"] = str(out)
