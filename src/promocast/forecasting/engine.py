@@ -118,8 +118,9 @@ def _lags(spec: ForecastSpec) -> tuple[list[int], dict, list[str]]:
     first = spec.horizon if spec.strategy == "direct" else 1
     if spec.freq == "D":
         lags = sorted({*range(first, first + 7), *(k for k in (7, 14, 21, 28) if k >= first)})
-        transforms = {first: [RollingMean(7), RollingMean(28)],
-                      max(first, 7): [RollingMean(7, min_samples=1)] if first < 7 else []}
+        transforms = {first: [RollingMean(7), RollingMean(28)]}
+        if first < 7:  # last week's level, a week back (the same weekday mix as the target)
+            transforms[7] = [RollingMean(7, min_samples=1)]
         dates = ["dayofweek", "month", "dayofyear"]
     elif spec.freq.startswith("W"):
         lags = list(range(first, first + 8))
@@ -129,7 +130,7 @@ def _lags(spec: ForecastSpec) -> tuple[list[int], dict, list[str]]:
         lags = sorted({first, first + 1, first + 2, *(k for k in (12,) if k >= first)})
         transforms = {first: [RollingMean(3), RollingMean(12, min_samples=3)]}
         dates = ["month"]
-    return lags, {k: v for k, v in transforms.items() if v}, dates
+    return lags, transforms, dates
 
 
 INTERMITTENT = ("croston", "tsb", "adida")
