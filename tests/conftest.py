@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -52,3 +54,22 @@ def valid_sales_csv(tmp_path: Path) -> Path:
     path = tmp_path / "sales_valid.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def promocast(*args: str, cwd: Path | None = None, timeout: int = 900,
+              ) -> subprocess.CompletedProcess:
+    """Run the ``promocast`` command line in a child process, as a user would."""
+    return subprocess.run([sys.executable, "-m", "promocast", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=timeout)
+
+
+def load_demo_shop(root: Path, *, seed: int, n_items: int, years: float = 1.0) -> Path:
+    """A small demo shop generated under ``root`` and ingested into ``root/shop.duckdb``."""
+    from promocast.services.ingest import ingest
+    from promocast.testing.demo_shop import generate
+
+    shop = generate(root / "data", seed=seed, n_items=n_items, years=years)
+    db = root / "shop.duckdb"
+    ingest([shop.files[t] for t in ("stores", "items", "promotions", "events", "sales",
+                                    "inventory") if t in shop.files], db)
+    return db

@@ -3,40 +3,28 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import load_demo_shop, promocast
 from promocast.exceptions import UnknownSeries
 from promocast.services.diagnose import run_diagnose
-from promocast.services.ingest import ingest
-from promocast.testing.demo_shop import generate
 
 SERIES_FIELDS = {"unique_id", "n", "missing", "adf", "kpss", "suggested_d", "suggested_D",
                  "acf", "acf_bound", "pacf", "pacf_bound", "stl", "arima", "ets", "best_by_aic",
                  "ljung_box_p", "notes"}
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "promocast", *args], capture_output=True,
-                          text=True, timeout=600)
-
 
 @pytest.fixture(scope="module")
 def shop_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A year of daily sales: 3 items x 2 stores, with stock-outs (sales + inventory only)."""
-    root = tmp_path_factory.mktemp("diagnose")
-    shop = generate(root / "data", seed=3, n_items=3, years=1.0)
-    db = root / "shop.duckdb"
-    ingest([shop.files[t] for t in ("stores", "items", "promotions", "events", "sales",
-                                    "inventory") if t in shop.files], db)
-    return db
+    return load_demo_shop(tmp_path_factory.mktemp("diagnose"), seed=3, n_items=3)
 
 
 def test_diagnose_one_item_writes_plots_and_json(shop_db: Path, tmp_path: Path) -> None:
-    result = run("diagnose", "--db", str(shop_db), "--item", "SKU0001", "--out",
+    result = promocast("diagnose", "--db", str(shop_db), "--item", "SKU0001", "--out",
                  str(tmp_path / "plots"), "--json", str(tmp_path / "d.json"))
     assert result.returncode == 0, result.stderr
     doc = json.loads((tmp_path / "d.json").read_text())
@@ -75,14 +63,14 @@ def test_diagnose_top_ranks_by_volume(shop_db: Path) -> None:
 
 
 def test_unknown_item_or_store_is_named(shop_db: Path) -> None:
-    result = run("diagnose", "--db", str(shop_db), "--item", "NOPE")
+    result = promocast("diagnose", "--db", str(shop_db), "--item", "NOPE")
     assert result.returncode == 1
     assert "item 'NOPE' is not in the store" in result.stderr and "SKU0001" in result.stderr
     with pytest.raises(UnknownSeries, match="store 'mars' has no series for item 'SKU0001'"):
         run_diagnose(shop_db, item="SKU0001", store="mars")
-    assert run("diagnose", "--db", str(shop_db), "--top", "0").returncode == 2
+    assert promocast("diagnose", "--db", str(shop_db), "--top", "0").returncode == 2
 
 
 def test_help_has_an_example() -> None:
-    result = run("diagnose", "--help")
+    result = promocast("diagnose", "--help")
     assert result.returncode == 0 and "Example: promocast diagnose" in result.stdout

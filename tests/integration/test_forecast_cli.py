@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import promocast
 from promocast.data.storage import Store
 from promocast.forecasting.metrics import evaluate
 from promocast.services.demo import run_demo
 
 METRICS = {"mae", "rmse", "mape", "smape", "wape", "mase", "rmsse", "pinball", "coverage_80"}
 
-
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "promocast", *args], capture_output=True,
-                          text=True, timeout=900)
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +25,7 @@ def shop_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_backtest_json_and_predictions(shop_db: Path, tmp_path: Path) -> None:
-    result = run("backtest", "--db", str(shop_db), "--horizon", "7", "--gap", "1", "--folds", "2",
+    result = promocast("backtest", "--db", str(shop_db), "--horizon", "7", "--gap", "1", "--folds", "2",
                  "--step", "7", "--models", "seasonal_naive,ridge,lgbm,ensemble",
                  "--json", str(tmp_path / "bt.json"), "--predictions", str(tmp_path / "p.csv"))
     assert result.returncode == 0, result.stderr
@@ -54,7 +49,7 @@ def test_backtest_json_and_predictions(shop_db: Path, tmp_path: Path) -> None:
 
 def test_forecast_file_store_and_scenario(shop_db: Path, tmp_path: Path) -> None:
     base = tmp_path / "fc.csv"
-    result = run("forecast", "--db", str(shop_db), "--horizon", "14", "--models", "lgbm",
+    result = promocast("forecast", "--db", str(shop_db), "--horizon", "14", "--models", "lgbm",
                  "--out", str(base), "--json", str(tmp_path / "fc.json"))
     assert result.returncode == 0, result.stderr
     frame = pd.read_csv(base, parse_dates=["ds"])
@@ -73,7 +68,7 @@ def test_forecast_file_store_and_scenario(shop_db: Path, tmp_path: Path) -> None
     scenario.write_text("promo_id,promo_type,start_date,end_date,item_id,discount_pct\n"
                         f"PLAN1,percent_off,{start.date()},{end.date()},{item},40\n")
     planned = tmp_path / "fc_plan.csv"
-    result = run("forecast", "--db", str(shop_db), "--horizon", "14", "--models", "lgbm",
+    result = promocast("forecast", "--db", str(shop_db), "--horizon", "14", "--models", "lgbm",
                  "--out", str(planned), "--scenario", str(scenario))
     assert result.returncode == 0, result.stderr
     after = pd.read_csv(planned, parse_dates=["ds"])
@@ -82,5 +77,5 @@ def test_forecast_file_store_and_scenario(shop_db: Path, tmp_path: Path) -> None
 
 
 def test_bad_usage_exits_2(shop_db: Path) -> None:
-    assert run("backtest", "--db", str(shop_db), "--horizon", "7", "--models", "nosuch").returncode == 2
-    assert run("backtest", "--db", str(shop_db), "--horizon", "3", "--gap", "3").returncode == 2
+    assert promocast("backtest", "--db", str(shop_db), "--horizon", "7", "--models", "nosuch").returncode == 2
+    assert promocast("backtest", "--db", str(shop_db), "--horizon", "3", "--gap", "3").returncode == 2

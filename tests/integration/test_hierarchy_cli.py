@@ -4,7 +4,6 @@ and in the store, on a small demo shop."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -12,32 +11,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import load_demo_shop, promocast
 from promocast.data.storage import Store
-from promocast.services.ingest import ingest
-from promocast.testing.demo_shop import generate
 
 MODELS = ("autoets", "lgbm")
 
-
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "promocast", *args], capture_output=True,
-                          text=True, timeout=900)
 
 
 @pytest.fixture(scope="module")
 def shop_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo shop's data (16 items x 2 stores, one year) loaded into a store."""
-    out = tmp_path_factory.mktemp("hierarchy")
-    shop = generate(out / "data", seed=1, n_items=16, years=1.0)
-    db = out / "promocast.duckdb"
-    ingest([shop.files[t] for t in ("stores", "items", "promotions", "events", "sales",
-                                    "inventory") if t in shop.files], db)
-    return db
+    return load_demo_shop(tmp_path_factory.mktemp("hierarchy"), seed=1, n_items=16)
 
 
 def test_levels_add_up_in_the_file_and_the_store(shop_db: Path, tmp_path: Path) -> None:
     out = tmp_path / "f.csv"
-    result = run("forecast", "--db", str(shop_db), "--horizon", "7", "--models", ",".join(MODELS),
+    result = promocast("forecast", "--db", str(shop_db), "--horizon", "7", "--models", ",".join(MODELS),
                  "--levels", "total,category,item", "--quantiles", "0.1,0.9", "--out", str(out),
                  "--json", str(tmp_path / "f.json"))
     assert result.returncode == 0, result.stderr
@@ -123,7 +112,7 @@ def test_backtest_by_level_from_the_command_line(shop_db: Path, tmp_path: Path) 
     """``backtest --levels`` scores each level; seasonal naive is coherent already, so its base
     and reconciled WAPE agree; a bad level is a usage error."""
     doc = tmp_path / "levels.json"
-    result = run("backtest", "--db", str(shop_db), "--horizon", "7", "--folds", "1",
+    result = promocast("backtest", "--db", str(shop_db), "--horizon", "7", "--folds", "1",
                  "--models", "seasonal_naive", "--levels", "total,store,item", "--json", str(doc))
     assert result.returncode == 0, result.stderr
     document = json.loads(doc.read_text())
@@ -132,6 +121,6 @@ def test_backtest_by_level_from_the_command_line(shop_db: Path, tmp_path: Path) 
         naive = scores["seasonal_naive"]
         assert naive["base"] == pytest.approx(naive["reconciled"])
     assert "base -> reconciled" in result.stdout
-    bad = run("backtest", "--db", str(shop_db), "--horizon", "7", "--folds", "1",
+    bad = promocast("backtest", "--db", str(shop_db), "--horizon", "7", "--folds", "1",
               "--models", "seasonal_naive", "--levels", "total,brandx")
     assert bad.returncode == 2 and "brandx" in bad.stderr

@@ -5,24 +5,5 @@ stores as canonical CSV files, plus ``ground_truth.json`` and ``ground_truth_bas
 so that estimated effects and optimised plans can be scored against the truth.
 """
 
-from promocast.testing.demo import (
-    LIFT_MECHANISMS,
-    MECHANISMS,
-    PRICE_MECHANISMS,
-    DemandParams,
-    DemoShop,
-    calendar_demand,
-    expected_demand,
-    generate,
-)
-
-__all__ = [
-    "LIFT_MECHANISMS",
-    "MECHANISMS",
-    "PRICE_MECHANISMS",
-    "DemandParams",
-    "DemoShop",
-    "calendar_demand",
-    "expected_demand",
-    "generate",
-]
+from promocast.testing.demo import *  # noqa: F403  (the same names, one list: demo.__all__)
+from promocast.testing.demo import __all__  # noqa: F401
