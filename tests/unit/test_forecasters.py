@@ -22,3 +22,48 @@ def test_direct_daily_features_keep_rolling_means_at_every_horizon(horizon: int)
     lags, transforms, _ = _lags(spec)
     assert min(lags) == horizon
     assert [t.window_size for t in transforms[horizon]] == [7, 28]
+
+
+@pytest.mark.parametrize(("horizon", "gap", "n", "expected"), [
+    (3, 1, 3, [(1, 2), (3, 3)]),          # OJ protocol: the gap week rides with step 2
+    (3, 0, 3, [(1, 1), (2, 2), (3, 3)]),
+    (28, 0, 3, [(1, 3), (4, 9), (10, 28)]),
+    (13, 0, 3, [(1, 2), (3, 6), (7, 13)]),
+    (14, 0, 1, [(1, 14)]),
+    (1, 0, 3, [(1, 1)]),
+])
+def test_direct_buckets_split_the_horizon_geometrically(horizon, gap, n, expected) -> None:
+    from promocast.forecasting.engine import ForecastSpec, direct_buckets
+
+    spec = ForecastSpec(freq="D", horizon=horizon, models=["lgbm"], season_length=7,
+                        direct_models=n, gap=gap)
+    assert direct_buckets(spec) == expected
+
+
+def test_near_steps_see_the_latest_actuals() -> None:
+    """Random walks: with one model per step bucket, step 1 is forecast from the last actual;
+    a single direct model (lags from the horizon) cannot see it and errs far more."""
+    import numpy as np
+    import pandas as pd
+
+    from promocast.forecasting.engine import ForecastSpec, fit_predict
+    from promocast.forecasting.panel import future_grid
+
+    rng = np.random.default_rng(3)
+    n_series, n_weeks, h = 60, 120, 8
+    dates = pd.date_range("2022-01-03", periods=n_weeks, freq="W-MON")
+    level = 200 * np.exp(np.cumsum(rng.normal(0, 0.15, (n_series, n_weeks)), axis=1))
+    frame = pd.DataFrame({"unique_id": np.repeat([f"S{k}" for k in range(n_series)], n_weeks),
+                          "ds": np.tile(dates, n_series), "y": level.ravel().round(),
+                          "observed": 1, "weight": 1.0})
+    cutoff = dates[-h - 1]
+    train, test = frame[frame["ds"] <= cutoff], frame[frame["ds"] > cutoff]
+    future = future_grid(train, "W-MON", h)
+    errors = {}
+    for n in (1, 3):
+        spec = ForecastSpec(freq="W-MON", horizon=h, models=["lgbm"], season_length=52,
+                            direct_models=n, num_threads=1)
+        got = fit_predict(train, future, spec).merge(test, on=["unique_id", "ds"])
+        first = got[got["ds"] == got["ds"].min()]
+        errors[n] = float((np.abs(first["lgbm"] - first["y"]) / first["y"]).mean())
+    assert errors[3] < 0.75 * errors[1], errors

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from promocast.forecasting.engine import ForecastSpec, fit_ml_forecaster
+from promocast.forecasting.engine import ForecastSpec, direct_buckets, fit_ml_forecaster
 
 DRIVERS = ("level_trend", "seasonality", "events", "price", "promotion", "other")
 """The drivers a forecast day is split into, in the order reports show them."""
@@ -127,14 +127,32 @@ def to_units(contrib_log: np.ndarray, base_log: np.ndarray, inverse: str = "log1
 
 def explain_forecast(train: pd.DataFrame, future: pd.DataFrame, spec: ForecastSpec,
                      ids: list[str] | None = None) -> Explanation:
-    """Fit the global LightGBM of ``fit_predict`` on ``train`` (all series: the model is
-    global) and explain its forecasts of the series ``ids`` (default: all) over
-    ``spec.horizon`` periods, with the known inputs of ``future``."""
-    mlf = fit_ml_forecaster(train, spec, model="lgbm")
+    """Fit the global LightGBM models of ``fit_predict`` on ``train`` (all series: the models
+    are global; one per step bucket of the direct strategy) and explain their forecasts of the
+    series ``ids`` (default: all) over ``spec.horizon`` periods, with the known inputs of
+    ``future``."""
     wanted = list(dict.fromkeys(ids)) if ids is not None else None
-    x_df = future[["unique_id", "ds", *spec.known]]
+    x_df = future[["unique_id", "ds", *spec.known]].sort_values(["unique_id", "ds"])
     if wanted is not None:
         x_df = x_df[x_df["unique_id"].isin(wanted)]
+    x_step = x_df.groupby("unique_id").cumcount().to_numpy() + 1
+    days_parts, feature_parts = [], []
+    for first, last in direct_buckets(spec):
+        days, features = _explain_bucket(train, x_df[x_step <= last], spec, wanted, first, last)
+        days_parts.append(days)
+        feature_parts.append(features)
+    days = pd.concat(days_parts, ignore_index=True).sort_values(["unique_id", "ds"],
+                                                                ignore_index=True)
+    features = pd.concat(feature_parts, ignore_index=True)
+    return Explanation(days=days, drivers=group_drivers(features), features=features)
+
+
+def _explain_bucket(train: pd.DataFrame, x_df: pd.DataFrame, spec: ForecastSpec,
+                    wanted: list[str] | None, first: int, last: int,
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Days and per-feature SHAP values of steps ``first..last`` from the model whose lags
+    start at ``last``."""
+    mlf = fit_ml_forecaster(train, spec, model="lgbm", lags_from=last)
     steps: list[pd.DataFrame] = []
 
     def keep(features: pd.DataFrame) -> pd.DataFrame:
@@ -145,11 +163,11 @@ def explain_forecast(train: pd.DataFrame, future: pd.DataFrame, spec: ForecastSp
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        predicted = mlf.predict(h=spec.horizon, X_df=x_df, ids=wanted,
-                                before_predict_callback=keep)
+        predicted = mlf.predict(h=last, X_df=x_df, ids=wanted, before_predict_callback=keep)
     predicted["step"] = predicted.groupby("unique_id").cumcount()
     seen = pd.concat([s.assign(step=k) for k, s in enumerate(steps)]).reset_index()
     seen = seen.merge(predicted[["unique_id", "step", "ds"]], on=["unique_id", "step"])
+    seen = seen[seen["step"] >= first - 1]
     seen = seen.sort_values(["unique_id", "ds"], ignore_index=True)
     names = list(mlf.models_["lgbm"].booster_.feature_name())
     matrix = seen[names]
@@ -169,7 +187,7 @@ def explain_forecast(train: pd.DataFrame, future: pd.DataFrame, spec: ForecastSp
         "shap_log": contrib_log.ravel(),
         "shap_units": units.ravel(),
     })
-    return Explanation(days=days, drivers=group_drivers(features), features=features)
+    return days, features
 
 
 def group_drivers(features: pd.DataFrame) -> pd.DataFrame:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -88,9 +88,17 @@ class ForecastSpec:
     predictive distribution (below the median: MAPE punishes over-forecasts of small actuals
     more than under-forecasts)."""
     strategy: str = "direct"
-    """Global models: ``direct`` (lags start at the horizon, so every step is forecast from
-    actuals only, with that step's known inputs) or ``recursive`` (lags from 1, forecasts fed
-    back step by step)."""
+    """Global models: ``direct`` (every lag at least the step forecast, so each step is
+    forecast from actuals only, with that step's known inputs) or ``recursive`` (lags from 1,
+    forecasts fed back step by step)."""
+    direct_models: int = 3
+    """Direct strategy: how many models split the horizon (steps 1..a, a+1..b, ..., growing
+    geometrically), each with lags from its last step, so near steps see the latest actuals
+    (one model with lags from the horizon would blind step 1 to the last ``horizon - 1``
+    periods). 1 = a single model for all steps."""
+    gap: int = 0
+    """Leading steps nobody needs (a backtest's gap): no model is fitted for them alone; the
+    next model forecasts them too."""
 
     @property
     def stat_models(self) -> list[str]:
@@ -107,7 +115,26 @@ class ForecastSpec:
         return {"log_l2": "log1p", "tweedie": "log", "mape": "none"}[self.lgbm_loss]
 
 
-def _lags(spec: ForecastSpec) -> tuple[list[int], dict, list[str]]:
+def direct_buckets(spec: ForecastSpec) -> list[tuple[int, int]]:
+    """(first step, last step) of each global model; the model's lags start at its last step.
+
+    Boundaries grow geometrically (horizon 28, three models: steps 1-3, 4-9, 10-28): recent
+    actuals matter most for the nearest steps. Buckets holding only gap steps are merged into
+    the next one."""
+    h = spec.horizon
+    if spec.strategy != "direct":
+        return [(1, h)]
+    n = max(1, min(spec.direct_models, h))
+    ends = sorted({max(1, round(h ** (k / n))) for k in range(1, n)} | {h})
+    ends = [e for e in ends if e > spec.gap] or [h]
+    buckets, start = [], 1
+    for end in ends:
+        buckets.append((start, end))
+        start = end + 1
+    return buckets
+
+
+def _lags(spec: ForecastSpec, first: int | None = None) -> tuple[list[int], dict, list[str]]:
     """Lags, rolling means and date features that suit the frequency (the M5 winners' habits
     scaled to the data: weekly and yearly memory for daily data).
 
@@ -115,7 +142,8 @@ def _lags(spec: ForecastSpec) -> tuple[list[int], dict, list[str]]:
     then actuals at the cutoff or before, so one model forecasts all steps without feeding its
     own forecasts back (errors do not compound; the known inputs of the target period still
     enter as they are)."""
-    first = spec.horizon if spec.strategy == "direct" else 1
+    if first is None:
+        first = spec.horizon if spec.strategy == "direct" else 1
     if spec.freq == "D":
         lags = sorted({*range(first, first + 7), *(k for k in (7, 14, 21, 28) if k >= first)})
         transforms = {first: [RollingMean(7), RollingMean(28)]}
@@ -173,13 +201,14 @@ def _fit_predict_stats(train: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
     return pd.concat(parts, axis=1).reset_index()
 
 
-def _forecaster(spec: ForecastSpec, models: list[str], log_target: bool) -> MLForecast:
-    """The MLForecast of ``models``: lags, rolling means, date features; a log1p target when
-    the models' loss works on log units."""
+def _forecaster(spec: ForecastSpec, models: list[str], log_target: bool,
+                lags_from: int | None = None) -> MLForecast:
+    """The MLForecast of ``models``: lags (from ``lags_from``), rolling means, date features;
+    a log1p target when the models' loss works on log units."""
     cfg = ZooConfig(season_length=spec.season_length, seed=spec.seed,
                     num_threads=spec.num_threads, lgbm_params=spec.lgbm_params,
                     lgbm_loss=spec.lgbm_loss)
-    lags, transforms, date_features = _lags(spec)
+    lags, transforms, date_features = _lags(spec, lags_from)
     transforms_y = ([GlobalSklearnTransformer(FunctionTransformer(np.log1p, np.expm1))]
                     if log_target else None)
     return MLForecast(models={m: ml_model(m, cfg) for m in models}, freq=spec.freq, lags=lags,
@@ -198,16 +227,23 @@ def _ml_groups(spec: ForecastSpec) -> list[tuple[list[str], bool]]:
 def _fit_points(train: pd.DataFrame, future: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
     """Point forecasts of the global models (unique_id, ds, one column per model)."""
     cols = ["unique_id", "ds", "y", "weight", *spec.known, *spec.static]
+    x_df = future[["unique_id", "ds", *spec.known]].sort_values(["unique_id", "ds"])
+    x_step = x_df.groupby("unique_id").cumcount().to_numpy() + 1
     out = None
     for names, log_target in _ml_groups(spec):
-        mlf = _forecaster(spec, names, log_target)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            mlf.fit(train[cols], static_features=spec.static, weight_col="weight")
-            part = mlf.predict(h=spec.horizon, X_df=future[["unique_id", "ds", *spec.known]])
+        pieces = []
+        for first, last in direct_buckets(spec):
+            mlf = _forecaster(spec, names, log_target, lags_from=last)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                mlf.fit(train[cols], static_features=spec.static, weight_col="weight")
+                piece = mlf.predict(h=last, X_df=x_df[x_step <= last] if spec.known else None)
+            step = piece.groupby("unique_id").cumcount().to_numpy() + 1
+            pieces.append(piece[step >= first])
+        part = pd.concat(pieces, ignore_index=True)
         out = part if out is None else out.merge(part, on=["unique_id", "ds"], how="outer")
     out[spec.ml_models] = out[spec.ml_models].clip(lower=0)
-    return out
+    return out.sort_values(["unique_id", "ds"], ignore_index=True)
 
 
 def _holdout_residuals(train: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
@@ -387,6 +423,7 @@ def backtest(panel: pd.DataFrame, cutoffs: list[pd.Timestamp], spec: ForecastSpe
     Returns the predictions frame of DESIGN §3: unique_id, cutoff, ds, actual, one column per
     model (median) and the quantile columns.
     """
+    spec = replace(spec, gap=gap)
     frames = []
     for k, cutoff in enumerate(cutoffs, start=1):
         if progress:
@@ -415,12 +452,14 @@ def backtest(panel: pd.DataFrame, cutoffs: list[pd.Timestamp], spec: ForecastSpe
     return out[first + [c for c in out.columns if c not in first]]
 
 
-def fit_ml_forecaster(train: pd.DataFrame, spec: ForecastSpec, model: str = "lgbm") -> MLForecast:
-    """One global model of ``fit_predict`` fitted on ``train`` the same way (lags, rolling
-    means, date features, target space, statics, weights) and returned: for callers that need
-    the fitted model and its features (explanations), not only its forecasts."""
+def fit_ml_forecaster(train: pd.DataFrame, spec: ForecastSpec, model: str = "lgbm",
+                      lags_from: int | None = None) -> MLForecast:
+    """One global model of ``fit_predict`` fitted on ``train`` the same way (lags from
+    ``lags_from``, the last step of one of ``direct_buckets``; rolling means, date features,
+    target space, statics, weights) and returned: for callers that need the fitted model and
+    its features (explanations), not only its forecasts."""
     log_target = model != "lgbm" or spec.lgbm_loss == "log_l2"
-    mlf = _forecaster(spec, [model], log_target)
+    mlf = _forecaster(spec, [model], log_target, lags_from=lags_from)
     cols = ["unique_id", "ds", "y", "weight", *spec.known, *spec.static]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
