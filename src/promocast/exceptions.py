@@ -87,3 +87,8 @@ class EmptyStore(PromocastError):
 
 class InfeasiblePlan(PromocastError):
     """The promotion plan's rules cannot all hold at once."""
+
+
+class InvalidRules(UsageError):
+    """A promotion plan's rules name an unknown item, store, category or event, or an
+    impossible value (depth outside 0-90 %, negative budget, end before start)."""

@@ -1,0 +1,478 @@
+"""Promotion calendar optimisation: which items get which mechanism and depth in which periods.
+
+``build_candidates`` prices every allowed option (item x store x period x mechanism x depth)
+from the no-promotion baseline forecast and the estimated effects (EffectParams);
+``optimise_plan`` chooses among them with a MILP (HiGHS through scipy.optimize.milp) under
+``PlanRules`` and explains each choice. The demand of an option is
+
+    expected_units = baseline_units x (paid / regular price) ** price_elasticity
+                     x prod(1 + lift_m for the option's non-price mechanisms m)
+
+(the demo shop's true model, promocast.testing.demo.model). Its incremental margin is
+
+    (net price - unit cost) x expected_units - giveaway_cost(gifts) - fixed_cost
+    - (regular price - unit cost) x baseline_units                    # what it sells anyway
+    - post_promo_dip x baseline of the next ``dip_periods`` period(s) x unit margin
+    - sum over category rivals r in the store and period of
+      cannibalisation_rate_r x baseline margin_r                       # linearised, see below
+
+Cannibalisation is linearised per candidate: a promotion costs each rival its first-order loss
+(rate x the rival's baseline margin), as if the rivals were not promoted themselves. The true
+loss compounds, (1 - rate) ** rivals on promotion capped at 3 in the demo shop, so the
+approximation overstates the loss when many rivals run at once, which the category cap keeps
+rare. The dip is charged on the baseline of the next period whether or not that period is
+promoted (with min_gap_periods >= 1 it never is); past the horizon the last period's
+baseline stands in for the next one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from promocast.exceptions import DataValidationError, RowError
+from promocast.promotions.plan_explain import explain_choices
+from promocast.promotions.plan_model import (
+    PlanModel,
+    Solution,
+    build_model,
+    check_solution,
+    explain_infeasible,
+    solve,
+)
+from promocast.promotions.plan_refine import applicable, marginal_values, plan_value
+from promocast.promotions.rules import (
+    DEFAULT_GRID,
+    PERIOD_DAYS,
+    PlanRules,
+    check_rules,
+    required_windows,
+)
+
+LIFT_OF: dict[str, tuple[str, ...]] = {
+    "percent_off": (),
+    "amount_off": (),
+    "threshold": ("threshold",),
+    "gift": ("gift",),
+    "flash_sale": ("flash_sale",),
+    "feature_display": ("feature_display",),
+}
+"""Non-price mechanisms (EffectParams ``lift_<m>`` columns) each planned option switches on."""
+LIFT_COLUMNS = tuple(
+    f"lift_{m}" for m in ("threshold", "gift", "flash_sale", "bundle", "feature_display")
+)
+KEY = ["item_id", "store_id", "period_start"]
+
+
+def promo_terms(promo_type: str, depth: float, regular_price: np.ndarray) -> dict[str, np.ndarray]:
+    """Per unit sold: ``shelf_price`` (drives demand through the elasticity), ``net_price``
+    (money received), ``giveaway`` (what the shop gives away, counted in the budget).
+
+    percent_off / flash_sale: depth % off, to the cent; amount_off: depth money off (never
+    below 10 % of the price); threshold: depth % of the regular price back on every unit;
+    gift: a gift worth depth % of the regular price per unit (received money unchanged)."""
+    p0 = np.asarray(regular_price, dtype=float)
+    shelf = p0
+    if promo_type in ("percent_off", "flash_sale"):
+        shelf = np.round(p0 * (1 - depth / 100), 2)
+    elif promo_type == "amount_off":
+        shelf = np.round(np.maximum(p0 - depth, 0.1 * p0), 2)
+    giveaway = p0 - shelf
+    net = shelf
+    if promo_type == "threshold":
+        giveaway = p0 * depth / 100
+        net = p0 - giveaway
+    elif promo_type == "gift":
+        giveaway = p0 * depth / 100
+    return {"shelf_price": shelf, "net_price": net, "giveaway": giveaway}
+
+
+def _missing(what: str, column: str, values: list[str], rule: str) -> DataValidationError:
+    return DataValidationError(
+        [RowError(what, None, column, str(v), rule) for v in values[:20]], total=len(values)
+    )
+
+
+def _effects(base: pd.DataFrame, params: pd.DataFrame) -> pd.DataFrame:
+    """EffectParams per baseline row: the (item, store) row, else the item's pooled ``all``."""
+    params = params.copy()
+    for col in LIFT_COLUMNS:
+        if col not in params:
+            params[col] = np.nan
+    for col, default in (("post_promo_dip", 0.0), ("cannibalisation_rate", 0.0)):
+        params[col] = params[col].fillna(default) if col in params else default
+    if "store_id" not in params:
+        params["store_id"] = "all"
+    cols = ["category", "price_elasticity", *LIFT_COLUMNS, "post_promo_dip", "cannibalisation_rate"]
+    specific = params.drop_duplicates(["item_id", "store_id"]).set_index(["item_id", "store_id"])
+    pooled = params[params["store_id"] == "all"].drop_duplicates("item_id").set_index("item_id")
+    index = pd.MultiIndex.from_frame(base[["item_id", "store_id"]])
+    out = specific.reindex(index)[cols].reset_index(drop=True)
+    fallback = pooled.reindex(base["item_id"])[cols].reset_index(drop=True)
+    found = np.broadcast_to(out["price_elasticity"].notna().to_numpy()[:, None], out.shape)
+    out = out.where(found, fallback)
+    lost = base.loc[out["price_elasticity"].isna().to_numpy(), "item_id"].unique().tolist()
+    if lost:
+        raise _missing(
+            "effect params",
+            "item_id",
+            lost,
+            "no price elasticity for this item (estimate effects first)",
+        )
+    return out
+
+
+def _prices(base: pd.DataFrame, prices: pd.DataFrame) -> pd.DataFrame:
+    prices = prices.rename(columns={"base_price": "regular_price"})
+    keys = ["item_id", "store_id"] if "store_id" in prices else ["item_id"]
+    table = prices.drop_duplicates(keys).set_index(keys)
+    index = pd.MultiIndex.from_frame(base[keys]) if len(keys) == 2 else pd.Index(base["item_id"])
+    out = table.reindex(index)[["regular_price", "unit_cost"]].reset_index(drop=True)
+    bad = (
+        base.loc[(out["regular_price"].isna() | out["unit_cost"].isna()).to_numpy(), "item_id"]
+        .unique()
+        .tolist()
+    )
+    if bad:
+        raise _missing(
+            "prices",
+            "unit_cost",
+            bad,
+            "no regular price or unit cost for this item: margins cannot be computed",
+        )
+    if "category" in prices:
+        out["price_category"] = table.reindex(index)["category"].to_numpy()
+    return out
+
+
+def build_candidates(
+    baseline: pd.DataFrame,
+    params: pd.DataFrame,
+    prices: pd.DataFrame,
+    *,
+    grid: dict[str, list[float]] | None = None,
+    periods: pd.DatetimeIndex | list | None = None,
+    stock: pd.DataFrame | None = None,
+    freq: str = "W",
+    dip_periods: int = 1,
+) -> pd.DataFrame:
+    """One row per (item, store, period, mechanism, depth) with its expected units, money and
+    incremental margin / revenue (before fixed costs, which ``optimise_plan`` adds per rules).
+
+    ``baseline``: item_id, store_id, period_start, baseline_units (no-promotion forecast at the
+    regular price; ``baseline_units-q<level>`` quantile columns are carried as
+    ``expected_units-q<level>``). ``params``: EffectParams. ``prices``: item_id [, store_id],
+    regular_price (or base_price), unit_cost. ``stock``: item_id, store_id, available_units
+    (units that can be sold over the planned periods: on hand + receipts due).
+    """
+    grid = DEFAULT_GRID if grid is None else grid
+    base = baseline.copy()
+    base["period_start"] = pd.to_datetime(base["period_start"])
+    if periods is not None:
+        base = base[base["period_start"].isin(pd.DatetimeIndex(periods))]
+    base = base.sort_values(KEY).reset_index(drop=True)
+    if base.empty:
+        return pd.DataFrame(columns=[*KEY, "promo_type", "depth", "incremental_margin"])
+    eff = _effects(base, params)
+    money = _prices(base, prices)
+    if eff["category"].isna().any() and "price_category" in money:
+        eff["category"] = eff["category"].fillna(money["price_category"])
+    eff["category"] = eff["category"].fillna("(none)").astype(str)
+    cells = pd.concat([base, eff, money[["regular_price", "unit_cost"]]], axis=1)
+    p0, cost = cells["regular_price"].to_numpy(float), cells["unit_cost"].to_numpy(float)
+    units0 = cells["baseline_units"].to_numpy(float)
+    cells["baseline_revenue"] = p0 * units0
+    cells["baseline_margin"] = (p0 - cost) * units0
+
+    # post-promotion dip: the next dip_periods periods of the same series (extrapolated)
+    series = cells.groupby(["item_id", "store_id"], sort=False)["baseline_units"]
+    ahead = np.zeros(len(cells))
+    for k in range(1, dip_periods + 1):
+        nxt = series.shift(-k)
+        ahead += nxt.fillna(cells["baseline_units"]).to_numpy(float)
+    dip = cells["post_promo_dip"].clip(lower=0).to_numpy(float) * ahead
+    cells["dip_units"] = dip
+    # cannibalisation: first-order loss of every category rival in the store and period
+    rate = cells["cannibalisation_rate"].clip(lower=0).to_numpy(float)
+    pool = cells.assign(
+        m=rate * cells["baseline_margin"], r=rate * cells["baseline_revenue"], u=rate * units0
+    )
+    group = pool.groupby(["category", "store_id", "period_start"], sort=False)
+    cannibal_margin = group["m"].transform("sum").to_numpy() - rate * cells["baseline_margin"]
+    cannibal_revenue = group["r"].transform("sum").to_numpy() - rate * cells["baseline_revenue"]
+    cannibal_units = group["u"].transform("sum").to_numpy() - rate * units0
+    cells["horizon_baseline_units"] = series.transform("sum")
+    if stock is not None:
+        avail = stock.drop_duplicates(["item_id", "store_id"]).set_index(["item_id", "store_id"])
+        cells["stock_units"] = (
+            avail["available_units"]
+            .reindex(pd.MultiIndex.from_frame(cells[["item_id", "store_id"]]))
+            .to_numpy(float)
+        )
+    quantiles = [c for c in cells if c.startswith("baseline_units-q")]
+
+    frames = []
+    for kind, depths in grid.items():
+        lift = np.ones(len(cells))
+        missing = np.zeros(len(cells), dtype=bool)
+        for m in LIFT_OF[kind]:
+            value = cells[f"lift_{m}"].to_numpy(float)
+            missing |= np.isnan(value)
+            lift *= 1 + np.nan_to_num(value)
+        for depth in depths:
+            terms = promo_terms(kind, float(depth), p0)
+            ok = depth < 0.9 * p0 if kind == "amount_off" else np.ones(len(cells), dtype=bool)
+            ratio = terms["shelf_price"] / p0
+            mult = ratio ** cells["price_elasticity"].to_numpy(float) * lift
+            units = units0 * mult
+            revenue = terms["net_price"] * units
+            margin = (p0 - terms["giveaway"] - cost) * units
+            frame = cells.assign(
+                promo_type=kind,
+                depth=float(depth),
+                shelf_price=terms["shelf_price"],
+                net_price=terms["net_price"],
+                multiplier=mult,
+                lift=mult - 1,
+                lift_missing=missing,
+                expected_units=units,
+                revenue=revenue,
+                giveaway=terms["giveaway"] * units,
+                margin=margin,
+                dip_loss=dip * (p0 - cost),
+                cannibalisation_loss=cannibal_margin,
+                gross_incremental_margin=margin
+                - cells["baseline_margin"]
+                - dip * (p0 - cost)
+                - cannibal_margin,
+                incremental_revenue=revenue
+                - cells["baseline_revenue"]
+                - dip * p0
+                - cannibal_revenue,
+                incremental_units=units - units0 - dip - cannibal_units,
+            )
+            for q in quantiles:
+                frame[q.replace("baseline_units", "expected_units")] = frame[q] * mult
+            frames.append(frame[ok])
+    cand = pd.concat(frames, ignore_index=True)
+    days = pd.Timedelta(days=PERIOD_DAYS.get(freq, 7))
+    cand["period_end"] = cand["period_start"] + days - pd.Timedelta(days=1)
+    cand["fixed_cost"] = 0.0
+    cand["promo_cost"] = cand["giveaway"]
+    cand["incremental_margin"] = cand["gross_incremental_margin"]
+    order = ["item_id", "store_id", "period_start", "promo_type", "depth"]
+    return cand.sort_values(order, kind="stable").reset_index(drop=True)
+
+
+@dataclass
+class PlanResult:
+    """What the optimiser chose, how good it is and why (``to_json`` per DESIGN §3)."""
+
+    status: str
+    objective: str
+    objective_value: float
+    mip_gap: float | None
+    budget: float | None
+    budget_used: float
+    expected_incremental_margin: float
+    expected_incremental_revenue: float
+    chosen: pd.DataFrame
+    explanations: list[dict] = field(default_factory=list)
+    solve_seconds: float = 0.0
+    n_candidates: int = 0
+    period: str = "W"
+
+    def promotions_table(self) -> pd.DataFrame:
+        """The plan in the canonical promotions columns (DESIGN §2): a scenario for
+        ``promo simulate`` / ``forecast --scenario``."""
+        c = self.chosen
+        pct = c["promo_type"].isin(["percent_off", "flash_sale", "threshold"])
+        return pd.DataFrame(
+            {
+                "promo_id": [f"PLAN{k + 1:05d}" for k in range(len(c))],
+                "promo_type": c["promo_type"].to_numpy(),
+                "start_date": c["period_start"].dt.strftime("%Y-%m-%d").to_numpy(),
+                "end_date": c["period_end"].dt.strftime("%Y-%m-%d").to_numpy(),
+                "item_id": c["item_id"].to_numpy(),
+                "category": None,
+                "store_id": c["store_id"].to_numpy(),
+                "discount_pct": np.where(pct, c["depth"], np.nan),
+                "threshold_amount": np.nan,
+                "amount_off": np.where(c["promo_type"] == "amount_off", c["depth"], np.nan),
+                "gift_value": np.where(
+                    c["promo_type"] == "gift",
+                    np.round(c["regular_price"] * c["depth"] / 100, 2),
+                    np.nan,
+                ),
+                "feature": (c["promo_type"] == "feature_display").astype(int).to_numpy(),
+                "display": 0,
+                "fixed_cost": c["fixed_cost"].to_numpy(),
+            }
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        def money(x: float | None) -> float | None:
+            return None if x is None or not np.isfinite(x) else round(float(x), 2)
+
+        rows = []
+        for (_, r), why in zip(self.chosen.iterrows(), self.explanations, strict=True):
+            kind = r["promo_type"]
+            rows.append(
+                {
+                    "item_id": r["item_id"],
+                    "store_id": r["store_id"],
+                    "category": r["category"],
+                    "promo_type": kind,
+                    "depth": float(r["depth"]),
+                    "discount_pct": float(r["depth"])
+                    if kind in ("percent_off", "flash_sale", "threshold")
+                    else None,
+                    "amount_off": float(r["depth"]) if kind == "amount_off" else None,
+                    "gift_value": money(r["regular_price"] * r["depth"] / 100)
+                    if kind == "gift"
+                    else None,
+                    "start_date": r["period_start"].strftime("%Y-%m-%d"),
+                    "end_date": r["period_end"].strftime("%Y-%m-%d"),
+                    "regular_price": money(r["regular_price"]),
+                    "price": money(r["shelf_price"]),
+                    "expected_units": round(float(r["expected_units"]), 1),
+                    "baseline_units": round(float(r["baseline_units"]), 1),
+                    "expected_incremental_margin": money(r["incremental_margin"]),
+                    "expected_incremental_revenue": money(r["incremental_revenue"]),
+                    "promo_cost": money(r["promo_cost"]),
+                    "explanation": why,
+                }
+            )
+        return {
+            "objective": self.objective,
+            "status": self.status,
+            "gap": None if self.mip_gap is None else round(float(self.mip_gap), 6),
+            "expected_incremental_margin": money(self.expected_incremental_margin),
+            "expected_incremental_revenue": money(self.expected_incremental_revenue),
+            "budget": self.budget,
+            "budget_used": money(self.budget_used),
+            "period": self.period,
+            "candidates": self.n_candidates,
+            "solve_seconds": round(self.solve_seconds, 3),
+            "promotions": rows,
+        }
+
+
+def _select(candidates: pd.DataFrame, rules: PlanRules) -> pd.DataFrame:
+    """The candidates the rules allow to be considered, with the rules' fixed costs."""
+    cand = candidates
+    if rules.stores is not None:
+        cand = cand[cand["store_id"].isin(rules.stores)]
+    if rules.start is not None:
+        cand = cand[cand["period_start"] >= pd.Timestamp(rules.start)]
+    if rules.end is not None:
+        cand = cand[cand["period_start"] <= pd.Timestamp(rules.end)]
+    allowed = {(k, float(d)) for k, depths in rules.grid.items() for d in depths}
+    pairs = pd.Series(
+        list(zip(cand["promo_type"], cand["depth"].astype(float), strict=True)),
+        index=cand.index,
+        dtype=object,
+    )
+    cand = cand[pairs.isin(allowed)].reset_index(drop=True).copy()
+    cand["fixed_cost"] = cand["promo_type"].map(rules.fixed_cost).fillna(0.0).astype(float)
+    cand["promo_cost"] = cand["giveaway"] + cand["fixed_cost"]
+    cand["incremental_margin"] = cand["gross_incremental_margin"] - cand["fixed_cost"]
+    return cand
+
+
+def _refine(
+    cand: pd.DataFrame,
+    model: PlanModel,
+    first: Solution,
+    rules: PlanRules,
+    rounds: int,
+    **options: float,
+) -> tuple[Solution, float]:
+    """Re-solve with every candidate priced as its marginal value given the previous plan
+    (promotions of a category cannibalising each other), keep the best plan by its value
+    with compounding, capped cannibalisation. Returns it and the solving time spent."""
+    objective = "revenue" if rules.objective == "revenue" else "margin"
+    best, best_value = first, plan_value(cand, first.chosen, objective)
+    current, seconds = first, 0.0
+    for _ in range(rounds):
+        model.value = marginal_values(cand, current.chosen, objective)
+        nxt = solve(model, **options)
+        seconds += nxt.seconds
+        if not nxt.found or np.array_equal(nxt.chosen, current.chosen):
+            break
+        value = plan_value(cand, nxt.chosen, objective)
+        if value > best_value + 1e-9:
+            best, best_value = nxt, value
+        current = nxt
+    return best, seconds
+
+
+def optimise_plan(
+    candidates: pd.DataFrame,
+    rules: PlanRules,
+    *,
+    events: pd.DataFrame | None = None,
+    validate: bool = True,
+    time_limit: float = 60.0,
+    mip_rel_gap: float = 1e-4,
+    refine_rounds: int = 2,
+) -> PlanResult:
+    """The best plan under ``rules`` (InfeasiblePlan names the rule(s) in the way).
+
+    ``events``: date, event (resolves ``required`` festivals by name). ``validate`` checks the
+    rules against the candidates' items, categories and stores (pass False after checking
+    them against the whole shop with ``check_rules``). ``refine_rounds``: re-solves pricing
+    each option given the rest of the plan (cannibalisation between promotions of a category
+    that run together, see plan_refine); 0 keeps the linear first solve. The plan's
+    expected margin and revenue, and each promotion's (its value given the rest of the
+    plan), are priced with compounding, capped cannibalisation."""
+    if validate:
+        check_rules(
+            rules,
+            item_ids=candidates["item_id"].unique(),
+            categories=candidates["category"].unique(),
+            store_ids=candidates["store_id"].unique(),
+            events=events,
+        )
+    cand = _select(candidates, rules)
+    periods = pd.DatetimeIndex(sorted(cand["period_start"].unique()))
+    windows = required_windows(rules, periods, events)
+    model = build_model(cand, rules, windows)
+    options = {"time_limit": time_limit, "mip_rel_gap": mip_rel_gap}
+    solution = solve(model, **options)
+    if solution.status == "infeasible":
+        raise explain_infeasible(model)
+    check_solution(solution)
+    seconds = solution.seconds
+    margin = revenue = None
+    if refine_rounds > 0 and applicable(cand):
+        solution, extra = _refine(cand, model, solution, rules, refine_rounds, **options)
+        seconds += extra
+        margin = plan_value(cand, solution.chosen, "margin")
+        revenue = plan_value(cand, solution.chosen, "revenue")
+        cand["incremental_margin"] = marginal_values(cand, solution.chosen, "margin")
+        cand["incremental_revenue"] = marginal_values(cand, solution.chosen, "revenue")
+    chosen = cand[solution.chosen].reset_index(drop=True)
+    value_column = "incremental_revenue" if rules.objective == "revenue" else "incremental_margin"
+    return PlanResult(
+        status=solution.status,
+        objective=rules.objective,
+        objective_value=float(chosen[value_column].sum()),
+        mip_gap=solution.gap,
+        budget=rules.budget,
+        budget_used=float(chosen["promo_cost"].sum()),
+        expected_incremental_margin=float(
+            chosen["incremental_margin"].sum() if margin is None else margin
+        ),
+        expected_incremental_revenue=float(
+            chosen["incremental_revenue"].sum() if revenue is None else revenue
+        ),
+        chosen=chosen,
+        explanations=explain_choices(cand, solution.chosen, rules, value_column),
+        solve_seconds=seconds,
+        n_candidates=len(cand),
+        period=rules.period,
+    )

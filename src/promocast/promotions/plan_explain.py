@@ -1,0 +1,177 @@
+"""Why the optimiser chose each promotion: its lift and margin, why not deeper, why not more often.
+
+Reasons name the rule that blocks an alternative (``min_gap_periods``,
+``max_per_category_period``, ``budget``, ``respect_stock``) or its economics
+(``no_gain``: the best option of that period would lose money).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+
+from promocast.promotions.rules import PlanRules
+
+KEY = ["item_id", "store_id", "period_start"]
+
+
+def option_label(kind: str, depth: float) -> str:
+    """``percent_off 20 %``, ``amount_off 5``, ``feature_display``."""
+    if kind == "feature_display":
+        return kind
+    if kind == "amount_off":
+        return f"{kind} {depth:g}"
+    return f"{kind} {depth:g} %"
+
+
+def _spare_left(cand: pd.DataFrame, chosen: pd.DataFrame, rules: PlanRules) -> pd.Series:
+    """Units of stock still free per (item, store) after the plan (inf when unknown)."""
+    if not rules.respect_stock or "stock_units" not in cand:
+        return pd.Series(dtype=float)
+    spare = (
+        cand.groupby(["item_id", "store_id"])
+        .apply(
+            lambda g: g["stock_units"].iloc[0] - g["horizon_baseline_units"].iloc[0],
+            include_groups=False,
+        )
+        .clip(lower=0)
+    )
+    extra = (
+        (chosen["expected_units"] - chosen["baseline_units"])
+        .groupby([chosen["item_id"], chosen["store_id"]])
+        .sum()
+    )
+    return spare.sub(extra, fill_value=0.0).fillna(np.inf)
+
+
+def explain_choices(
+    cand: pd.DataFrame, chosen_mask: np.ndarray, rules: PlanRules, value_column: str
+) -> list[dict]:
+    """One explanation per chosen candidate, in the order of ``cand[chosen_mask]``."""
+    chosen = cand[chosen_mask]
+    if chosen.empty:
+        return []
+    what = "incremental margin" if value_column == "incremental_margin" else "incremental revenue"
+    budget_left = (
+        np.inf if rules.budget is None else float(rules.budget) - float(chosen["promo_cost"].sum())
+    )
+    free = cand[~cand["item_id"].isin(rules.excluded_items)]
+    best = free.loc[free.groupby(KEY, sort=False)[value_column].idxmax()].set_index(KEY)
+    used = chosen.groupby(["category", "store_id", "period_start"]).size()
+    spare = _spare_left(cand, chosen, rules)
+    periods = np.sort(cand["period_start"].unique())
+    ordinal = {p: k for k, p in enumerate(pd.DatetimeIndex(periods))}
+    chosen_periods = chosen.groupby(["item_id", "store_id"])["period_start"].agg(list)
+    by_cell = {key: rows for key, rows in cand.groupby(KEY, sort=False)}
+
+    out = []
+    for _, r in chosen.iterrows():
+        series = (r["item_id"], r["store_id"])
+        value, cost = float(r[value_column]), float(r["promo_cost"])
+        cell = by_cell[(r["item_id"], r["store_id"], r["period_start"])]
+        left_stock = float(spare.get(series, np.inf))
+
+        same = cell[(cell["promo_type"] == r["promo_type"]) & (cell["depth"] > r["depth"])]
+        if same.empty:
+            deeper = {
+                "option": None,
+                "reason": "deepest",
+                "text": f"no deeper {r['promo_type']} option in the grid",
+            }
+        else:
+            d = same.sort_values("depth").iloc[0]
+            label, v2 = option_label(d["promo_type"], d["depth"]), float(d[value_column])
+            extra_cost = float(d["promo_cost"]) - cost
+            extra_units = float(d["expected_units"] - r["expected_units"])
+            if v2 < value:
+                reason = "no_gain"
+                text = (
+                    f"{label} would bring {what} {v2:.2f} instead of {value:.2f}: the extra "
+                    f"discount costs more than the extra units earn"
+                )
+            elif extra_cost > budget_left + 1e-9:
+                reason = "budget"
+                text = (
+                    f"{label} would bring {v2:.2f} but costs {extra_cost:.2f} more than the "
+                    f"{max(budget_left, 0):.2f} of budget left"
+                )
+            elif extra_units > left_stock + 1e-9:
+                reason = "respect_stock"
+                text = f"{label} would sell {extra_units:.1f} more units than the stock left"
+            else:
+                reason = "budget"
+                text = (
+                    f"{label} would bring {v2:.2f} for {extra_cost:.2f} more spend: the "
+                    f"budget earns more elsewhere"
+                )
+            deeper = {
+                "option": label,
+                "expected_value": round(v2, 2),
+                "reason": reason,
+                "text": text,
+            }
+
+        others = cell[cell["promo_type"] != r["promo_type"]]
+        alternative = None
+        if not others.empty:
+            o = others.loc[others[value_column].idxmax()]
+            alternative = {
+                "option": option_label(o["promo_type"], o["depth"]),
+                "expected_value": round(float(o[value_column]), 2),
+            }
+
+        mine = [ordinal[pd.Timestamp(p)] for p in chosen_periods[series]]
+        blocked = []
+        for p in pd.DatetimeIndex(periods):
+            k = ordinal[p]
+            if k in mine:
+                continue
+            key = (r["item_id"], r["store_id"], p)
+            if key not in best.index:
+                continue
+            b = best.loc[key]
+            cap = rules.category_cap(r["category"])
+            if rules.min_gap_periods and any(0 < abs(k - m) <= rules.min_gap_periods for m in mine):
+                reason = "min_gap_periods"
+            elif float(b[value_column]) <= 0:
+                reason = "no_gain"
+            elif cap is not None and used.get((r["category"], r["store_id"], p), 0) >= cap:
+                reason = "max_per_category_period"
+            elif float(b["expected_units"] - b["baseline_units"]) > left_stock + 1e-9:
+                reason = "respect_stock"
+            elif rules.budget is not None:
+                reason = "budget"
+            else:
+                reason = "other_rules"
+            blocked.append(
+                {
+                    "period_start": p.strftime("%Y-%m-%d"),
+                    "reason": reason,
+                    "best_option": option_label(b["promo_type"], b["depth"]),
+                    "best_value": round(float(b[value_column]), 2),
+                }
+            )
+        counts = Counter(b["reason"] for b in blocked)
+        often = (
+            "promoted in every period"
+            if not blocked
+            else "; ".join(f"{reason}: {n} period(s)" for reason, n in counts.most_common())
+        )
+        out.append(
+            {
+                "lift": round(float(r["lift"]), 4),
+                "lift_missing": bool(r.get("lift_missing", False)),
+                "expected_margin": round(float(r["margin"]), 2),
+                "baseline_margin": round(float(r["baseline_margin"]), 2),
+                "dip_loss": round(float(r["dip_loss"]), 2),
+                "cannibalisation_loss": round(float(r["cannibalisation_loss"]), 2),
+                "fixed_cost": round(float(r["fixed_cost"]), 2),
+                "why_not_deeper": deeper,
+                "best_other_mechanism": alternative,
+                "why_not_more_often": often,
+                "other_periods": blocked,
+            }
+        )
+    return out

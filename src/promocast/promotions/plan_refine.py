@@ -1,0 +1,110 @@
+"""Cannibalisation between promotions that run together, beyond the linear first guess.
+
+``build_candidates`` charges each promotion the first-order loss of its category rivals'
+*baseline* margin, as if no rival were promoted. In truth (and in the demo shop) every item
+of a category x store x period keeps (1 - cannibalisation_rate) ** min(rivals on promotion,
+CAP) of its units, so promoted items lose part of their promoted units to each other and the
+loss stops growing past CAP rivals. This module prices a whole plan that way
+(``plan_value``) and re-prices every candidate as its marginal value given the rest of a
+plan (``marginal_values``), so ``optimise_plan`` can re-solve around its previous answer
+(sequential linearisation) and keep the best plan by its exact value.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+RIVAL_CAP = 3
+"""Rival promotions beyond this many take nothing more (the demo shop's CANNIBALISATION_CAP)."""
+GROUP = ["category", "store_id", "period_start"]
+CELL = ["item_id", "store_id", "period_start"]
+NEEDED = (
+    "cannibalisation_rate",
+    "margin",
+    "baseline_margin",
+    "revenue",
+    "baseline_revenue",
+    "dip_units",
+    "dip_loss",
+)
+
+
+def applicable(cand: pd.DataFrame) -> bool:
+    """True when the candidates carry what the refinement needs and some rate is non-zero."""
+    return all(c in cand for c in NEEDED) and bool((cand["cannibalisation_rate"] > 0).any())
+
+
+def _kept(rate: np.ndarray, rivals: np.ndarray) -> np.ndarray:
+    return (1 - rate) ** np.minimum(np.maximum(rivals, 0), RIVAL_CAP)
+
+
+def _cells(cand: pd.DataFrame, chosen: np.ndarray, money: str) -> pd.DataFrame:
+    """One row per item x store x period: its rate, its money without promotion, its money
+    under the chosen promotion (if any) and whether it is promoted."""
+    base = f"baseline_{money}"
+    cells = cand.drop_duplicates(CELL)[[*CELL, "category", "cannibalisation_rate", base]]
+    cells = cells.set_index(CELL)
+    picked = cand[chosen].set_index(CELL)
+    cells["promoted"] = cells.index.isin(picked.index)
+    cells["money"] = cells[base]
+    cells.loc[picked.index, "money"] = picked[money].to_numpy()
+    cells = cells.reset_index()
+    cells["n_promoted"] = cells.groupby(GROUP)["promoted"].transform("sum").astype(int)
+    return cells
+
+
+def plan_value(cand: pd.DataFrame, chosen: np.ndarray, objective: str = "margin") -> float:
+    """Incremental ``objective`` ("margin" or "revenue") of the chosen candidates over no
+    promotion, with cannibalisation compounding and capped; dips and fixed costs as priced."""
+    cells = _cells(cand, chosen, objective)
+    rivals = cells["n_promoted"].to_numpy() - cells["promoted"].to_numpy()
+    kept = _kept(cells["cannibalisation_rate"].to_numpy(float), rivals)
+    total = float((cells["money"] * kept).sum() - cells[f"baseline_{objective}"].sum())
+    picked = cand[chosen]
+    dip = (
+        picked["dip_loss"]
+        if objective == "margin"
+        else picked["dip_units"] * picked["regular_price"]
+    )
+    fixed = picked["fixed_cost"].sum() if objective == "margin" else 0.0
+    return total - float(dip.sum()) - float(fixed)
+
+
+def marginal_values(
+    cand: pd.DataFrame, chosen: np.ndarray, objective: str = "margin"
+) -> np.ndarray:
+    """Each candidate's incremental ``objective`` if it were the promotion of its cell while
+    the rest of the plan stays as ``chosen`` (its own units kept at (1 - rate) ** rivals, the
+    rivals' extra loss, its dip and fixed cost)."""
+    cells = _cells(cand, chosen, objective)
+    rate = cells["cannibalisation_rate"].to_numpy(float)
+    money = cells["money"].to_numpy(float)
+    promoted = cells["promoted"].to_numpy()
+    n_all = cells["n_promoted"].to_numpy()
+    # loss a rival i suffers when one more promotion joins n others, for n = N - 1 and N
+    rival_n = {}
+    for shift in (1, 0):  # shift 1: the candidate's item is itself promoted now (n = N - 1)
+        others = n_all - shift - promoted  # i's promoted rivals, j left out
+        loss = money * (_kept(rate, others) - _kept(rate, others + 1))
+        rival_n[shift] = (
+            loss,
+            pd.Series(loss).groupby([cells[c] for c in GROUP]).transform("sum").to_numpy(),
+        )
+    key = pd.MultiIndex.from_frame(cand[CELL])
+    pos = pd.Series(np.arange(len(cells)), index=pd.MultiIndex.from_frame(cells[CELL]))
+    at = pos.reindex(key).to_numpy()
+    own_promoted = promoted[at]
+    shift = own_promoted.astype(int)
+    n_others = n_all[at] - shift
+    own_loss = np.where(own_promoted, rival_n[1][0][at], rival_n[0][0][at])
+    group_loss = np.where(own_promoted, rival_n[1][1][at], rival_n[0][1][at])
+    rivals_loss = group_loss - own_loss
+    base = cand[f"baseline_{objective}"].to_numpy(float)
+    kept_own = _kept(cand["cannibalisation_rate"].to_numpy(float), n_others)
+    gain = (cand[objective].to_numpy(float) - base) * kept_own
+    if objective == "margin":
+        extra = cand["dip_loss"].to_numpy(float) + cand["fixed_cost"].to_numpy(float)
+    else:
+        extra = (cand["dip_units"] * cand["regular_price"]).to_numpy(float)
+    return gain - rivals_loss - extra
