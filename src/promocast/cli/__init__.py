@@ -12,6 +12,7 @@ from promocast.cli import demo as demo_commands
 from promocast.cli import diagnose as diagnose_commands
 from promocast.cli import explain as explain_commands
 from promocast.cli import forecast as forecast_commands
+from promocast.cli import promo as promo_commands
 from promocast.cli.common import run_guarded
 
 app = typer.Typer(
@@ -28,6 +29,7 @@ demo_commands.register(app)
 explain_commands.register(app)
 forecast_commands.register(app)
 diagnose_commands.register(app)
+promo_commands.register(app)
 
 
 def main() -> None:

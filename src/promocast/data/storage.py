@@ -21,7 +21,7 @@ import pandas as pd
 from promocast.data.schema import TABLES, Column
 from promocast.exceptions import EmptyStore, SchemaVersionError, StoreLockedError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _SQL_TYPES = {"date": "DATE", "timestamp": "TIMESTAMP", "str": "VARCHAR", "float": "DOUBLE",
               "flag": "TINYINT"}
 EXOG_TABLE = "sales_exog"
@@ -56,6 +56,11 @@ MIGRATIONS: dict[int, list[str]] = {
         """CREATE TABLE IF NOT EXISTS forecasts (
                run_id VARCHAR, unique_id VARCHAR, item_id VARCHAR, store_id VARCHAR, ds DATE,
                model VARCHAR, quantile DOUBLE, value DOUBLE)""",
+    ],
+    3: [
+        """CREATE TABLE IF NOT EXISTS promo_results (
+               result_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, kind VARCHAR,
+               data_hash VARCHAR, params VARCHAR, document VARCHAR)""",
     ],
 }
 """Forward migrations by target version; each runs in one transaction with its version bump."""
@@ -243,6 +248,30 @@ class Store:
                         "model, quantile, value FROM _forecasts", [run_id])
                 finally:
                     self.con.unregister("_forecasts")
+
+    def save_promo_result(self, kind: str, data_hash: str, params: str, document: str) -> str:
+        """Keep a promotion result (effects, evaluation, simulation, plan) as JSON; returns its id."""
+        import uuid
+
+        result_id = uuid.uuid4().hex[:12]
+        with self.transaction():
+            self.con.execute(
+                "INSERT INTO promo_results VALUES (?, now()::TIMESTAMP, ?, ?, ?, ?)",
+                [result_id, kind, data_hash, params, document])
+        return result_id
+
+    def latest_promo_result(self, kind: str, data_hash: str | None = None,
+                            params: str | None = None) -> tuple[str, str] | None:
+        """The newest kept result of ``kind`` (for this data and these parameters when given):
+        (result_id, document JSON), or None."""
+        if not self._has_table("promo_results"):
+            return None
+        row = self.con.execute(
+            "SELECT result_id, document FROM promo_results WHERE kind = ? "
+            "AND (? IS NULL OR data_hash = ?) AND (? IS NULL OR params = ?) "
+            "ORDER BY created_at DESC LIMIT 1",
+            [kind, data_hash, data_hash, params, params]).fetchone()
+        return (row[0], row[1]) if row else None
 
     def log_ingest(self, source: str, counts: dict[str, UpsertCount]) -> int:
         """Record one ingest (inside its transaction); returns its id."""

@@ -67,7 +67,7 @@ LIFT_COLUMNS = tuple(
 KEY = ["item_id", "store_id", "period_start"]
 
 
-def promo_terms(promo_type: str, depth: float, regular_price: np.ndarray) -> dict[str, np.ndarray]:
+def promo_terms(promo_type: str, depth: float | np.ndarray, regular_price: np.ndarray) -> dict[str, np.ndarray]:
     """Per unit sold: ``shelf_price`` (drives demand through the elasticity), ``net_price``
     (money received), ``giveaway`` (what the shop gives away, counted in the budget).
 
@@ -96,7 +96,7 @@ def _missing(what: str, column: str, values: list[str], rule: str) -> DataValida
     )
 
 
-def _effects(base: pd.DataFrame, params: pd.DataFrame) -> pd.DataFrame:
+def effect_rows(base: pd.DataFrame, params: pd.DataFrame) -> pd.DataFrame:
     """EffectParams per baseline row: the (item, store) row, else the item's pooled ``all``."""
     params = params.copy()
     for col in LIFT_COLUMNS:
@@ -176,7 +176,7 @@ def build_candidates(
     base = base.sort_values(KEY).reset_index(drop=True)
     if base.empty:
         return pd.DataFrame(columns=[*KEY, "promo_type", "depth", "incremental_margin"])
-    eff = _effects(base, params)
+    eff = effect_rows(base, params)
     money = _prices(base, prices)
     if eff["category"].isna().any() and "price_category" in money:
         eff["category"] = eff["category"].fillna(money["price_category"])

@@ -42,6 +42,7 @@ def read_scenario(path: Path) -> pd.DataFrame:
         raise DataValidationError(log.first(), total=log.total)
     out = table.frame
     out["planned_price"] = planned_price.to_numpy() if planned_price is not None else np.nan
+    out.attrs["first_row"] = raw.first_row
     return out
 
 

@@ -1,0 +1,474 @@
+"""Promotion effects: own-price elasticity, lifts per mechanism, post-promotion dip,
+cannibalisation and cross-price elasticities, per item, with intervals.
+
+Method (and why). Demand is a count, often small (a few units a day, many zeros), and every
+driver acts multiplicatively, so the model is log-linear in a Poisson mean:
+
+1. **Treatments** (``design``): per panel row, the exposure to each lift mechanism, the price,
+   the periods right after a promotion and the number of rival promotions in the category.
+2. **Calendar nuisance** (``baseline``): festivals, holidays, weekdays and launch ramps shared by
+   a category in a store, learnt by a cross-fitted LightGBM Poisson model over *other* items
+   (folds of items) on calendar inputs only, starting from each item's own predictor.
+3. **Item model** (``item_model``): a Poisson quasi-likelihood GLM per item (pooled over its
+   stores) with that calendar shape as an offset, store levels, a trend, yearly harmonics and
+   the treatments; standard errors clustered by period.
+   Steps 2 and 3 alternate (backfitting) so the calendar is learnt net of the promotions and
+   the promotions net of the calendar.
+4. **Shrinkage** (``shrinkage``): empirical Bayes toward the category, by each estimate's
+   standard error; intervals are the posterior ones.
+
+Why not the textbook double ML (residualise log demand and the treatments on the controls,
+then regress residual on residual)? On daily item x store counts log(units) is undefined at
+zero and log(1 + units) bends every effect toward zero at small volumes; linear residualising
+of a Poisson mean has no such fix. The partially linear *Poisson* model keeps the double-ML
+ingredients that matter here -- flexible machine-learnt nuisance, cross-fitting so the
+nuisance never sees the item it adjusts, robust standard errors -- and estimates the effects on
+the scale in which they are defined (d log units). Percent-off and amount-off promotions act
+only through the price (their lift is null by definition, DESIGN §3), so they identify the
+elasticity together with regular price changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from promocast.promotions.baseline import calendar_inputs, calendar_offset, item_folds
+from promocast.promotions.design import (
+    LIFT_MECHANISMS,
+    PRICE_MECHANISMS,
+    treatment_design,
+    with_sold_units,
+)
+from promocast.promotions.item_model import ItemFit, fit_item
+from promocast.promotions.shrinkage import shrink
+
+PARAM_COLUMNS = [
+    "item_id",
+    "store_id",
+    "category",
+    "price_elasticity",
+    "price_elasticity_lo",
+    "price_elasticity_hi",
+    *(f"lift_{m}" for m in LIFT_MECHANISMS),
+    "post_promo_dip",
+    "cannibalisation_rate",
+]
+"""Columns of the EffectParams frame (the promotions modules' shared interface)."""
+LIFT_FLOOR = -0.5
+"""A lift below -50 % (a mechanism halving sales at the same price) is flagged as implausible."""
+METHOD = (
+    "Poisson GLM per item with a cross-fitted LightGBM calendar offset (backfitted), "
+    "period-clustered standard errors, empirical Bayes shrinkage toward the category"
+)
+
+
+@dataclass
+class Effects:
+    """Estimated promotion effects (see the module docstring).
+
+    ``params``: EffectParams, one row per item (store_id "all": pooled over stores);
+    ``categories``: per category; ``cross_price``: item, rival, cross elasticity and interval
+    (only where rival prices are in the data); ``flags``: implausible or borrowed results, one
+    row each (item_id, parameter, value, reason); ``item_estimates``: every item's own
+    estimate before shrinkage (log scale, standard error, periods exposed).
+    """
+
+    params: pd.DataFrame
+    categories: pd.DataFrame
+    cross_price: pd.DataFrame
+    flags: pd.DataFrame
+    item_estimates: pd.DataFrame
+    level: float = 0.9
+    method: str = METHOD
+    rivals: dict[str, list[str]] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        """The DESIGN §3 ``promo effects --json`` document (plus ``flags``, ``level``, ``method``)."""
+        cross = {}
+        for row in self.cross_price.itertuples(index=False):
+            cross.setdefault(row.item_id, {})[row.rival_id] = _num(row.elasticity)
+        items = []
+        for row in self.params.to_dict("records"):
+            lift = {m: None for m in PRICE_MECHANISMS}
+            lift.update({m: _num(row[f"lift_{m}"]) for m in LIFT_MECHANISMS})
+            rate = _num(row["cannibalisation_rate"])
+            entry = {
+                "item_id": row["item_id"],
+                "store_id": row["store_id"],
+                "category": row["category"],
+                "price_elasticity": _num(row["price_elasticity"]),
+                "price_elasticity_ci": [
+                    _num(row["price_elasticity_lo"]),
+                    _num(row["price_elasticity_hi"]),
+                ],
+                "lift": lift,
+                "post_promo_dip": _num(row["post_promo_dip"]),
+                "cannibalisation": {r: rate for r in self.rivals.get(row["item_id"], [])},
+            }
+            if row["item_id"] in cross:
+                entry["cross_price_elasticity"] = cross[row["item_id"]]
+            items.append(entry)
+        categories = []
+        for row in self.categories.to_dict("records"):
+            lift = {m: None for m in PRICE_MECHANISMS}
+            lift.update({m: _num(row[f"lift_{m}"]) for m in LIFT_MECHANISMS})
+            categories.append(
+                {
+                    "category": row["category"],
+                    "n_items": int(row["n_items"]),
+                    "price_elasticity": _num(row["price_elasticity"]),
+                    "price_elasticity_ci": [
+                        _num(row["price_elasticity_lo"]),
+                        _num(row["price_elasticity_hi"]),
+                    ],
+                    "lift": lift,
+                    "post_promo_dip": _num(row["post_promo_dip"]),
+                    "cannibalisation_rate": _num(row["cannibalisation_rate"]),
+                }
+            )
+        flags = [
+            {k: (_num(v) if k == "value" else v) for k, v in r.items()}
+            for r in self.flags.to_dict("records")
+        ]
+        return {
+            "items": items,
+            "categories": categories,
+            "flags": flags,
+            "level": self.level,
+            "method": self.method,
+        }
+
+
+def _num(value: object) -> float | None:
+    """A JSON number rounded to 4 decimals, or None for NaN."""
+    if value is None:
+        return None
+    value = float(value)
+    return None if not np.isfinite(value) else round(value, 4)
+
+
+class EffectModel:
+    """Estimator of promotion effects (scikit-learn style: parameters here, work in ``fit``).
+
+    ``level``: interval coverage; ``harmonics``: yearly sine/cosine pairs per item;
+    ``folds``: item folds of the cross-fitted calendar model; ``backfit``: calendar refits after
+    the first item fits; ``dip_periods``: periods after a promotion in which a dip is sought
+    (default one week); ``rival_cap``: rival promotions counted at most; ``min_exposed``:
+    periods with a treatment needed to estimate it for an item.
+    """
+
+    def __init__(
+        self,
+        *,
+        level: float = 0.9,
+        seed: int = 0,
+        harmonics: int = 2,
+        folds: int = 2,
+        backfit: int = 1,
+        dip_periods: int | None = None,
+        rival_cap: int = 3,
+        min_exposed: int = 3,
+        num_threads: int = 1,
+    ) -> None:
+        self.level, self.seed, self.harmonics, self.folds = level, seed, harmonics, folds
+        self.backfit, self.dip_periods, self.rival_cap = backfit, dip_periods, rival_cap
+        self.min_exposed, self.num_threads = min_exposed, num_threads
+
+    def _check(self) -> None:
+        if not 0 < self.level < 1:
+            raise ValueError(f"level must be in (0, 1), got {self.level!r}")
+        for name in ("harmonics", "folds", "backfit", "rival_cap", "min_exposed", "num_threads"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < (1 if name in ("folds", "num_threads") else 0):
+                raise ValueError(
+                    f"{name} must be a non-negative integer (folds, num_threads >= 1),"
+                    f" got {value!r}"
+                )
+
+    def fit(
+        self,
+        frame: pd.DataFrame,
+        promotions: pd.DataFrame | None = None,
+        items: pd.DataFrame | None = None,
+        *,
+        freq: str,
+        sales: pd.DataFrame | None = None,
+    ) -> EffectModel:
+        """Estimate every item's effects from the long panel (``load_panel(db).frame``).
+
+        ``sales`` (date, item_id, store_id, units) or a ``sold`` column in the panel lets
+        stock-out rows (``stockout`` > 0) enter as censored demand (see ``item_model``)."""
+        self._check()
+        if sales is not None:
+            frame = with_sold_units(frame, sales)
+        required = {"unique_id", "item_id", "store_id", "ds", "y", "price"}
+        missing = sorted(required - set(frame.columns))
+        if missing:
+            raise ValueError(f"the panel lacks columns {missing}: pass load_panel(db).frame")
+        frame = frame.sort_values(["unique_id", "ds"]).reset_index(drop=True)
+        if "category" not in frame:
+            frame["category"] = "all"
+        frame["item_id"] = frame["item_id"].astype(str)
+        design = treatment_design(
+            frame,
+            promotions,
+            items,
+            freq=freq,
+            dip_periods=self.dip_periods,
+            rival_cap=self.rival_cap,
+        )
+        observed = (frame["observed"] > 0) if "observed" in frame else frame["y"].notna()
+        observed &= frame["price"].gt(0) & frame["y"].notna()
+        censored = pd.Series(False, index=frame.index)
+        if "stockout" in frame and "sold" in frame:
+            # A stock-out row: demand was at least the units sold (see item_model).
+            censored = (frame["stockout"].fillna(0) > 0) & frame["sold"].gt(0)
+            censored &= frame["price"].gt(0) & ~observed
+            frame.loc[censored, "y"] = frame.loc[censored, "sold"]
+        keep = observed | censored
+        rows = pd.concat([frame, design], axis=1).loc[keep].reset_index(drop=True)
+        rows["censored"] = censored[keep].to_numpy()
+        rows["period"] = pd.factorize(rows["ds"])[0]
+        self.effects_ = self._estimate(rows, freq)
+        return self
+
+    def _estimate(self, rows: pd.DataFrame, freq: str) -> Effects:
+        y = rows["y"].to_numpy(float)
+        inputs = calendar_inputs(rows, freq)
+        folds = item_folds(rows["item_id"], rows["category"], self.folds, self.seed)
+        fold = rows["item_id"].map(folds).to_numpy()
+        uncensored = ~rows["censored"].to_numpy(bool)
+        clean = (rows["on_promotion"] == 0) & (rows["after_promotion"] == 0) & uncensored
+        series_mean = rows.loc[clean].groupby("unique_id")["y"].mean().clip(lower=1e-3)
+        init = np.log(rows["unique_id"].map(series_mean).fillna(max(y.mean(), 1e-3)).to_numpy())
+        offset = calendar_offset(
+            inputs, y, init, clean.to_numpy(), fold, seed=self.seed, num_threads=self.num_threads
+        )
+        start = rows["ds"].min()
+        groups = {k: v.index.to_numpy() for k, v in rows.groupby("item_id", sort=True)}
+        category_of = rows.groupby("item_id")["category"].first().astype(str)
+        rival_prices = _rival_price_columns(rows, category_of)
+        fits: dict[str, ItemFit] = {}
+        for round_ in range(self.backfit + 1):
+            eta = np.zeros(len(rows))
+            for item_id, index in groups.items():
+                fits[item_id] = fit_item(
+                    item_id,
+                    rows.loc[index],
+                    offset[index],
+                    start,
+                    harmonics=self.harmonics,
+                    min_exposed=self.min_exposed,
+                    rival_prices=rival_prices.get(item_id, []),
+                )
+                eta[index] = fits[item_id].eta
+            if round_ < self.backfit:
+                offset = calendar_offset(
+                    inputs,
+                    y,
+                    eta,
+                    uncensored,
+                    fold,
+                    seed=self.seed,
+                    num_threads=self.num_threads,
+                )
+        return _summarise(fits, category_of, self.level, rival_prices)
+
+
+def estimate_effects(
+    frame: pd.DataFrame,
+    promotions: pd.DataFrame | None,
+    items: pd.DataFrame | None,
+    *,
+    freq: str,
+    sales: pd.DataFrame | None = None,
+    level: float = 0.9,
+    seed: int = 0,
+    **options: object,
+) -> Effects:
+    """Fit :class:`EffectModel` on the panel and return its :class:`Effects`.
+
+    ``sales`` (date, item_id, store_id, units: the sales table) lets stock-out rows count as
+    censored demand instead of being dropped; without it they are left out (biased low on
+    promotions that empty the shelf)."""
+    return (
+        EffectModel(level=level, seed=seed, **options)
+        .fit(frame, promotions, items, freq=freq, sales=sales)
+        .effects_
+    )
+
+
+def _rival_price_columns(rows: pd.DataFrame, category_of: pd.Series) -> dict[str, list[str]]:
+    """Per item, the ``price_<rival>`` columns of the other items of its category (Dominick's
+    keeps every brand's price in the store that week as ``price_1`` .. ``price_11``)."""
+    out: dict[str, list[str]] = {}
+    for item_id, category in category_of.items():
+        rivals = category_of.index[(category_of == category) & (category_of.index != item_id)]
+        cols = [f"price_{r}" for r in rivals if f"price_{r}" in rows.columns]
+        if cols and f"price_{item_id}" in rows.columns:
+            out[item_id] = cols
+    return out
+
+
+def _estimates_table(fits: dict[str, ItemFit], category_of: pd.Series) -> pd.DataFrame:
+    records = []
+    for item_id, fit in fits.items():
+        for name, value in fit.estimates.items():
+            records.append(
+                (
+                    item_id,
+                    category_of[item_id],
+                    name,
+                    value,
+                    fit.se[name],
+                    fit.exposure.get(name, np.nan),
+                    fit.n_rows,
+                )
+            )
+    return pd.DataFrame(
+        records,
+        columns=["item_id", "category", "parameter", "estimate", "se", "periods_exposed", "n_rows"],
+    )
+
+
+def _summarise(
+    fits: dict[str, ItemFit],
+    category_of: pd.Series,
+    level: float,
+    rival_prices: dict[str, list[str]],
+) -> Effects:
+    """Shrink the item estimates, build EffectParams, the category table and the flags."""
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    raw = _estimates_table(fits, category_of)
+    ids = pd.Index(sorted(fits), name="item_id")
+    cats = category_of.reindex(ids)
+    params = pd.DataFrame({"item_id": ids, "store_id": "all", "category": cats.to_numpy()})
+    category_rows = pd.DataFrame({"category": sorted(cats.unique())}).set_index("category")
+    category_rows["n_items"] = cats.value_counts()
+    flags: list[tuple] = []
+    for item_id, fit in fits.items():
+        if fit.problem:
+            flags.append((item_id, "all", "model", np.nan, fit.problem))
+
+    def posterior(name: str) -> tuple[pd.Series, pd.Series, pd.Series, pd.DataFrame, float]:
+        table = raw[raw["parameter"] == name].set_index("item_id")
+        est, se = table["estimate"].reindex(ids), table["se"].reindex(ids)
+        result = shrink(est, se, cats)
+        return result.mean, result.sd, result.own, result.categories, result.tau2
+
+    mean, sd, own, per_cat, _ = posterior("log_price")
+    params["price_elasticity"] = mean.to_numpy()
+    params["price_elasticity_lo"] = (mean - z * sd).to_numpy()
+    params["price_elasticity_hi"] = (mean + z * sd).to_numpy()
+    category_rows["price_elasticity"] = per_cat["mu"]
+    category_rows["price_elasticity_lo"] = per_cat["mu"] - z * per_cat["se_mu"]
+    category_rows["price_elasticity_hi"] = per_cat["mu"] + z * per_cat["se_mu"]
+    _flag_borrowed(flags, own, mean, "price_elasticity")
+    raw_price = raw[raw["parameter"] == "log_price"].set_index("item_id")
+    for item_id, row in raw_price.iterrows():
+        if row["estimate"] > 0:
+            flags.append(
+                (
+                    item_id,
+                    "all",
+                    "price_elasticity",
+                    row["estimate"],
+                    "positive own-price elasticity in the item's own data (shrunk value "
+                    f"{mean[item_id]:.2f})",
+                )
+            )
+
+    for m in LIFT_MECHANISMS:
+        mean, sd, own, per_cat, tau2 = posterior(f"lift_{m}")
+        params[f"lift_{m}"] = np.expm1(mean).to_numpy()
+        category_rows[f"lift_{m}"] = np.expm1(per_cat["mu"] + tau2 / 2)
+        _flag_borrowed(flags, own, mean, f"lift_{m}")
+        table = raw[raw["parameter"] == f"lift_{m}"].set_index("item_id")
+        for item_id, row in table.iterrows():
+            if np.expm1(row["estimate"]) < LIFT_FLOOR or np.expm1(mean[item_id]) < LIFT_FLOOR:
+                flags.append(
+                    (
+                        item_id,
+                        "all",
+                        f"lift_{m}",
+                        float(np.expm1(row["estimate"])),
+                        "lift below -50 % in the item's own data",
+                    )
+                )
+
+    mean, sd, own, per_cat, tau2 = posterior("after_promotion")
+    dip = -np.expm1(mean)
+    params["post_promo_dip"] = dip.clip(lower=0).to_numpy()
+    category_rows["post_promo_dip"] = (-np.expm1(per_cat["mu"] + tau2 / 2)).clip(lower=0)
+    _flag_borrowed(flags, own, mean, "post_promo_dip")
+    for item_id in ids[(dip < 0).to_numpy()]:
+        flags.append(
+            (
+                item_id,
+                "all",
+                "post_promo_dip",
+                float(dip[item_id]),
+                "sales rise after promotions (negative dip), reported as 0",
+            )
+        )
+
+    mean, sd, own, per_cat, tau2 = posterior("rivals_on_promotion")
+    params["cannibalisation_rate"] = (-np.expm1(mean)).to_numpy()
+    category_rows["cannibalisation_rate"] = -np.expm1(per_cat["mu"] + tau2 / 2)
+    _flag_borrowed(flags, own, mean, "cannibalisation_rate")
+
+    cross = _cross_price(raw, z)
+    for row in cross.itertuples(index=False):
+        if row.elasticity_hi < 0:
+            flags.append(
+                (
+                    row.item_id,
+                    "all",
+                    f"cross_price:{row.rival_id}",
+                    row.elasticity,
+                    "negative cross-price elasticity (a complement, unusual in a category)",
+                )
+            )
+    rivals = {
+        i: [r for r in category_of.index[category_of == category_of[i]] if r != i] for i in ids
+    }
+    categories = category_rows.reset_index()
+    flag_frame = pd.DataFrame(
+        flags, columns=["item_id", "store_id", "parameter", "value", "reason"]
+    )
+    return Effects(
+        params[PARAM_COLUMNS].reset_index(drop=True),
+        categories,
+        cross,
+        flag_frame,
+        raw,
+        level,
+        METHOD,
+        rivals,
+    )
+
+
+def _flag_borrowed(flags: list[tuple], own: pd.Series, mean: pd.Series, parameter: str) -> None:
+    for item_id in own.index[~own.to_numpy()]:
+        value = mean[item_id]
+        reason = (
+            "not identified: the item's data do not move it, the category's value is used"
+            if np.isfinite(value)
+            else "not identified in the item or its category"
+        )
+        flags.append((item_id, "all", parameter, value, reason))
+
+
+def _cross_price(raw: pd.DataFrame, z: float) -> pd.DataFrame:
+    table = raw[raw["parameter"].str.startswith("xprice:")].copy()
+    table["rival_id"] = table["parameter"].str.removeprefix("xprice:price_")
+    table["elasticity"] = table["estimate"]
+    table["elasticity_lo"] = table["estimate"] - z * table["se"]
+    table["elasticity_hi"] = table["estimate"] + z * table["se"]
+    return table[
+        ["item_id", "rival_id", "elasticity", "elasticity_lo", "elasticity_hi"]
+    ].reset_index(drop=True)

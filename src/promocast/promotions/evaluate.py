@@ -1,0 +1,715 @@
+"""Evaluation of past promotions against a counterfactual baseline (issue 4, Deliver 2).
+
+**Baseline** (``counterfactual_baseline``): what each item x store would have sold on each
+period had no promotion run anywhere -- the forecaster with the promotions switched off. A
+global LightGBM Poisson model, cross-fitted over folds of items (the model that gives an
+item's counterfactual never trained on that item), learns units from:
+
+- the item's own *clean* history around the period: mean units of nearby periods that were
+  observed (no stock-out), not on promotion and not in a promotion's after-dip. Its log is the
+  model's offset (``init_score``), so the trees learn multipliers of the item's own level,
+  whatever its size. A promotion's own periods never feed any feature, so its spike cannot leak
+  into its baseline; periods after it may (this is an evaluation of the past, not a forecast);
+- calendar inputs (weekday, festivals and holidays, day of year), category and store codes,
+  the series' age (launch ramps);
+- the treatments: promotion flags per mechanism, discount depth, paid price against the
+  item's recent regular price, periods since the last promotion ended (the dip) and the share
+  of the category's other items on promotion in the store (cannibalisation).
+
+The counterfactual is the prediction with every treatment off: no flag, the regular price,
+no recent promotion, no rival on promotion.
+
+**Evaluation** (``evaluate_promotions``): per past promotion, actual against baseline units
+over the rows it covers, money (revenue, discount cost, incremental margin, ROI), the units it
+took from the category's other items and the post-promotion dip; ranked.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from promocast.data.schema import PROMO_TYPES
+from promocast.promotions.design import EVERY_STORE, LIFT_MECHANISMS, period_days, period_label
+
+PROMO_COLUMNS = ("promo", "on_promo", *(f"promo_{t}" for t in PROMO_TYPES))
+"""Panel columns that flag a promotion; all are switched off in the counterfactual."""
+MONOTONE = {"rival_share": -1, "since_promotion": 1, "paid_vs_regular": -1}
+"""Directions the treatments must act in: switching them off can then only move the baseline
+the right way, even where the data hold no such combination (a festival day with no rival on
+promotion never happens, and an unconstrained tree would route it to ordinary days)."""
+AGE_CAP_DAYS = 365
+SINCE_CAP_DAYS = 28
+"""Days since a promotion ended are capped here: a later day no longer feels it."""
+SHRINK_PERIODS = 3.0
+"""Prior weight (in periods) pulling a sparse window's level toward the series' clean mean."""
+
+
+# --------------------------------------------------------------------------- baseline
+
+
+def _windows(freq: str) -> dict[str, int]:
+    """Window lengths in periods: short, level and long memory, and a year."""
+    width = period_days(freq)
+    if width == 1:
+        return {"short": 7, "level": 28, "long": 91, "year": 364, "year_half": 7}
+    if width == 7:
+        return {"short": 2, "level": 4, "long": 13, "year": 52, "year_half": 1}
+    return {"short": 1, "level": 2, "long": 4, "year": 12, "year_half": 0}
+
+
+def _window_sums(
+    values: np.ndarray, starts: np.ndarray, pos: np.ndarray, length: np.ndarray, lo: int, hi: int
+) -> np.ndarray:
+    """Sum of ``values`` over positions pos+lo .. pos+hi of each row's own series (clipped to
+    the series); rows in series order, ``starts``/``length`` per row."""
+    cum = np.concatenate([[0.0], np.cumsum(values)])
+    a = np.clip(pos + lo, 0, length)
+    b = np.clip(pos + hi + 1, 0, length)
+    b = np.maximum(a, b)
+    return cum[starts + b] - cum[starts + a]
+
+
+def _on_promotion(frame: pd.DataFrame, extra: Sequence[str] = ()) -> np.ndarray:
+    cols = [c for c in (*PROMO_COLUMNS, *extra) if c in frame]
+    if not cols:
+        return np.zeros(len(frame), dtype=bool)
+    return (frame[cols].fillna(0).to_numpy(float) > 0).any(axis=1)
+
+
+def _since_promotion(series: np.ndarray, on: np.ndarray, width: int) -> np.ndarray:
+    """Days since the series' last promotion period, capped (cap = none recently)."""
+    idx = np.arange(len(on))
+    last = np.where(on, idx, -1)
+    starts = np.r_[True, series[1:] != series[:-1]]
+    # carry the last promotion index forward within each series
+    block = np.cumsum(starts) - 1
+    last = pd.Series(np.where(last >= 0, last, np.nan)).groupby(block).ffill().to_numpy()
+    days = (idx - last) * width
+    days = np.where(np.isnan(days) | on, SINCE_CAP_DAYS, days)
+    return np.minimum(days, SINCE_CAP_DAYS).astype("float32")
+
+
+def _rival_share(frame: pd.DataFrame, on: np.ndarray) -> np.ndarray:
+    """Share of the category's other items on promotion in the same store and period."""
+    if "category" not in frame:
+        return np.zeros(len(frame), dtype="float32")
+    keys = [frame["category"].astype(str), frame["store_id"].astype(str), frame["ds"]]
+    flag = pd.Series(on.astype(float), index=frame.index)
+    total = flag.groupby(keys).transform("sum").to_numpy()
+    count = flag.groupby(keys).transform("size").to_numpy()
+    return ((total - on) / np.maximum(count - 1, 1)).astype("float32")
+
+
+def baseline_features(
+    frame: pd.DataFrame,
+    known: Sequence[str],
+    static: Sequence[str],
+    freq: str,
+    *,
+    extra_promo_columns: Sequence[str] = (),
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
+    """Inputs as observed, inputs with every promotion switched off, the log offset per row and
+    the training mask. ``frame`` must be the regular panel sorted by unique_id, ds."""
+    width = period_days(freq)
+    win = _windows(freq)
+    series = frame["unique_id"].to_numpy()
+    codes = pd.factorize(series)[0]
+    new = np.r_[True, codes[1:] != codes[:-1]]
+    starts_of = np.flatnonzero(new)
+    sizes = np.diff(np.r_[starts_of, len(codes)])
+    block = np.cumsum(new) - 1
+    starts, length = starts_of[block], sizes[block]
+    pos = np.arange(len(codes)) - starts
+
+    y = frame["y"].to_numpy(float)
+    observed = np.isfinite(y)
+    if "observed" in frame:
+        observed &= frame["observed"].to_numpy() > 0
+    on = _on_promotion(frame, extra_promo_columns)
+    since = _since_promotion(codes, on, width)
+    dip_days = 7
+    clean = observed & ~on & (since > dip_days)
+    values = np.where(clean, y, 0.0)
+    weight = clean.astype(float)
+
+    def mean(lo: int, hi: int, exclude_self: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        total = _window_sums(values, starts, pos, length, lo, hi)
+        n = _window_sums(weight, starts, pos, length, lo, hi)
+        if exclude_self:
+            total, n = total - values, n - weight
+        return total, n
+
+    series_sum = pd.Series(values).groupby(block).transform("sum").to_numpy()
+    series_n = pd.Series(weight).groupby(block).transform("sum").to_numpy()
+    fallback = np.where(series_n > 0, series_sum / np.maximum(series_n, 1), np.nan)
+    overall = float(values.sum() / max(weight.sum(), 1))
+    fallback = np.where(np.isnan(fallback), overall, fallback)
+    fallback = np.maximum(fallback, 0.01)
+
+    def level(total: np.ndarray, n: np.ndarray) -> np.ndarray:
+        return (total + SHRINK_PERIODS * fallback) / (n + SHRINK_PERIODS)
+
+    half = win["level"]
+    around_sum, around_n = mean(-half, half, exclude_self=True)
+    base_level = level(around_sum, around_n)
+    offset = np.log(base_level)
+
+    feats = pd.DataFrame(index=frame.index)
+    feats["log_level"] = offset.astype("float32")
+    feats["level_n"] = around_n.astype("float32")
+    for name, (lo, hi) in {
+        "back_short": (-win["short"], -1),
+        "fwd_short": (1, win["short"]),
+        "back_long": (-win["long"], -1),
+        "fwd_long": (1, win["long"]),
+        "year_back": (-win["year"] - win["year_half"], -win["year"] + win["year_half"]),
+        "year_fwd": (win["year"] - win["year_half"], win["year"] + win["year_half"]),
+    }.items():
+        total, n = mean(lo, hi)
+        ratio = np.where(n > 0, np.log((total + 0.5) / (n * base_level + 0.5)), np.nan)
+        feats[f"{name}_ratio"] = ratio.astype("float32")
+
+    calendar = [c for c in known if c.startswith(("days_to_", "days_from_", "is_")) and c in frame]
+    for c in calendar:
+        feats[c] = frame[c].astype("float32")
+    ds = frame["ds"]
+    if width == 1:
+        feats["weekday"] = ds.dt.weekday.astype("float32")
+    feats["day_of_year"] = ds.dt.dayofyear.astype("float32")
+    for c in static:
+        if c != "item_code" and c in frame:
+            feats[c] = frame[c].astype("float32")
+    first = frame.groupby("unique_id", sort=False)["ds"].transform("min")
+    age = ((ds - first).dt.days).clip(upper=AGE_CAP_DAYS)
+    feats["age"] = np.where(first <= ds.min(), AGE_CAP_DAYS, age).astype("float32")
+
+    price = frame["price"].to_numpy(float) if "price" in frame else np.full(len(frame), np.nan)
+    regular = frame["base_price"].to_numpy(float) if "base_price" in frame else price
+    regular = np.where(np.isfinite(regular), regular, price)
+    reg_hist = _window_sums(np.nan_to_num(regular), starts, pos, length, -win["level"], -1)
+    reg_n = _window_sums(np.isfinite(regular).astype(float), starts, pos, length, -win["level"], -1)
+    reg_hist = np.where(reg_n > 0, reg_hist / np.maximum(reg_n, 1), regular)
+    feats["log_regular_price"] = np.log(regular).astype("float32")
+    feats["regular_vs_history"] = np.log(regular / reg_hist).astype("float32")
+    feats["paid_vs_regular"] = np.log(price / regular).astype("float32")
+    flags = [c for c in (*PROMO_COLUMNS, *extra_promo_columns) if c in frame]
+    for c in flags:
+        feats[c] = frame[c].fillna(0).astype("float32")
+    feats["since_promotion"] = since
+    feats["rival_share"] = _rival_share(frame, on)
+
+    off = feats.copy()
+    off["paid_vs_regular"] = np.float32(0.0)
+    for c in flags:
+        off[c] = np.float32(0.0)
+    off["since_promotion"] = np.float32(SINCE_CAP_DAYS)
+    off["rival_share"] = np.float32(0.0)
+    return feats, off, offset, observed
+
+
+def _lgb_params(seed: int, num_threads: int) -> dict:
+    return {
+        "objective": "poisson",
+        "learning_rate": 0.1,
+        "max_bin": 63,
+        "num_leaves": 31,
+        "min_data_in_leaf": 100,
+        "lambda_l2": 10.0,
+        "feature_fraction": 0.8,
+        "bagging_fraction": 0.8,
+        "bagging_freq": 1,
+        "seed": seed,
+        "deterministic": True,
+        "num_threads": num_threads,
+        "verbosity": -1,
+    }
+
+
+def item_folds(frame: pd.DataFrame, folds: int, seed: int) -> np.ndarray:
+    """Fold per row: items dealt into folds at random within each category (so every model
+    sees every category)."""
+    rng = np.random.default_rng(seed)
+    table = (
+        frame[["item_id"]]
+        .astype(str)
+        .assign(category=frame["category"].astype(str) if "category" in frame else "all")
+    )
+    table = table.drop_duplicates("item_id").sort_values(["category", "item_id"])
+    table["draw"] = rng.random(len(table))
+    table = table.sort_values(["category", "draw"])
+    table["fold"] = table.groupby("category").cumcount() % max(folds, 1)
+    return (
+        frame["item_id"]
+        .astype(str)
+        .map(dict(zip(table["item_id"], table["fold"], strict=True)))
+        .to_numpy()
+    )
+
+
+def counterfactual_baseline(
+    frame: pd.DataFrame,
+    known: Sequence[str],
+    static: Sequence[str],
+    freq: str,
+    *,
+    folds: int = 2,
+    seed: int = 0,
+    num_threads: int = 1,
+    rounds: int = 150,
+    extra_promo_columns: Sequence[str] = (),
+    lgbm_params: dict | None = None,
+) -> pd.DataFrame:
+    """unique_id, item_id, store_id, ds, baseline_units: expected units with no promotion
+    anywhere (see the module docstring). ``frame`` is the regular panel (``Panel.frame``);
+    rows with ``observed == 0`` or a missing ``y`` (stock-outs, gaps) are never targets.
+    ``extra_promo_columns``: further 0/1 columns of the frame to switch off (a shop's own deal
+    flags); ``lgbm_params`` override the LightGBM parameters. Deterministic for a seed."""
+    if folds < 2:
+        raise ValueError(f"folds must be >= 2 (cross-fitting by items), got {folds}")
+    panel = frame.sort_values(["unique_id", "ds"]).reset_index(drop=True)
+    feats, off, offset, observed = baseline_features(
+        panel, known, static, freq, extra_promo_columns=extra_promo_columns
+    )
+    fold = item_folds(panel, folds, seed)
+    y = np.nan_to_num(panel["y"].to_numpy(float))
+    log_units = np.full(len(panel), np.nan)
+    params = {**_lgb_params(seed, num_threads), **(lgbm_params or {})}
+    params["monotone_constraints"] = [MONOTONE.get(c, 0) for c in feats.columns]
+    categorical = [c for c in ("category_code", "store_code") if c in feats]
+    for k in range(folds):
+        learn = observed & (fold != k)
+        target = fold == k
+        if not target.any():
+            continue
+        if learn.sum() < 100:
+            log_units[target] = offset[target]
+            continue
+        data = lgb.Dataset(
+            feats.loc[learn],
+            label=y[learn],
+            init_score=offset[learn],
+            categorical_feature=categorical,
+            free_raw_data=True,
+        )
+        booster = lgb.train(params, data, num_boost_round=rounds)
+        log_units[target] = offset[target] + booster.predict(off.loc[target], raw_score=True)
+    out = panel[["unique_id", "item_id", "store_id", "ds"]].copy()
+    out["baseline_units"] = np.exp(log_units)
+    return out
+
+
+# --------------------------------------------------------------------------- evaluation
+
+TABLE_COLUMNS = [
+    "rank",
+    "promo_id",
+    "promo_type",
+    "scope",
+    "item_id",
+    "category",
+    "stores",
+    "start",
+    "end",
+    "n_items",
+    "n_periods",
+    "censored_periods",
+    "baseline_units",
+    "actual_units",
+    "incremental_units",
+    "incremental_pct",
+    "revenue",
+    "discount_cost",
+    "fixed_cost",
+    "incremental_margin",
+    "roi",
+    "units_taken_from_other_items",
+    "post_promo_dip_units",
+    "net_incremental_units",
+    "model_incremental_units",
+]
+"""Columns of ``Evaluation.table`` (the last only when EffectParams are given)."""
+
+
+@dataclass
+class Evaluation:
+    """Past promotions against their counterfactual baseline, one row per promotion, ranked.
+
+    Units: ``baseline_units`` / ``actual_units`` / ``incremental_units`` over the observed
+    periods the promotion covers (stock-outs and gaps are left out of both, and counted in
+    ``censored_periods``); ``revenue`` = units x net price paid; ``discount_cost`` = price cut
+    x units + threshold rebate + gift value x units + ``fixed_cost``; ``incremental_margin`` =
+    margin with the promotion - margin of the baseline at the regular price - fixed cost (None
+    when an item lacks ``unit_cost``); ``roi`` = incremental margin / discount cost;
+    ``units_taken_from_other_items`` = baseline - actual of the category's items not on
+    promotion in the same stores and periods (shared between promotions running together);
+    ``post_promo_dip_units`` = baseline - actual over the dip periods after the end;
+    ``net_incremental_units`` = incremental - taken - dip; ``model_incremental_units``: what
+    the effect estimates (EffectParams) predict from the baseline, when given.
+    """
+
+    table: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    ranked_by: str = "incremental_margin"
+
+    def to_json(self) -> dict:
+        """JSON-safe document: ranked_by, notes and the table as records (NaN -> null)."""
+        records = []
+        for row in self.table.to_dict("records"):
+            records.append({k: _plain(v) for k, v in row.items()})
+        return json.loads(
+            json.dumps({"ranked_by": self.ranked_by, "notes": self.notes, "promotions": records})
+        )
+
+
+def _plain(value: object) -> object:
+    if value is None:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _normalise(promotions: pd.DataFrame) -> pd.DataFrame:
+    promos = promotions.copy()
+    for col in ("item_id", "category", "store_id"):
+        if col not in promos:
+            promos[col] = None
+    for col in ("discount_pct", "threshold_amount", "amount_off", "gift_value", "fixed_cost"):
+        promos[col] = pd.to_numeric(promos[col], errors="coerce") if col in promos else np.nan
+    for col in ("feature", "display"):
+        promos[col] = pd.to_numeric(promos[col], errors="coerce").fillna(0) if col in promos else 0
+    promos["promo_id"] = promos["promo_id"].astype(str)
+    promos["start_date"] = pd.to_datetime(promos["start_date"]).dt.normalize()
+    promos["end_date"] = pd.to_datetime(promos["end_date"]).dt.normalize()
+    item = promos["item_id"].where(promos["item_id"].notna(), "").astype(str).str.strip()
+    promos["item_id"] = item.where(item != "", None)
+    store = promos["store_id"].where(promos["store_id"].notna(), "").astype(str).str.strip()
+    promos["store_id"] = store.where(~store.str.lower().isin(EVERY_STORE), None)
+    promos["scope"] = np.where(promos["item_id"].notna(), "item", "category")
+    return promos.reset_index(drop=True)
+
+
+def _coverage(promos: pd.DataFrame, rows: pd.DataFrame, freq: str) -> pd.DataFrame:
+    """promo_id, row (index into ``rows``) for every panel row a promotion covers. An item's
+    own promotion beats a category-wide one; a category-wide one counts only on rows the sales
+    table marks on promotion, when it marks any (shops exclude items already on a deal)."""
+    members = rows[["item_id", "category"]].drop_duplicates("item_id")
+    direct = promos.loc[promos["scope"] == "item", ["promo_id", "item_id", "store_id"]]
+    wide = promos.loc[promos["scope"] == "category", ["promo_id", "category", "store_id"]]
+    wide = wide.merge(members, on="category")[["promo_id", "item_id", "store_id"]]
+    cells = pd.concat([direct.assign(level=0), wide.assign(level=1)], ignore_index=True)
+    stores = pd.DataFrame({"store": sorted(rows["store_id"].unique())})
+    everywhere = cells["store_id"].isna()
+    cells = pd.concat(
+        [
+            cells[~everywhere],
+            cells[everywhere]
+            .drop(columns="store_id")
+            .merge(stores, how="cross")
+            .rename(columns={"store": "store_id"}),
+        ],
+        ignore_index=True,
+    )
+    dates = promos.set_index("promo_id")[["start_date", "end_date"]]
+    cells = cells.join(dates, on="promo_id")
+    length = ((cells["end_date"] - cells["start_date"]).dt.days.clip(lower=0) + 1).to_numpy()
+    days = cells.loc[cells.index.repeat(length), ["promo_id", "item_id", "store_id", "level"]]
+    offset = np.arange(len(days)) - np.repeat(np.cumsum(length) - length, length)
+    start = cells["start_date"].to_numpy().repeat(length)
+    days["ds"] = period_label(
+        pd.Series(start + pd.to_timedelta(offset, unit="D"), index=days.index), freq, rows["ds"]
+    )
+    days = days.drop_duplicates(["promo_id", "item_id", "store_id", "ds"])
+    keyed = rows[["item_id", "store_id", "ds"]].reset_index(names="row")
+    hit = days.merge(keyed, on=["item_id", "store_id", "ds"])
+    if "on_promo" in rows and bool((rows["on_promo"] > 0).any()):
+        marked = rows["on_promo"].to_numpy()[hit["row"].to_numpy()] > 0
+        hit = hit[(hit["level"] == 0).to_numpy() | marked]
+    hit = hit.sort_values(["row", "level", "promo_id"]).drop_duplicates("row")
+    return hit[["promo_id", "row"]].reset_index(drop=True)
+
+
+def _money(promos: pd.DataFrame, covered: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """Per covered row: net price received, giveaway per unit (price cut, threshold rebate,
+    gift) and unit cost."""
+    terms = promos.set_index("promo_id")
+    at = covered["promo_id"]
+    r = covered["row"].to_numpy()
+    paid = rows["price"].to_numpy(float)[r]
+    regular = rows["base_price"].to_numpy(float)[r]
+    regular = np.where(np.isfinite(regular), np.fmax(regular, paid), paid)
+    kind = terms["promo_type"].reindex(at).to_numpy()
+    threshold = terms["threshold_amount"].reindex(at).to_numpy(float)
+    rebate_share = terms["amount_off"].reindex(at).to_numpy(float) / threshold
+    rebate = np.where((kind == "threshold") & np.isfinite(rebate_share), paid * rebate_share, 0.0)
+    gift = np.where(kind == "gift", np.nan_to_num(terms["gift_value"].reindex(at).to_numpy()), 0.0)
+    return pd.DataFrame(
+        {
+            "net_price": paid - rebate,
+            "regular_price": regular,
+            "giveaway": (regular - paid) + rebate + gift,
+            "gift": gift,
+        },
+        index=covered.index,
+    )
+
+
+def _model_multiplier(
+    promos: pd.DataFrame,
+    covered: pd.DataFrame,
+    rows: pd.DataFrame,
+    money: pd.DataFrame,
+    params: pd.DataFrame,
+) -> np.ndarray:
+    """Demand multiplier the effect estimates give each covered row: (paid / regular) **
+    elasticity x prod(1 + lift) of the promotion's non-price mechanisms (NaN when unknown)."""
+    r = covered["row"].to_numpy()
+    keys = rows.iloc[r][["item_id", "store_id"]].reset_index(drop=True)
+    p = params.assign(store_id=params.get("store_id", "all"))
+    own = keys.merge(p, on=["item_id", "store_id"], how="left")
+    pooled = keys[["item_id"]].merge(
+        p[p["store_id"] == "all"].drop_duplicates("item_id").drop(columns="store_id"),
+        on="item_id",
+        how="left",
+    )
+    found = own["price_elasticity"].notna().to_numpy()
+    eff = own.where(np.broadcast_to(found[:, None], own.shape), pooled.reindex(columns=own.columns))
+    ratio = rows["price"].to_numpy(float)[r] / money["regular_price"].to_numpy()
+    mult = ratio ** eff["price_elasticity"].to_numpy(float)
+    terms = promos.set_index("promo_id").reindex(covered["promo_id"])
+    kind = terms["promo_type"].to_numpy()
+    shown = (terms["feature"].to_numpy(float) > 0) | (terms["display"].to_numpy(float) > 0)
+    for m in LIFT_MECHANISMS:
+        on = (kind == m) | ((m == "feature_display") & shown)
+        lift = eff.get(f"lift_{m}", pd.Series(np.nan, index=eff.index)).to_numpy(float)
+        mult = mult * np.where(on, 1.0 + lift, 1.0)
+    return mult
+
+
+def evaluate_promotions(
+    frame: pd.DataFrame,
+    promotions: pd.DataFrame,
+    baseline: pd.DataFrame,
+    items: pd.DataFrame | None,
+    *,
+    freq: str,
+    params: pd.DataFrame | None = None,
+    dip_periods: int | None = None,
+) -> Evaluation:
+    """Every past promotion against the baseline (see ``Evaluation`` for the columns).
+
+    ``frame``: the regular panel (unique_id, item_id, store_id, category, ds, y, price,
+    base_price, promotion flags, ``observed``); ``promotions``: the promotions table (DESIGN
+    §2); ``baseline``: ``counterfactual_baseline``'s output; ``items``: item_id and unit_cost
+    (margins and ROI need it); ``params``: EffectParams for ``model_incremental_units``;
+    ``dip_periods``: periods after the end that count as the dip (one week by default).
+    Promotions entirely before the data, still running at its end, or covering no panel row
+    are skipped with a note.
+    """
+    notes: list[str] = []
+    width = period_days(freq)
+    dip = dip_periods if dip_periods is not None else max(1, 7 // width)
+    rows = frame.sort_values(["unique_id", "ds"]).reset_index(drop=True)
+    if "category" not in rows:
+        rows["category"] = "all"
+    rows["item_id"] = rows["item_id"].astype(str)
+    rows["store_id"] = rows["store_id"].astype(str)
+    keys = ["item_id", "store_id", "ds"]
+    base = baseline[[*keys, "baseline_units"]].astype({"item_id": str, "store_id": str})
+    rows = rows.merge(base.drop_duplicates(keys), on=keys, how="left")
+    y = rows["y"].to_numpy(float)
+    expected = rows["baseline_units"].to_numpy(float)
+    observed = np.isfinite(y) & np.isfinite(expected)
+    if "observed" in rows:
+        observed &= rows["observed"].to_numpy() > 0
+
+    promos = _normalise(promotions)
+    first, last = rows["ds"].min(), rows["ds"].max() + pd.Timedelta(days=width - 1)
+    skipped = {
+        "end before the data starts": promos["end_date"] < first,
+        f"still running at the end of the history ({last.date()})": promos["end_date"] > last,
+    }
+    for reason, mask in skipped.items():
+        if mask.any():
+            ids = promos.loc[mask, "promo_id"].tolist()
+            notes.append(f"{len(ids)} promotion(s) skipped, {reason}: {_some(ids)}")
+    promos = promos[~np.logical_or.reduce(list(skipped.values()))].reset_index(drop=True)
+    covered = (
+        _coverage(promos, rows, freq)
+        if len(promos)
+        else pd.DataFrame({"promo_id": pd.Series(dtype=str), "row": pd.Series(dtype=int)})
+    )
+    empty = ~promos["promo_id"].isin(covered["promo_id"])
+    if empty.any():
+        ids = promos.loc[empty, "promo_id"].tolist()
+        notes.append(
+            f"{len(ids)} promotion(s) skipped, no sales row in their items, stores "
+            f"and dates: {_some(ids)}"
+        )
+    promos = promos[~empty].reset_index(drop=True)
+
+    codes = pd.factorize(rows["unique_id"])[0]
+    on_any = _on_promotion(rows)
+    on_any[covered["row"].to_numpy()] = True
+    since = _since_promotion(codes, on_any, width)
+    clean = observed & ~on_any & (since > dip * width)
+
+    r = covered["row"].to_numpy()
+    ok = observed[r]
+    act, exp_ = np.where(ok, y[r], 0.0), np.where(ok, expected[r], 0.0)
+    money = _money(promos, covered, rows)
+    cost = _unit_costs(items, rows["item_id"].iloc[r])
+    per_row = pd.DataFrame(
+        {
+            "promo_id": covered["promo_id"].to_numpy(),
+            "item_id": rows["item_id"].to_numpy()[r],
+            "store_id": rows["store_id"].to_numpy()[r],
+            "censored": ~ok,
+            "baseline_units": exp_,
+            "actual_units": act,
+            "revenue": act * money["net_price"].to_numpy(),
+            "giveaway": act * money["giveaway"].to_numpy(),
+            "margin": act * (money["net_price"].to_numpy() - money["gift"].to_numpy() - cost)
+            - exp_ * (money["regular_price"].to_numpy() - cost),
+            "no_cost": ~np.isfinite(cost),
+        }
+    )
+    if params is not None:
+        mult = _model_multiplier(promos, covered, rows, money, params)
+        per_row["model_incremental_units"] = np.where(ok, exp_ * (mult - 1.0), 0.0)
+    group = per_row.groupby("promo_id", sort=False)
+    table = group.agg(
+        n_items=("item_id", "nunique"),
+        n_periods=("censored", "size"),
+        censored_periods=("censored", "sum"),
+        baseline_units=("baseline_units", "sum"),
+        actual_units=("actual_units", "sum"),
+        revenue=("revenue", "sum"),
+        giveaway=("giveaway", "sum"),
+        margin=("margin", "sum"),
+        no_cost=("no_cost", "any"),
+    )
+    table["stores"] = group["store_id"].agg(lambda s: ",".join(sorted(set(s))))
+    if params is not None:
+        table["model_incremental_units"] = group["model_incremental_units"].sum()
+    table["units_taken_from_other_items"] = _taken(covered, rows, clean, y, expected)
+    free = observed & ~on_any
+    table["post_promo_dip_units"] = _dip(covered, codes, free, y, expected, dip)
+    table = promos.set_index("promo_id").join(table, how="inner").reset_index()
+
+    fixed = table["fixed_cost"].fillna(0.0)
+    table["fixed_cost"] = fixed
+    table["incremental_units"] = table["actual_units"] - table["baseline_units"]
+    table["incremental_pct"] = (
+        100
+        * table["incremental_units"]
+        / table["baseline_units"].where(table["baseline_units"] > 0)
+    )
+    table["discount_cost"] = table["giveaway"] + fixed
+    margin = (table["margin"] - fixed).where(~table["no_cost"])
+    table["incremental_margin"] = margin
+    table["roi"] = margin / table["discount_cost"].where(table["discount_cost"] > 0)
+    for col in ("units_taken_from_other_items", "post_promo_dip_units"):
+        table[col] = table[col].fillna(0.0)
+    table["net_incremental_units"] = (
+        table["incremental_units"]
+        - table["units_taken_from_other_items"]
+        - table["post_promo_dip_units"]
+    )
+    table = table.rename(columns={"start_date": "start", "end_date": "end"})
+    lacking = sorted(set(per_row.loc[per_row["no_cost"], "item_id"]))
+    if lacking:
+        notes.append(
+            f"unit_cost missing for {len(lacking)} item(s) ({_some(lacking)}): "
+            "incremental margin and ROI are null for the promotions covering them; "
+            "load items with a unit_cost column to get them"
+        )
+    ranked_by = "incremental_margin"
+    if table["incremental_margin"].isna().any() or table.empty:
+        ranked_by = "incremental_units"
+        if len(table):
+            notes.append("ranked by incremental units: some promotions have no margin")
+    order = table[ranked_by].rank(ascending=False, method="first")
+    table["rank"] = order.fillna(len(table)).astype(int)
+    table = table.sort_values("rank").reset_index(drop=True)
+    columns = TABLE_COLUMNS if params is not None else TABLE_COLUMNS[:-1]
+    table = table.reindex(columns=columns)
+    table["incremental_margin"] = (
+        table["incremental_margin"].astype(object).where(table["incremental_margin"].notna(), None)
+    )
+    table["roi"] = table["roi"].astype(object).where(table["roi"].notna(), None)
+    return Evaluation(table, notes, ranked_by)
+
+
+def _some(values: Sequence[str], limit: int = 10) -> str:
+    shown = ", ".join(map(str, values[:limit]))
+    return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
+
+
+def _unit_costs(items: pd.DataFrame | None, item_ids: pd.Series) -> np.ndarray:
+    if items is None or "unit_cost" not in items:
+        return np.full(len(item_ids), np.nan)
+    cost = items.astype({"item_id": str}).drop_duplicates("item_id").set_index("item_id")
+    return pd.to_numeric(cost["unit_cost"], errors="coerce").reindex(item_ids).to_numpy(float)
+
+
+def _taken(
+    covered: pd.DataFrame,
+    rows: pd.DataFrame,
+    clean: np.ndarray,
+    y: np.ndarray,
+    expected: np.ndarray,
+) -> pd.Series:
+    """baseline - actual of the category's clean rows (not on promotion, not in a dip) in the
+    cells (category x store x period) a promotion covers; a cell shared by n promotions
+    gives each 1/n of it, so promotions running together do not count the same units twice."""
+    info = rows[["category", "store_id", "ds"]]
+    cells = info.iloc[covered["row"].to_numpy()].assign(promo_id=covered["promo_id"].to_numpy())
+    cells = cells.drop_duplicates()
+    cells["share"] = 1.0 / cells.groupby(["category", "store_id", "ds"])["promo_id"].transform(
+        "size"
+    )
+    rivals = info[clean].assign(lost=(expected - y)[clean])
+    rivals = rivals.groupby(["category", "store_id", "ds"], as_index=False)["lost"].sum()
+    joined = cells.merge(rivals, on=["category", "store_id", "ds"])
+    return (joined["lost"] * joined["share"]).groupby(joined["promo_id"]).sum()
+
+
+def _dip(
+    covered: pd.DataFrame,
+    codes: np.ndarray,
+    free: np.ndarray,
+    y: np.ndarray,
+    expected: np.ndarray,
+    dip: int,
+) -> pd.Series:
+    """baseline - actual over the ``dip`` periods after each promoted series' last covered
+    period, where the series is observed and not on promotion again."""
+    ends = covered.assign(code=codes[covered["row"].to_numpy()])
+    ends = ends.groupby(["promo_id", "code"], as_index=False)["row"].max()
+    parts = []
+    for k in range(1, dip + 1):
+        nxt = ends["row"].to_numpy() + k
+        inside = nxt < len(codes)
+        nxt = np.where(inside, nxt, 0)
+        same = inside & (codes[nxt] == ends["code"].to_numpy())
+        parts.append(pd.DataFrame({"promo_id": ends["promo_id"], "row": nxt, "keep": same}))
+    after = pd.concat(parts, ignore_index=True)
+    after = after[after["keep"]]
+    r = after["row"].to_numpy()
+    return (
+        pd.Series(np.where(free[r], expected[r] - y[r], 0.0), index=after.index)
+        .groupby(after["promo_id"])
+        .sum()
+    )

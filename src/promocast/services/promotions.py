@@ -1,0 +1,459 @@
+"""Promotion use cases: estimate effects, evaluate past promotions, simulate a scenario, plan.
+
+I/O lives here (the store, files, caching); the methods are pure functions in
+``promocast.promotions``. Results are kept in the store's ``promo_results`` table as JSON, keyed
+by the data's hash, so ``promo simulate`` and ``promo plan`` reuse the estimated effects and the
+no-promotion baseline instead of refitting them on every call (a simulation must answer in
+seconds).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from promocast.data.storage import Store
+from promocast.exceptions import UsageError
+from promocast.features.calendar import build_calendar
+from promocast.forecasting.engine import (
+    DEFAULT_QUANTILES,
+    ForecastSpec,
+    fit_predict,
+    quantile_column,
+)
+from promocast.forecasting.reconciliation import mean_from_quantiles
+from promocast.services.forecasting import Panel, load_panel
+
+Progress = Callable[[str], None]
+BASELINE_MODEL = "lgbm"
+
+
+@dataclass
+class Shop:
+    """What the promotion use cases read from the store, once."""
+
+    panel: Panel
+    promotions: pd.DataFrame
+    items: pd.DataFrame
+    events: pd.DataFrame
+    inventory: pd.DataFrame
+
+
+def read_shop(db: Path, *, country: str = "CN", progress: Progress | None = None) -> Shop:
+    """The panel and the promotion, item, event and inventory tables of the store."""
+    panel = load_panel(db, country=country, progress=progress)
+    with Store(db, read_only=True) as store:
+        promotions = store.read("promotions")
+        items = store.read("items")
+        events = store.query("SELECT date, event, store_id FROM events")
+        inventory = store.query(
+            "SELECT item_id, store_id, on_hand FROM inventory "
+            "QUALIFY row_number() OVER (PARTITION BY item_id, store_id ORDER BY date DESC) = 1")
+    return Shop(panel, promotions, items, events, inventory)
+
+
+def _say(progress: Progress | None) -> Progress:
+    return progress or (lambda _m: None)
+
+
+# -- effects ---------------------------------------------------------------------------------
+def kept_effects(db: Path, data_hash: str, level: float = 0.9
+                 ) -> tuple[dict, pd.DataFrame, str] | None:
+    """The effects kept for this data and interval level: (document, EffectParams, id)."""
+    with Store(db, read_only=True) as store:
+        kept = store.latest_promo_result("effects", data_hash, json.dumps({"level": level}))
+    if kept is None:
+        return None
+    document = json.loads(kept[1])
+    return document, pd.DataFrame(document.pop("params")), kept[0]
+
+
+def effect_estimates(db: Path, shop: Shop, *, level: float = 0.9, refresh: bool = False,
+                     progress: Progress | None = None) -> tuple[dict, pd.DataFrame, str]:
+    """The effects JSON document, the EffectParams frame and the kept result's id: reused from
+    the store when the data have not changed since they were estimated, else estimated now."""
+    from promocast.promotions.effects import estimate_effects
+
+    say = _say(progress)
+    params_key = json.dumps({"level": level})
+    if not refresh:
+        kept = kept_effects(db, shop.panel.data_hash, level)
+        if kept is not None:
+            say("reusing the effects estimated on the same data")
+            return kept
+    panel = shop.panel
+    say(f"estimating effects of {panel.frame['item_id'].nunique()} items")
+    started = time.perf_counter()
+    effects = estimate_effects(panel.frame, shop.promotions, shop.items, freq=panel.freq,
+                               level=level)
+    document = {**effects.to_json(), "seconds": round(time.perf_counter() - started, 2),
+                "data_hash": panel.data_hash}
+    params = effects.params
+    stored = {**document, "params": json.loads(params.to_json(orient="records"))}
+    with Store(db) as store:
+        result_id = store.save_promo_result("effects", panel.data_hash, params_key,
+                                            json.dumps(stored))
+    return document, params, result_id
+
+
+def run_effects(db: Path, *, country: str = "CN", level: float = 0.9, refresh: bool = False,
+                progress: Progress | None = None) -> dict:
+    """``promo effects``: own-price elasticities, lifts, dips, cannibalisation (DESIGN §3)."""
+    shop = read_shop(db, country=country, progress=progress)
+    document, _params, result_id = effect_estimates(db, shop, level=level, refresh=refresh,
+                                                    progress=progress)
+    return {**document, "result_id": result_id}
+
+
+# -- the no-promotion baseline ---------------------------------------------------------------
+def baseline_forecast(shop: Shop, horizon: int, *, country: str = "CN",
+                      quantiles: tuple[float, ...] = DEFAULT_QUANTILES,
+                      progress: Progress | None = None) -> pd.DataFrame:
+    """Units each series would sell over the next ``horizon`` periods at its regular price with
+    no promotion (the forecaster with every promotion switched off).
+
+    Columns item_id, store_id, category, ds, baseline_units (the mean, from the quantiles:
+    money adds up over means, not medians) and ``baseline_units-q<level>``."""
+    from promocast.services.forecast import future_inputs
+
+    panel = shop.panel
+    frame = panel.frame
+    calendar = build_calendar(frame["ds"].min(), frame["ds"].max() + pd.Timedelta(days=800),
+                              country, shop.events)
+    no_promotions = shop.promotions.iloc[0:0]
+    future = future_inputs(frame, panel.freq, horizon, panel.known, no_promotions,
+                           shop.items[["item_id", "category"]], calendar)
+    spec = ForecastSpec(freq=panel.freq, horizon=horizon, models=[BASELINE_MODEL],
+                        season_length=panel.season_length, quantiles=quantiles,
+                        known=panel.known, static=panel.static)
+    _say(progress)(f"forecasting the no-promotion baseline of {frame['unique_id'].nunique()} "
+                   f"series, {horizon} periods")
+    train = frame[frame.groupby("unique_id")["ds"].transform("size") > 2 * horizon]
+    if train.empty:
+        raise UsageError(f"no series has more than {2 * horizon} periods of history: "
+                         "plan or simulate a shorter horizon")
+    predicted = fit_predict(train, future, spec)
+    keys = frame.drop_duplicates("unique_id").set_index("unique_id")[
+        ["item_id", "store_id", "category"]]
+    out = predicted[["unique_id", "ds"]].join(keys, on="unique_id")
+    out["baseline_units"] = np.clip(mean_from_quantiles(predicted, BASELINE_MODEL, quantiles), 0,
+                                    None)
+    for q in quantiles:
+        out[f"baseline_units-q{q:g}"] = predicted[quantile_column(BASELINE_MODEL, q)].clip(lower=0)
+    return out.reset_index(drop=True)
+
+
+def _baseline_long(baseline: pd.DataFrame) -> pd.DataFrame:
+    """The baseline in the store's long forecasts layout (the mean under quantile NULL)."""
+    columns = {"baseline_units": np.nan} | {
+        c: float(c.split("-q")[1]) for c in baseline if c.startswith("baseline_units-q")}
+    return pd.concat([
+        pd.DataFrame({"unique_id": baseline["unique_id"], "item_id": baseline["item_id"],
+                      "store_id": baseline["store_id"], "ds": baseline["ds"], "model": "baseline",
+                      "quantile": q, "value": baseline[c]})
+        for c, q in columns.items()], ignore_index=True)
+
+
+def kept_baseline(db: Path, data_hash: str, first_day: pd.Timestamp, last_day: pd.Timestamp
+                  ) -> pd.DataFrame | None:
+    """The newest no-promotion baseline kept for this data that covers the days asked, or None."""
+    with Store(db, read_only=True) as store:
+        runs = store.query(
+            "SELECT run_id FROM forecast_runs WHERE kind = 'baseline' AND data_hash = ? "
+            "ORDER BY created_at DESC LIMIT 1", [data_hash])
+        if runs.empty:
+            return None
+        long = store.query(
+            "SELECT unique_id, item_id, store_id, ds, quantile, value FROM forecasts "
+            "WHERE run_id = ?", [runs["run_id"].iloc[0]])
+    long["ds"] = pd.to_datetime(long["ds"])
+    if long.empty or long["ds"].min() > first_day or long["ds"].max() < last_day:
+        return None
+    long["column"] = np.where(long["quantile"].isna(), "baseline_units",
+                              "baseline_units-q" + long["quantile"].map("{:g}".format))
+    wide = long.pivot_table(index=["unique_id", "item_id", "store_id", "ds"], columns="column",
+                            values="value").reset_index()
+    wide.columns.name = None
+    return wide
+
+
+def shop_baseline(db: Path, shop: Shop, last_day: pd.Timestamp, *, country: str = "CN",
+                  progress: Progress | None = None) -> pd.DataFrame:
+    """The no-promotion baseline from the day after the history up to ``last_day`` at least:
+    the kept one when it covers the days, else forecast (8 weeks at least) and kept."""
+    panel = shop.panel
+    end = panel.frame["ds"].max()
+    step = pd.Timedelta(days=7 if panel.freq.startswith("W") else 1)
+    first_day = end + step
+    kept = kept_baseline(db, panel.data_hash, first_day, last_day)
+    if kept is not None:
+        _say(progress)("reusing the no-promotion baseline forecast of the same data")
+        return kept
+    steps = max(int(np.ceil((last_day - end) / step)), 8 if step.days == 7 else 56)
+    baseline = baseline_forecast(shop, steps, country=country, progress=progress)
+    with Store(db) as store:
+        store.save_run(f"baseline-{uuid.uuid4().hex[:8]}", "baseline", [BASELINE_MODEL], steps,
+                       json.dumps({"country": country, "freq": panel.freq}), panel.data_hash,
+                       json.dumps({"rows": len(baseline)}), _baseline_long(baseline))
+    return baseline
+
+
+def regular_prices(db: Path) -> pd.DataFrame:
+    """Per item and store: the regular price (the last base price seen, else the items table's,
+    else the last price paid), the unit cost (items table; NaN when unknown) and the category."""
+    with Store(db, read_only=True) as store:
+        return store.query("""
+            SELECT s.item_id, s.store_id,
+                   coalesce(arg_max(s.base_price, s.date) FILTER (WHERE s.base_price > 0),
+                            any_value(i.base_price),
+                            arg_max(s.price, s.date) FILTER (WHERE s.price > 0)) AS regular_price,
+                   any_value(i.unit_cost)::DOUBLE AS unit_cost,
+                   coalesce(any_value(i.category), 'uncategorised') AS category
+            FROM sales s LEFT JOIN items i USING (item_id)
+            GROUP BY s.item_id, s.store_id ORDER BY s.item_id, s.store_id""")
+
+
+def stock_on_hand(shop: Shop) -> pd.DataFrame | None:
+    """Latest units on hand per item and store, or None when the shop keeps no inventory."""
+    if shop.inventory.empty:
+        return None
+    return shop.inventory.rename(columns={"on_hand": "available_units"})[
+        ["item_id", "store_id", "available_units"]]
+
+
+# -- plan ------------------------------------------------------------------------------------
+def run_plan(db: Path, *, horizon: int, budget: float | None, rules_path: Path | None = None,
+             country: str = "CN", progress: Progress | None = None) -> dict:
+    """``promo plan``: the best promotion calendar over the next ``horizon`` plan periods
+    (weeks unless the rules say ``period: D``) under the rules and the budget (DESIGN §3)."""
+    from promocast.promotions.plan import build_candidates, optimise_plan
+    from promocast.promotions.rules import check_rules, load_rules, make_rules
+
+    say = _say(progress)
+    rules = load_rules(rules_path) if rules_path else make_rules({})
+    if budget is not None:
+        rules = rules.with_budget(budget)
+    if rules.budget is None:
+        raise UsageError("give a discount budget: --budget B (or budget: in the rules file)")
+    shop = read_shop(db, country=country, progress=progress)
+    panel = shop.panel
+    period_days = rules.period_days
+    if panel.freq.startswith("W") and rules.period == "D":
+        raise UsageError("the shop sells by the week: plan in weeks (period: W)")
+    step_days = 7 if panel.freq.startswith("W") else 1
+    end_of_history = panel.frame["ds"].max()
+    first_day = end_of_history + pd.Timedelta(days=step_days)
+    if rules.start is not None:
+        first_day = max(first_day, pd.Timestamp(rules.start))
+    days = horizon * period_days
+    if rules.end is not None:
+        days = min(days, (pd.Timestamp(rules.end) - first_day).days + 1)
+    if days < period_days:
+        raise UsageError(f"the rules' dates leave less than one {rules.period} period to plan")
+    stores = sorted(panel.frame["store_id"].astype(str).unique())
+    check_rules(rules, item_ids=panel.frame["item_id"].astype(str).unique(),
+                categories=panel.frame["category"].astype(str).unique(), store_ids=stores)
+    _document, params, effects_id = effect_estimates(db, shop, progress=progress)
+    baseline = shop_baseline(db, shop, first_day + pd.Timedelta(days=days - 1), country=country,
+                             progress=progress)
+    baseline = baseline[baseline["ds"] >= first_day]
+    n_periods = days // period_days
+    index = ((baseline["ds"] - first_day).dt.days // period_days).astype(int)
+    baseline = baseline[index < n_periods].assign(
+        period_start=first_day + pd.to_timedelta(index[index < n_periods] * period_days, unit="D"))
+    per_period = baseline.groupby(["item_id", "store_id", "period_start"], as_index=False).sum(
+        numeric_only=True)
+    prices = regular_prices(db)
+    notes = []
+    costless = sorted(prices.loc[prices["unit_cost"].isna(), "item_id"].unique())
+    if costless and rules.objective == "incremental_margin":
+        if len(costless) == prices["item_id"].nunique():
+            raise UsageError("no item has a unit_cost: margins cannot be planned. Load items "
+                             "with unit_cost, or plan revenue (objective: revenue in the rules)")
+        notes.append(f"{len(costless)} items without unit_cost left out of the plan: "
+                     + ", ".join(costless[:10]) + (" ..." if len(costless) > 10 else ""))
+        per_period = per_period[~per_period["item_id"].isin(costless)]
+    elif costless:
+        prices["unit_cost"] = prices["unit_cost"].fillna(0.0)
+        notes.append(f"{len(costless)} items without unit_cost are costed at 0 (revenue plan)")
+    if rules.stores:
+        per_period = per_period[per_period["store_id"].isin(rules.stores)]
+    stock = stock_on_hand(shop)
+    # The inventory table holds units on hand, not receipts due: today's stock bounds a plan of
+    # several weeks only when the shop says so (respect_stock in the rules file).
+    use_stock = stock is not None and rules.respect_stock and "respect_stock" in rules.model_fields_set
+    if stock is not None and not use_stock and rules.respect_stock:
+        notes.append("stock is not enforced: the store knows units on hand, not receipts due; "
+                     "set respect_stock: true in the rules to cap promotions by stock on hand now")
+    calendar = build_calendar(first_day, first_day + pd.Timedelta(days=days), country, shop.events)
+    say(f"pricing {len(per_period)} item x store x period cells")
+    cand = build_candidates(per_period, params, prices, grid=rules.grid,
+                            stock=stock if use_stock else None,
+                            freq=rules.period)
+    say(f"optimising over {len(cand)} options (HiGHS)")
+    plan = optimise_plan(cand, rules, events=calendar[["date", "event"]], validate=False)
+    document = {**plan.to_json(), "notes": notes, "effects_result_id": effects_id,
+                "start": str(first_day.date()), "periods": n_periods}
+    with Store(db) as store:
+        document["result_id"] = store.save_promo_result(
+            "plan", panel.data_hash, json.dumps({"horizon": horizon, "budget": rules.budget}),
+            json.dumps(document))
+    return document
+
+
+# -- what-if ---------------------------------------------------------------------------------
+def run_simulate(db: Path, *, scenario: Path, country: str = "CN", samples: int = 1000,
+                 progress: Progress | None = None) -> dict:
+    """``promo simulate``: units, revenue and margin of a planned scenario per day and in total
+    (quantiles) against the no-promotion baseline, the effect on the category's other items,
+    stock warnings. Reuses the kept effects and baseline (no refit) when the data are those they
+    were computed on; the first call on new data computes and keeps them."""
+    from promocast.promotions.scenario import check_scenario
+    from promocast.promotions.simulate import simulate
+    from promocast.services.forecast import read_scenario
+    from promocast.services.forecasting import sales_hash
+
+    say = _say(progress)
+    started = time.perf_counter()
+    planned = read_scenario(scenario)
+    with Store(db, read_only=True) as store:
+        if not store.count("sales"):
+            raise UsageError(f"{db} holds no sales: load data with `promocast ingest` first")
+        data_hash = sales_hash(store)
+        facts = store.query("SELECT max(date) AS end_date, count(DISTINCT date) AS days, "
+                            "min(date) AS start_date FROM sales").iloc[0]
+        keys = store.query("SELECT DISTINCT s.item_id, s.store_id, "
+                           "coalesce(i.category, 'uncategorised') AS category "
+                           "FROM sales s LEFT JOIN items i USING (item_id)")
+        items = store.read("items")
+        inventory = store.query(
+            "SELECT item_id, store_id, on_hand FROM inventory "
+            "QUALIFY row_number() OVER (PARTITION BY item_id, store_id ORDER BY date DESC) = 1")
+    end = pd.Timestamp(facts["end_date"])
+    category_of = keys.drop_duplicates("item_id").set_index("item_id")["category"]
+    expanded = check_scenario(planned, item_ids=category_of.index, categories=category_of,
+                              store_ids=sorted(keys["store_id"].unique()), history_end=end,
+                              first_row=planned.attrs.get("first_row", 2), source=str(scenario))
+    last_day = pd.Timestamp(expanded["ds"].max()) + pd.Timedelta(days=7)
+    kept = kept_effects(db, data_hash)
+    baseline = None
+    if kept is not None:
+        baseline = kept_baseline(db, data_hash, end + pd.Timedelta(days=1), last_day)
+    if kept is None or baseline is None:
+        shop = read_shop(db, country=country, progress=progress)
+        if kept is None:
+            kept = effect_estimates(db, shop, progress=progress)
+        baseline = shop_baseline(db, shop, last_day, country=country, progress=progress)
+    _document, params, effects_id = kept
+    window = baseline["ds"].between(expanded["ds"].min(), last_day)
+    baseline = baseline[window].reset_index(drop=True)
+    say(f"pricing {expanded['item_id'].nunique()} items x {expanded['ds'].nunique()} days")
+    items = items.assign(category=items["item_id"].map(category_of).fillna(items["category"]))
+    result = simulate(expanded, baseline, params, items, prices=regular_prices(db),
+                      stock=inventory if len(inventory) else None, n_samples=samples,
+                      source=str(scenario))
+    document = {**result.to_json(), "effects_result_id": effects_id,
+                "seconds": round(time.perf_counter() - started, 2)}
+    with Store(db) as store:
+        document["result_id"] = store.save_promo_result(
+            "simulate", data_hash, json.dumps({"scenario": str(scenario)}), json.dumps(document))
+    return document
+
+
+# -- evaluation of past promotions -----------------------------------------------------------
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    """A result table as CSV, Excel (.xlsx) or Parquet, by the file's suffix."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        frame.to_excel(path, index=False)
+    elif suffix == ".parquet":
+        frame.to_parquet(path, index=False)
+    elif suffix == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        raise UsageError(f"--out {path}: write .csv, .xlsx or .parquet")
+
+
+def evaluation(db: Path, shop: Shop, *, refresh: bool = False,
+               progress: Progress | None = None) -> tuple[dict, pd.DataFrame, str]:
+    """Past promotions against their counterfactual baseline: (document, table, result id),
+    reused from the store when the data have not changed."""
+    from promocast.promotions.evaluate import counterfactual_baseline, evaluate_promotions
+
+    say = _say(progress)
+    panel = shop.panel
+    if not refresh:
+        with Store(db, read_only=True) as store:
+            kept = store.latest_promo_result("evaluate", panel.data_hash)
+        if kept is not None:
+            say("reusing the evaluation of the same data")
+            document = json.loads(kept[1])
+            return document, pd.DataFrame(document["promotions"]), kept[0]
+    if shop.promotions.empty:
+        raise UsageError("the store holds no promotions to evaluate: ingest a promotions file")
+    started = time.perf_counter()
+    say(f"counterfactual baseline of {panel.frame['unique_id'].nunique()} series "
+        "(cross-fitted, promotions switched off)")
+    baseline = counterfactual_baseline(panel.frame, panel.known, panel.static, panel.freq)
+    kept_params = kept_effects(db, panel.data_hash)
+    say(f"evaluating {len(shop.promotions)} promotions")
+    result = evaluate_promotions(panel.frame, shop.promotions, baseline, shop.items,
+                                 freq=panel.freq,
+                                 params=None if kept_params is None else kept_params[1])
+    document = {**result.to_json(), "seconds": round(time.perf_counter() - started, 2),
+                "data_hash": panel.data_hash}
+    with Store(db) as store:
+        result_id = store.save_promo_result("evaluate", panel.data_hash, "{}",
+                                            json.dumps(document))
+    return document, result.table, result_id
+
+
+def run_evaluate(db: Path, *, country: str = "CN", out: Path | None = None,
+                 refresh: bool = False, progress: Progress | None = None) -> dict:
+    """``promo evaluate``: every past promotion's incremental units, money and ROI, ranked."""
+    shop = read_shop(db, country=country, progress=progress)
+    document, table, result_id = evaluation(db, shop, refresh=refresh, progress=progress)
+    if out is not None:
+        write_table(table, out)
+        document = {**document, "out": str(out)}
+    return {**document, "result_id": result_id}
+
+
+# -- advice ----------------------------------------------------------------------------------
+def run_advice(db: Path, *, country: str = "CN", out: Path | None = None,
+               progress: Progress | None = None) -> dict:
+    """``promo advice``: plain-language recommendations per item and category (en and zh) from
+    the effects, the shop's usual depths, recent volumes and past promotions' results."""
+    from promocast.promotions.advice import advice_table, advise, usual_depths
+
+    shop = read_shop(db, country=country, progress=progress)
+    _document, params, effects_id = effect_estimates(db, shop, progress=progress)
+    evaluated = None
+    if not shop.promotions.empty:
+        _doc, table, _id = evaluation(db, shop, progress=progress)
+        evaluated = table if len(table) else None
+    frame = shop.panel.frame
+    weeks = 7 if shop.panel.freq == "D" else 1
+    recent = frame[frame["ds"] > frame["ds"].max() - pd.Timedelta(days=56)]
+    weekly = (recent.groupby("item_id")["y"].sum() / (recent["ds"].nunique() / weeks)).rename(
+        "weekly_units")
+    prices = regular_prices(db).groupby("item_id", as_index=False)["regular_price"].median()
+    items = shop.items.assign(
+        category=shop.items["item_id"].map(frame.drop_duplicates("item_id").set_index(
+            "item_id")["category"]).fillna(shop.items["category"]))
+    advice = advise(params, items, prices=prices, weekly_units=weekly,
+                    usual=usual_depths(shop.promotions) if not shop.promotions.empty else None,
+                    evaluation=evaluated)
+    document = {"advice": [a.to_json() for a in advice], "effects_result_id": effects_id}
+    if out is not None:
+        write_table(advice_table(advice), out)
+        document["out"] = str(out)
+    return document
