@@ -11,7 +11,9 @@ driver acts multiplicatively, so the model is log-linear in a Poisson mean:
    (folds of items) on calendar inputs only, starting from each item's own predictor.
 3. **Item model** (``item_model``): a Poisson quasi-likelihood GLM per item (pooled over its
    stores) with that calendar shape as an offset, store levels, a trend, yearly harmonics and
-   the treatments; standard errors clustered by period.
+   the treatments; standard errors clustered by period. Stock-out rows (the shelf emptied)
+   enter as censored demand when the units sold are known (``sales``): dropping them kept
+   only the low-demand days of deep promotions and biased their lifts down.
    Steps 2 and 3 alternate (backfitting) so the calendar is learnt net of the promotions and
    the promotions net of the calendar.
 4. **Shrinkage** (``shrinkage``): empirical Bayes toward the category, by each estimate's

@@ -91,8 +91,18 @@ def effect_estimates(db: Path, shop: Shop, *, level: float = 0.9, refresh: bool 
     panel = shop.panel
     say(f"estimating effects of {panel.frame['item_id'].nunique()} items")
     started = time.perf_counter()
+    censored = panel.frame.loc[panel.frame["stockout"] > 0, ["ds", "item_id", "store_id"]] \
+        if "stockout" in panel.frame else None
+    sales = None
+    if censored is not None and len(censored):
+        # units sold on stock-out days: a lower bound of demand the effects model still uses
+        with Store(db, read_only=True) as store:
+            sales = store.query("SELECT date, item_id, store_id, units FROM sales s "
+                                "WHERE EXISTS (SELECT 1 FROM inventory i WHERE i.date = s.date "
+                                "AND i.item_id = s.item_id AND i.store_id = s.store_id "
+                                "AND i.on_hand <= 0)")
     effects = estimate_effects(panel.frame, shop.promotions, shop.items, freq=panel.freq,
-                               level=level)
+                               sales=sales, level=level)
     document = {**effects.to_json(), "seconds": round(time.perf_counter() - started, 2),
                 "data_hash": panel.data_hash}
     params = effects.params
@@ -104,9 +114,10 @@ def effect_estimates(db: Path, shop: Shop, *, level: float = 0.9, refresh: bool 
 
 
 def run_effects(db: Path, *, country: str = "CN", level: float = 0.9, refresh: bool = False,
-                progress: Progress | None = None) -> dict:
-    """``promo effects``: own-price elasticities, lifts, dips, cannibalisation (DESIGN §3)."""
-    shop = read_shop(db, country=country, progress=progress)
+                shop: Shop | None = None, progress: Progress | None = None) -> dict:
+    """``promo effects``: own-price elasticities, lifts, dips, cannibalisation (DESIGN §3).
+    ``shop``: the store already read (the demo runs several use cases on one read)."""
+    shop = shop or read_shop(db, country=country, progress=progress)
     document, _params, result_id = effect_estimates(db, shop, level=level, refresh=refresh,
                                                     progress=progress)
     return {**document, "result_id": result_id}
@@ -230,7 +241,8 @@ def stock_on_hand(shop: Shop) -> pd.DataFrame | None:
 
 # -- plan ------------------------------------------------------------------------------------
 def run_plan(db: Path, *, horizon: int, budget: float | None, rules_path: Path | None = None,
-             country: str = "CN", progress: Progress | None = None) -> dict:
+             country: str = "CN", shop: Shop | None = None,
+             progress: Progress | None = None) -> dict:
     """``promo plan``: the best promotion calendar over the next ``horizon`` plan periods
     (weeks unless the rules say ``period: D``) under the rules and the budget (DESIGN §3)."""
     from promocast.promotions.plan import build_candidates, optimise_plan
@@ -242,7 +254,7 @@ def run_plan(db: Path, *, horizon: int, budget: float | None, rules_path: Path |
         rules = rules.with_budget(budget)
     if rules.budget is None:
         raise UsageError("give a discount budget: --budget B (or budget: in the rules file)")
-    shop = read_shop(db, country=country, progress=progress)
+    shop = shop or read_shop(db, country=country, progress=progress)
     panel = shop.panel
     period_days = rules.period_days
     if panel.freq.startswith("W") and rules.period == "D":
@@ -417,9 +429,10 @@ def evaluation(db: Path, shop: Shop, *, refresh: bool = False,
 
 
 def run_evaluate(db: Path, *, country: str = "CN", out: Path | None = None,
-                 refresh: bool = False, progress: Progress | None = None) -> dict:
+                 refresh: bool = False, shop: Shop | None = None,
+                 progress: Progress | None = None) -> dict:
     """``promo evaluate``: every past promotion's incremental units, money and ROI, ranked."""
-    shop = read_shop(db, country=country, progress=progress)
+    shop = shop or read_shop(db, country=country, progress=progress)
     document, table, result_id = evaluation(db, shop, refresh=refresh, progress=progress)
     if out is not None:
         write_table(table, out)
@@ -429,12 +442,12 @@ def run_evaluate(db: Path, *, country: str = "CN", out: Path | None = None,
 
 # -- advice ----------------------------------------------------------------------------------
 def run_advice(db: Path, *, country: str = "CN", out: Path | None = None,
-               progress: Progress | None = None) -> dict:
+               shop: Shop | None = None, progress: Progress | None = None) -> dict:
     """``promo advice``: plain-language recommendations per item and category (en and zh) from
     the effects, the shop's usual depths, recent volumes and past promotions' results."""
     from promocast.promotions.advice import advice_table, advise, usual_depths
 
-    shop = read_shop(db, country=country, progress=progress)
+    shop = shop or read_shop(db, country=country, progress=progress)
     _document, params, effects_id = effect_estimates(db, shop, progress=progress)
     evaluated = None
     if not shop.promotions.empty:
