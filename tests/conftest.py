@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+import promocast as _promocast  # noqa: F401  (sets OMP_WAIT_POLICY before LightGBM loads)
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
