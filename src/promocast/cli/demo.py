@@ -36,6 +36,13 @@ def demo(
               f"WAPE {result.backtest['models'][best]['wape']:.1f} %", highlight=False, markup=False)
     out.print(f"  forecast: {result.forecast['series']} series x {result.forecast['horizon']} days "
               f"-> {result.forecast.get('out')}", highlight=False, markup=False)
+    promo = result.promotions
+    plan = promo["plan"]
+    out.print(f"  promotions: {len(promo['effects']['items'])} items' effects, "
+              f"{len(promo['evaluation']['promotions'])} past promotions evaluated, "
+              f"plan of {len(plan['promotions'])} promotions over {plan['periods']} weeks "
+              f"(expected incremental margin {plan['expected_incremental_margin']:,.0f}), "
+              f"{len(promo['advice']['advice'])} pieces of advice", highlight=False, markup=False)
     out.print(f"store: {result.db}\nreport: {result.report}", highlight=False, markup=False)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,12 @@ import pandas as pd
 
 from promocast.forecasting.engine import DEFAULT_QUANTILES
 from promocast.reports.html import calendar_section, data_sections, forecast_sections, render
+from promocast.reports.promotions import (
+    advice_section,
+    effects_section,
+    evaluation_section,
+    plan_section,
+)
 from promocast.services.calendar import shop_calendar
 from promocast.services.forecast import run_forecast
 from promocast.services.forecasting import run_backtest
@@ -30,6 +37,45 @@ class DemoResult:
     ingest_lines: list[str]
     backtest: dict
     forecast: dict
+    promotions: dict
+
+
+PLAN_WEEKS = 8
+DEMO_RULES = {"max_per_category_period": 4, "min_gap_periods": 1,
+              "fixed_cost": {"feature_display": 150.0, "flash_sale": 300.0},
+              "grid": {"percent_off": [10, 20, 30], "flash_sale": [40], "threshold": [10],
+                       "gift": [15], "feature_display": [0]}}
+"""The demo's plan rules (written beside the report as an example of a rules file)."""
+
+
+def demo_promotions(db: Path, out_dir: Path, truth: dict, say: Progress) -> dict:
+    """Effects, the evaluation of past promotions, the next weeks' plan (budget: 2 % of the last
+    8 weeks' revenue) and advice, on one read of the store."""
+    from promocast.data.storage import Store
+    from promocast.services.promotions import (
+        read_shop,
+        run_advice,
+        run_effects,
+        run_evaluate,
+        run_plan,
+    )
+
+    shop = read_shop(db, progress=say)
+    with Store(db, read_only=True) as store:
+        revenue = store.query(
+            "SELECT sum(units * coalesce(price, base_price)) AS r FROM sales "
+            "WHERE date > (SELECT max(date) FROM sales) - INTERVAL 56 DAY")["r"].iloc[0]
+    rules = out_dir / "plan_rules.json"
+    rules.write_text(json.dumps(DEMO_RULES, indent=2), encoding="utf-8")
+    budget = round(0.02 * float(revenue or 0.0), -1)
+    return {
+        "effects": run_effects(db, shop=shop, progress=say),
+        "evaluation": run_evaluate(db, shop=shop, out=out_dir / "promotions_evaluated.csv",
+                                   progress=say),
+        "plan": run_plan(db, horizon=PLAN_WEEKS, budget=budget, rules_path=rules, shop=shop,
+                         progress=say),
+        "advice": run_advice(db, shop=shop, progress=say),
+    }
 
 
 def run_demo(out_dir: Path, *, seed: int = 0, n_items: int = 200, years: float = 3.0,
@@ -54,6 +100,7 @@ def run_demo(out_dir: Path, *, seed: int = 0, n_items: int = 200, years: float =
                                progress=say)
     forecast_file = out_dir / "forecast.csv"
     summary = run_forecast(db, horizon=28, models=["lgbm"], out=forecast_file, progress=say)
+    promotions = demo_promotions(db, out_dir, shop.ground_truth, say)
     say("writing the report")
     sections = data_sections(info, sales_overview(db))
     sections.append(calendar_section(shop_calendar(db, country="CN"), info["end"]))
@@ -65,7 +112,10 @@ def run_demo(out_dir: Path, *, seed: int = 0, n_items: int = 200, years: float =
     history = history.rename(columns={"date": "ds", "units": "y"}).tail(120)
     sections += forecast_sections(backtest, history, forecast[forecast["unique_id"] == top],
                                   "lgbm", tuple(summary.get("quantiles", DEFAULT_QUANTILES)))
+    sections += [effects_section(promotions["effects"], shop.ground_truth),
+                 evaluation_section(promotions["evaluation"]), plan_section(promotions["plan"]),
+                 advice_section(promotions["advice"])]
     report = out_dir / "report.html"
     report.write_text(render("promocast demo shop", f"seed {seed} · {info['series']} series",
                              sections), encoding="utf-8")
-    return DemoResult(out_dir, db, report, info, ingest_lines, backtest, summary)
+    return DemoResult(out_dir, db, report, info, ingest_lines, backtest, summary, promotions)

@@ -1,0 +1,134 @@
+"""Report sections for promotion decisions: effects, past promotions, the plan, advice.
+
+Pure: the JSON documents of ``promo effects|evaluate|plan|advice`` in, ``Section`` objects out.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+from promocast.reports.html import Section
+
+MECHANISMS = ["threshold", "gift", "flash_sale", "bundle", "feature_display"]
+
+
+def effects_section(effects: dict, truth: dict | None = None) -> Section:
+    """Elasticities with their intervals per item (sorted, coloured by category) and the lift
+    of each mechanism per category; with the demo's ground truth, estimated against true."""
+    items = pd.DataFrame([{
+        "item_id": i["item_id"], "category": i["category"], "elasticity": i["price_elasticity"],
+        "lo": i["price_elasticity_ci"][0], "hi": i["price_elasticity_ci"][1]}
+        for i in effects["items"]]).dropna(subset=["elasticity"])
+    items = items.sort_values("elasticity").reset_index(drop=True)
+    fig = go.Figure()
+    for category, part in items.groupby("category"):
+        fig.add_scatter(x=part.index, y=part["elasticity"], mode="markers", name=str(category),
+                        text=part["item_id"],
+                        error_y=dict(type="data", symmetric=False,
+                                     array=part["hi"] - part["elasticity"],
+                                     arrayminus=part["elasticity"] - part["lo"], thickness=1),
+                        hovertemplate="%{text}: %{y:.2f}<extra></extra>")
+    pct = round(100 * effects.get("level", 0.9))
+    fig.update_layout(title=f"Own-price elasticity per item with its {pct} % interval",
+                      xaxis_title="items, most elastic first", yaxis_title="elasticity")
+    lifts = pd.DataFrame([{"category": c["category"], "mechanism": m, "lift %": 100 * v}
+                          for c in effects["categories"]
+                          for m, v in c["lift"].items() if m in MECHANISMS and v is not None])
+    figures = [fig]
+    if len(lifts):
+        figures.append(px.bar(lifts, x="category", y="lift %", color="mechanism",
+                              barmode="group",
+                              title="Lift of each mechanism at the same price, by category"))
+    kpis = {"items": f"{len(effects['items'])}",
+            "median elasticity": f"{items['elasticity'].median():.2f}",
+            "flags": f"{len(effects.get('flags', []))}"}
+    notes = [f"Method: {effects.get('method', '')}. Percent-off promotions act through the price "
+             "(the elasticity); other mechanisms as lifts at the same price."]
+    if truth is not None:
+        true = pd.DataFrame([{"item_id": k, "true": v["price_elasticity"]}
+                             for k, v in truth["items"].items()])
+        both = items.merge(true, on="item_id")
+        if len(both):
+            covered = ((both["lo"] <= both["true"]) & (both["true"] <= both["hi"])).mean()
+            error = ((both["elasticity"] - both["true"]).abs() / both["true"].abs()).median()
+            kpis["interval covers truth"] = f"{100 * covered:.0f} %"
+            kpis["median error vs truth"] = f"{100 * error:.0f} %"
+            scatter = px.scatter(both, x="true", y="elasticity", color="category",
+                                 hover_name="item_id",
+                                 title="Estimated against the demo shop's true elasticity")
+            lo, hi = float(both["true"].min()), float(both["true"].max())
+            scatter.add_scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="estimate = truth",
+                                line=dict(dash="dot", color="#888"))
+            figures.append(scatter)
+    return Section("Promotion effects", kpis=kpis, figures=figures, notes=notes)
+
+
+def evaluation_section(evaluation: dict) -> Section:
+    """Past promotions: incremental margin of the best and worst, ROI by mechanism."""
+    table = pd.DataFrame(evaluation["promotions"])
+    if table.empty:
+        return Section("Past promotions", notes=["No past promotion could be evaluated."])
+    value = "incremental_margin" if evaluation.get("ranked_by") == "incremental_margin" else \
+        "incremental_units"
+    by_type = table.groupby("promo_type").agg(
+        promotions=("promo_id", "size"), incremental_units=("incremental_units", "sum"),
+        incremental_margin=("incremental_margin", "sum"), discount_cost=("discount_cost", "sum"))
+    by_type["roi %"] = 100 * by_type["incremental_margin"] / by_type["discount_cost"].where(
+        by_type["discount_cost"] > 0)
+    by_type = by_type.reset_index().sort_values(value, ascending=False)
+    fig = px.bar(by_type, x="promo_type", y=value, color="promo_type",
+                 title=f"Past promotions: total {value.replace('_', ' ')} by mechanism")
+    ends = pd.concat([table.head(10), table.tail(10)]).drop_duplicates("promo_id")
+    top = px.bar(ends.iloc[::-1], x=value, y="promo_id", color="promo_type", orientation="h",
+                 title="The 10 best and 10 worst promotions")
+    total = table["incremental_margin"].sum(min_count=1)
+    kpis = {"promotions": f"{len(table):,}",
+            "incremental units": f"{table['incremental_units'].sum():,.0f}",
+            "incremental margin": "-" if pd.isna(total) else f"{total:,.0f}",
+            "losing money": f"{int((table['incremental_margin'] < 0).sum()):,}"}
+    cols = [c for c in ["rank", "promo_id", "promo_type", "item_id", "start", "end",
+                        "baseline_units", "actual_units", "incremental_units", "discount_cost",
+                        "incremental_margin", "roi"] if c in table]
+    return Section("Past promotions against their baseline", kpis=kpis, figures=[fig, top],
+                   tables=[by_type, table[cols].head(15)],
+                   notes=[*evaluation.get("notes", []),
+                          "Baseline: the forecaster with the promotion switched off, "
+                          "cross-fitted so it never saw the item it judges."])
+
+
+def plan_section(plan: dict) -> Section:
+    """The optimised calendar as a timeline (item x week, coloured by mechanism)."""
+    rows = pd.DataFrame(plan["promotions"])
+    kpis = {"status": plan["status"], "promotions": f"{len(rows)}",
+            "expected incremental margin": f"{plan['expected_incremental_margin']:,.0f}",
+            "budget used": f"{plan['budget_used']:,.0f} / {plan['budget']:,.0f}"}
+    if plan.get("gap") is not None:
+        kpis["MIP gap"] = f"{100 * plan['gap']:.2f} %"
+    notes = list(plan.get("notes", []))
+    if rows.empty:
+        return Section("Promotion plan", kpis=kpis, notes=[
+            *notes, "No promotion pays for itself under these rules: the best plan is none."])
+    rows["label"] = rows["item_id"].astype(str) + " / " + rows["store_id"].astype(str)
+    rows["end"] = pd.to_datetime(rows["end_date"]) + pd.Timedelta(days=1)
+    rows["option"] = rows["promo_type"] + rows["depth"].map(lambda d: f" {d:g}" if d else "")
+    fig = px.timeline(rows, x_start="start_date", x_end="end", y="label", color="promo_type",
+                      hover_data=["option", "expected_units", "baseline_units",
+                                  "expected_incremental_margin"],
+                      title="Planned promotions (item / store by week)")
+    fig.update_yaxes(autorange="reversed")
+    table = rows[["start_date", "item_id", "store_id", "option", "baseline_units",
+                  "expected_units", "expected_incremental_margin", "explanation"]]
+    return Section("Promotion plan", kpis=kpis, figures=[fig], tables=[table], notes=notes)
+
+
+def advice_section(advice: dict, limit: int = 15) -> Section:
+    """The most valuable advice in English and Chinese."""
+    rows = pd.DataFrame([{"subject": a["subject"], "advice": a["action"],
+                          "建议": a["zh"]["action"], "why": a["reason"],
+                          "gain": a["expected_gain"], "sure": "yes" if a["confident"] else "no"}
+                         for a in advice["advice"][:limit]])
+    return Section("Advice · 建议", tables=[rows] if len(rows) else [],
+                   notes=["Gains are per week at recent volumes; 'sure: no' means the estimate's "
+                          "interval allows a loss."])
