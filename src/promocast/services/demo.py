@@ -48,6 +48,25 @@ DEMO_RULES = {"max_per_category_period": 4, "min_gap_periods": 1,
 """The demo's plan rules (written beside the report as an example of a rules file)."""
 
 
+def write_example_scenario(db: Path, path: Path, items: int = 3) -> Path:
+    """A what-if file for ``promo simulate``: 20 % off the best sellers of the last 4 weeks for a
+    week, starting 3 days after the history (the promotions table's columns, DESIGN §3)."""
+    from promocast.data.storage import Store
+
+    with Store(db, read_only=True) as store:
+        end = pd.Timestamp(store.query("SELECT max(date) AS d FROM sales")["d"].iloc[0])
+        top = store.query(
+            "SELECT item_id FROM sales WHERE date > ? GROUP BY item_id "
+            "ORDER BY sum(units) DESC, item_id LIMIT ?",
+            [(end - pd.Timedelta(days=28)).date(), items])["item_id"].tolist()
+    start, stop = end + pd.Timedelta(days=3), end + pd.Timedelta(days=9)
+    pd.DataFrame({"promo_id": [f"WHATIF{k + 1}" for k in range(len(top))],
+                  "promo_type": "percent_off", "item_id": top,
+                  "start_date": start.date().isoformat(), "end_date": stop.date().isoformat(),
+                  "discount_pct": 20}).to_csv(path, index=False)
+    return path
+
+
 def demo_promotions(db: Path, out_dir: Path, truth: dict, say: Progress) -> dict:
     """Effects, the evaluation of past promotions, the next weeks' plan (budget: 2 % of the last
     8 weeks' revenue) and advice, on one read of the store."""
@@ -65,6 +84,7 @@ def demo_promotions(db: Path, out_dir: Path, truth: dict, say: Progress) -> dict
         revenue = store.query(
             "SELECT sum(units * coalesce(price, base_price)) AS r FROM sales "
             "WHERE date > (SELECT max(date) FROM sales) - INTERVAL 56 DAY")["r"].iloc[0]
+    write_example_scenario(db, out_dir / "scenario_example.csv")
     rules = out_dir / "plan_rules.json"
     rules.write_text(json.dumps(DEMO_RULES, indent=2), encoding="utf-8")
     budget = round(0.02 * float(revenue or 0.0), -1)
