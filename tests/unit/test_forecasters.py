@@ -67,3 +67,52 @@ def test_near_steps_see_the_latest_actuals() -> None:
         first = got[got["ds"] == got["ds"].min()]
         errors[n] = float((np.abs(first["lgbm"] - first["y"]) / first["y"]).mean())
     assert errors[3] < 0.75 * errors[1], errors
+
+
+def _weekly_panel(n_series: int, weeks: int, yearly: bool, seed: int = 0):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    ds = pd.date_range("2020-01-05", periods=weeks, freq="W-SUN")
+    frames = []
+    for k in range(n_series):
+        season = 3.0 * np.sin(2 * np.pi * np.arange(weeks) / 52) if yearly else 0.0
+        level = 20 + season + (0 if yearly else np.cumsum(rng.normal(0, 2, weeks)))
+        y = np.clip(level + rng.normal(0, 0.3, weeks), 0, None)
+        frames.append(pd.DataFrame({"unique_id": f"s{k}", "ds": ds, "y": y, "observed": 1}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_seasonal_lags_switch_on_for_yearly_patterns_only() -> None:
+    from promocast.forecasting.engine import ForecastSpec, _lags, resolve_seasonal_lags
+
+    spec = ForecastSpec(freq="W-SUN", horizon=13, models=["lgbm"], season_length=52)
+    yearly = resolve_seasonal_lags(spec, _weekly_panel(4, 156, yearly=True))
+    assert yearly.seasonal_lags is True
+    assert {51, 52, 53} <= set(_lags(yearly, seasonal=True)[0])
+    walk = resolve_seasonal_lags(spec, _weekly_panel(4, 156, yearly=False))
+    assert walk.seasonal_lags is False  # last year says less than the last weeks
+    short = resolve_seasonal_lags(spec, _weekly_panel(4, 80, yearly=True))
+    assert short.seasonal_lags is False  # under two seasons per series: rows are too dear
+    assert not {51, 52, 53} & set(_lags(short, seasonal=True)[0])
+
+
+def test_window_inputs_give_every_series_a_full_window() -> None:
+    import pandas as pd
+
+    from promocast.forecasting.engine import ForecastSpec, window_inputs
+
+    train = _weekly_panel(2, 30, yearly=False).assign(price=1.0)
+    train = train[~((train["unique_id"] == "s1") & (train["ds"] > train["ds"].iloc[25]))]
+    end = train["ds"].max()
+    after = pd.DataFrame({"unique_id": "s0", "ds": [end + pd.Timedelta(weeks=1)], "y": [5.0],
+                          "price": [0.8]})
+    spec = ForecastSpec(freq="W-SUN", horizon=3, models=["lgbm"], season_length=52,
+                        known=["price"])
+    window = window_inputs(train, after, spec)
+    assert window.groupby("unique_id").size().to_dict() == {"s0": 3, "s1": 3}
+    s0 = window[window["unique_id"] == "s0"].reset_index(drop=True)
+    assert s0.loc[0, "price"] == 0.8 and s0.loc[0, "y"] == 5.0  # the actual inputs where known
+    assert s0["price"].iloc[1:].tolist() == [1.0, 1.0]  # else the last known, never NaN
+    assert s0["y"].iloc[1:].isna().all()  # and no actual: never scored
