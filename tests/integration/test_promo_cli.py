@@ -166,6 +166,10 @@ def test_plan_respects_budget_and_rules(effects_doc: dict, shop_db: Path, tmp_pa
     per_week = chosen.groupby(["category", "store_id", "start_date"]).size()
     assert per_week.max() <= 2
     assert all(p["explanation"] for p in doc["promotions"])
+    flagged = {(f["item_id"], f["parameter"]) for f in effects_doc["flags"]}
+    for p in doc["promotions"]:  # a promotion resting on a borrowed / implausible effect says so
+        risky = {(p["item_id"], "price_elasticity"), (p["item_id"], f"lift_{p['promo_type']}")}
+        assert (p["caveat"] is not None) == bool(risky & flagged)
     assert doc["expected_incremental_margin"] > 0
 
 

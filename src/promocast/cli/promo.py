@@ -167,7 +167,8 @@ def plan(
     for p in document["promotions"]:
         _say(f"{p['start_date']:<11}{str(p['item_id']):<14}{str(p['store_id']):<10}"
              f"{p['promo_type']:<16}{p['depth']:>6g}{p['baseline_units']:>10.1f}"
-             f"{p['expected_units']:>10.1f}{_num(p['expected_incremental_margin'], ',.2f'):>14}")
+             f"{p['expected_units']:>10.1f}{_num(p['expected_incremental_margin'], ',.2f'):>14}"
+             + ("  *" if p.get("caveat") else ""))
     for note in document["notes"]:
         _say(f"note: {note}")
 

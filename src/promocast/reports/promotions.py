@@ -119,7 +119,8 @@ def plan_section(plan: dict) -> Section:
                       title="Planned promotions (item / store by week)")
     fig.update_yaxes(autorange="reversed")
     table = rows[["start_date", "item_id", "store_id", "option", "baseline_units",
-                  "expected_units", "expected_incremental_margin", "explanation"]]
+                  "expected_units", "expected_incremental_margin", "explanation",
+                  *(["caveat"] if "caveat" in rows else [])]]
     return Section("Promotion plan", kpis=kpis, figures=[fig], tables=[table], notes=notes)
 
 

@@ -231,6 +231,28 @@ def regular_prices(db: Path) -> pd.DataFrame:
             GROUP BY s.item_id, s.store_id ORDER BY s.item_id, s.store_id""")
 
 
+def caveats(plan: dict, flags: list[dict]) -> None:
+    """Mark planned promotions that rest on an effect the item's own data did not identify (the
+    category's value was borrowed) or that was flagged implausible: an optimiser picks the
+    options whose effects look best, so these are the ones most likely overestimated. Adds a
+    ``caveat`` per promotion and a note with the count (in place)."""
+    by_item: dict[str, list[dict]] = {}
+    for flag in flags:
+        by_item.setdefault(str(flag["item_id"]), []).append(flag)
+    marked = 0
+    for promotion in plan["promotions"]:
+        wanted = {"price_elasticity", f"lift_{promotion['promo_type']}"}
+        found = [f for f in by_item.get(str(promotion["item_id"]), [])
+                 if f["parameter"] in wanted]
+        promotion["caveat"] = "; ".join(f"{f['parameter']}: {f['reason']}" for f in found) or None
+        marked += bool(found)
+    if marked:
+        plan["notes"].append(
+            f"{marked} of {len(plan['promotions'])} planned promotions rest on an effect the "
+            "item's own data did not identify or that looks implausible (see caveat): their "
+            "expected margin is the least certain; try them on a few stores first")
+
+
 def stock_on_hand(shop: Shop) -> pd.DataFrame | None:
     """Latest units on hand per item and store, or None when the shop keeps no inventory."""
     if shop.inventory.empty:
@@ -272,7 +294,7 @@ def run_plan(db: Path, *, horizon: int, budget: float | None, rules_path: Path |
     stores = sorted(panel.frame["store_id"].astype(str).unique())
     check_rules(rules, item_ids=panel.frame["item_id"].astype(str).unique(),
                 categories=panel.frame["category"].astype(str).unique(), store_ids=stores)
-    _document, params, effects_id = effect_estimates(db, shop, progress=progress)
+    effects_document, params, effects_id = effect_estimates(db, shop, progress=progress)
     baseline = shop_baseline(db, shop, first_day + pd.Timedelta(days=days - 1), country=country,
                              progress=progress)
     baseline = baseline[baseline["ds"] >= first_day]
@@ -313,6 +335,7 @@ def run_plan(db: Path, *, horizon: int, budget: float | None, rules_path: Path |
     plan = optimise_plan(cand, rules, events=calendar[["date", "event"]], validate=False)
     document = {**plan.to_json(), "notes": notes, "effects_result_id": effects_id,
                 "start": str(first_day.date()), "periods": n_periods}
+    caveats(document, effects_document.get("flags", []))
     with Store(db) as store:
         document["result_id"] = store.save_promo_result(
             "plan", panel.data_hash, json.dumps({"horizon": horizon, "budget": rules.budget}),
