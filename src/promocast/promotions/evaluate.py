@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from promocast.data.schema import PROMO_TYPES
+from promocast.promotions.baseline import item_folds as baseline_item_folds
 from promocast.promotions.design import EVERY_STORE, LIFT_MECHANISMS, period_days, period_label
 
 PROMO_COLUMNS = ("promo", "on_promo", *(f"promo_{t}" for t in PROMO_TYPES))
@@ -234,23 +235,10 @@ def _lgb_params(seed: int, num_threads: int) -> dict:
 
 def item_folds(frame: pd.DataFrame, folds: int, seed: int) -> np.ndarray:
     """Fold per row: items dealt into folds at random within each category (so every model
-    sees every category)."""
-    rng = np.random.default_rng(seed)
-    table = (
-        frame[["item_id"]]
-        .astype(str)
-        .assign(category=frame["category"].astype(str) if "category" in frame else "all")
-    )
-    table = table.drop_duplicates("item_id").sort_values(["category", "item_id"])
-    table["draw"] = rng.random(len(table))
-    table = table.sort_values(["category", "draw"])
-    table["fold"] = table.groupby("category").cumcount() % max(folds, 1)
-    return (
-        frame["item_id"]
-        .astype(str)
-        .map(dict(zip(table["item_id"], table["fold"], strict=True)))
-        .to_numpy()
-    )
+    sees every category), as the effects model deals them (``baseline.item_folds``)."""
+    categories = frame["category"] if "category" in frame else pd.Series("all", index=frame.index)
+    fold_of = baseline_item_folds(frame["item_id"], categories, folds, seed)
+    return frame["item_id"].astype(str).map(fold_of).to_numpy()
 
 
 def counterfactual_baseline(
