@@ -122,8 +122,9 @@ def test_version_1_store_migrates_forward_keeping_its_data(tmp_path: Path, valid
     con.execute("INSERT INTO sales (date, item_id, store_id, units) VALUES ('2024-03-01', 'A', 'all', 3)")
     con.close()
     with Store(db) as store:
-        assert store.schema_version == SCHEMA_VERSION == 3
+        assert store.schema_version == SCHEMA_VERSION == 4
         assert store.count("sales") == 1
         assert store.count("forecast_runs") == 0
         assert store.count("promo_results") == 0
         assert store.latest_promo_result("effects") is None
+        assert store.count("jobs") == 0

@@ -13,6 +13,7 @@ from promocast.cli import diagnose as diagnose_commands
 from promocast.cli import explain as explain_commands
 from promocast.cli import forecast as forecast_commands
 from promocast.cli import promo as promo_commands
+from promocast.cli import serve as serve_commands
 from promocast.cli.common import run_guarded
 
 app = typer.Typer(
@@ -30,6 +31,7 @@ explain_commands.register(app)
 forecast_commands.register(app)
 diagnose_commands.register(app)
 promo_commands.register(app)
+serve_commands.register(app)
 
 
 def main() -> None:

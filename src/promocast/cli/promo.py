@@ -187,7 +187,7 @@ def simulate(
 
     Example: promocast promo simulate --scenario planned.csv --json whatif.json
     """
-    from promocast.services.promotions import run_simulate
+    from promocast.services.whatif import run_simulate
 
     with progress("what-if") as update:
         document = run_simulate(resolve_db(db), scenario=scenario, country=country,

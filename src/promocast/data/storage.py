@@ -21,7 +21,7 @@ import pandas as pd
 from promocast.data.schema import TABLES, Column
 from promocast.exceptions import EmptyStore, SchemaVersionError, StoreLockedError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _SQL_TYPES = {"date": "DATE", "timestamp": "TIMESTAMP", "str": "VARCHAR", "float": "DOUBLE",
               "flag": "TINYINT"}
 EXOG_TABLE = "sales_exog"
@@ -62,6 +62,12 @@ MIGRATIONS: dict[int, list[str]] = {
                result_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, kind VARCHAR,
                data_hash VARCHAR, params VARCHAR, document VARCHAR)""",
     ],
+    4: [
+        """CREATE TABLE IF NOT EXISTS jobs (
+               job_id VARCHAR PRIMARY KEY, kind VARCHAR, status VARCHAR, created_at TIMESTAMP,
+               started_at TIMESTAMP, finished_at TIMESTAMP, progress VARCHAR, params VARCHAR,
+               result VARCHAR, error VARCHAR)""",
+    ],
 }
 """Forward migrations by target version; each runs in one transaction with its version bump."""
 
@@ -83,6 +89,19 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+_ONE_PROCESS = False
+
+
+def serve_from_one_process() -> None:
+    """Open every store read-write from now on, readers included.
+
+    DuckDB refuses a read-only and a read-write connection to one file inside one process, and
+    a server's request threads read while its jobs write. Readers still never write; the file
+    lock is released between requests so the CLI can write while the server idles."""
+    global _ONE_PROCESS
+    _ONE_PROCESS = True
+
+
 class Store:
     """A DuckDB store file. Use as a context manager; ``read_only`` opens shared for readers."""
 
@@ -92,7 +111,7 @@ class Store:
         if read_only and not self.path.exists():
             raise EmptyStore(f"no store at {self.path}: load data first with `promocast ingest`")
         try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only)
+            self.con = duckdb.connect(str(self.path), read_only=read_only and not _ONE_PROCESS)
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
                 raise StoreLockedError(
@@ -272,6 +291,26 @@ class Store:
             "ORDER BY created_at DESC LIMIT 1",
             [kind, data_hash, data_hash, params, params]).fetchone()
         return (row[0], row[1]) if row else None
+
+    # -- background jobs (the server's long work) ----------------------------------------------
+    def save_job(self, job_id: str, kind: str, params: str) -> None:
+        self.con.execute("INSERT INTO jobs (job_id, kind, status, created_at, params) "
+                         "VALUES (?, ?, 'queued', now()::TIMESTAMP, ?)", [job_id, kind, params])
+
+    def update_job(self, job_id: str, *, status: str | None = None, progress: str | None = None,
+                   result: str | None = None, error: str | None = None) -> None:
+        """Set what is given; the start and finish times follow the status."""
+        self.con.execute(
+            "UPDATE jobs SET status = coalesce(?, status), progress = coalesce(?, progress), "
+            "result = coalesce(?, result), error = coalesce(?, error), "
+            "started_at = CASE WHEN ? = 'running' THEN now()::TIMESTAMP ELSE started_at END, "
+            "finished_at = CASE WHEN ? IN ('done', 'failed') THEN now()::TIMESTAMP "
+            "ELSE finished_at END WHERE job_id = ?",
+            [status, progress, result, error, status, status, job_id])
+
+    def job(self, job_id: str) -> dict | None:
+        frame = self.con.execute("SELECT * FROM jobs WHERE job_id = ?", [job_id]).df()
+        return None if frame.empty else frame.iloc[0].to_dict()
 
     def log_ingest(self, source: str, counts: dict[str, UpsertCount]) -> int:
         """Record one ingest (inside its transaction); returns its id."""

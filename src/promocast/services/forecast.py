@@ -35,14 +35,21 @@ def read_scenario(path: Path) -> pd.DataFrame:
     """A scenario: planned promotions in the promotions table's columns (DESIGN §2), optionally
     with a planned ``price`` per row (applied over the promotion's dates)."""
     raw = read_table(path)
-    frame = raw.frame.copy()
+    return scenario_frame(raw.frame, str(path), first_row=raw.first_row)
+
+
+def scenario_frame(frame: pd.DataFrame, source: str, *, first_row: int = 2) -> pd.DataFrame:
+    """Scenario rows (promotions-table columns, optional ``price``) checked against the
+    promotions schema; ``first_row`` numbers the rows in errors as the user sees them (2 for a
+    CSV under its header, 1 for the items of a JSON list)."""
+    frame = frame.copy()
     planned_price = pd.to_numeric(frame.pop("price"), errors="coerce") if "price" in frame else None
-    table, log = validate_table(frame, PROMOTIONS, str(path), first_row=raw.first_row)
+    table, log = validate_table(frame, PROMOTIONS, source, first_row=first_row)
     if table is None:
         raise DataValidationError(log.first(), total=log.total)
     out = table.frame
     out["planned_price"] = planned_price.to_numpy() if planned_price is not None else np.nan
-    out.attrs["first_row"] = raw.first_row
+    out.attrs["first_row"] = first_row
     return out
 
 

@@ -263,15 +263,16 @@ def stock_on_hand(shop: Shop) -> pd.DataFrame | None:
 
 # -- plan ------------------------------------------------------------------------------------
 def run_plan(db: Path, *, horizon: int, budget: float | None, rules_path: Path | None = None,
-             country: str = "CN", shop: Shop | None = None,
+             rules_values: dict | None = None, country: str = "CN", shop: Shop | None = None,
              progress: Progress | None = None) -> dict:
     """``promo plan``: the best promotion calendar over the next ``horizon`` plan periods
-    (weeks unless the rules say ``period: D``) under the rules and the budget (DESIGN §3)."""
+    (weeks unless the rules say ``period: D``) under the rules and the budget (DESIGN §3).
+    The rules come from a file (``rules_path``) or as values (``rules_values``, the API's)."""
     from promocast.promotions.plan import build_candidates, optimise_plan
     from promocast.promotions.rules import check_rules, load_rules, make_rules
 
     say = _say(progress)
-    rules = load_rules(rules_path) if rules_path else make_rules({})
+    rules = load_rules(rules_path) if rules_path else make_rules(rules_values or {})
     if budget is not None:
         rules = rules.with_budget(budget)
     if rules.budget is None:
@@ -340,65 +341,6 @@ def run_plan(db: Path, *, horizon: int, budget: float | None, rules_path: Path |
         document["result_id"] = store.save_promo_result(
             "plan", panel.data_hash, json.dumps({"horizon": horizon, "budget": rules.budget}),
             json.dumps(document))
-    return document
-
-
-# -- what-if ---------------------------------------------------------------------------------
-def run_simulate(db: Path, *, scenario: Path, country: str = "CN", samples: int = 1000,
-                 progress: Progress | None = None) -> dict:
-    """``promo simulate``: units, revenue and margin of a planned scenario per day and in total
-    (quantiles) against the no-promotion baseline, the effect on the category's other items,
-    stock warnings. Reuses the kept effects and baseline (no refit) when the data are those they
-    were computed on; the first call on new data computes and keeps them."""
-    from promocast.promotions.scenario import check_scenario
-    from promocast.promotions.simulate import simulate
-    from promocast.services.forecast import read_scenario
-    from promocast.services.forecasting import sales_hash
-
-    say = _say(progress)
-    started = time.perf_counter()
-    planned = read_scenario(scenario)
-    with Store(db, read_only=True) as store:
-        if not store.count("sales"):
-            raise UsageError(f"{db} holds no sales: load data with `promocast ingest` first")
-        data_hash = sales_hash(store)
-        facts = store.query("SELECT max(date) AS end_date, count(DISTINCT date) AS days, "
-                            "min(date) AS start_date FROM sales").iloc[0]
-        keys = store.query("SELECT DISTINCT s.item_id, s.store_id, "
-                           "coalesce(i.category, 'uncategorised') AS category "
-                           "FROM sales s LEFT JOIN items i USING (item_id)")
-        items = store.read("items")
-        inventory = store.query(
-            "SELECT item_id, store_id, on_hand FROM inventory "
-            "QUALIFY row_number() OVER (PARTITION BY item_id, store_id ORDER BY date DESC) = 1")
-    end = pd.Timestamp(facts["end_date"])
-    category_of = keys.drop_duplicates("item_id").set_index("item_id")["category"]
-    expanded = check_scenario(planned, item_ids=category_of.index, categories=category_of,
-                              store_ids=sorted(keys["store_id"].unique()), history_end=end,
-                              first_row=planned.attrs.get("first_row", 2), source=str(scenario))
-    last_day = pd.Timestamp(expanded["ds"].max()) + pd.Timedelta(days=7)
-    kept = kept_effects(db, data_hash)
-    baseline = None
-    if kept is not None:
-        baseline = kept_baseline(db, data_hash, end + pd.Timedelta(days=1), last_day)
-    if kept is None or baseline is None:
-        shop = read_shop(db, country=country, progress=progress)
-        if kept is None:
-            kept = effect_estimates(db, shop, progress=progress)
-        baseline = shop_baseline(db, shop, last_day, country=country, progress=progress)
-    _document, params, effects_id = kept
-    window = baseline["ds"].between(expanded["ds"].min(), last_day)
-    baseline = baseline[window].reset_index(drop=True)
-    say(f"pricing {expanded['item_id'].nunique()} items x {expanded['ds'].nunique()} days")
-    items = items.assign(category=items["item_id"].map(category_of).fillna(items["category"]))
-    result = simulate(expanded, baseline, params, items, prices=regular_prices(db),
-                      stock=inventory if len(inventory) else None, n_samples=samples,
-                      source=str(scenario))
-    document = {**result.to_json(), "effects_result_id": effects_id,
-                "seconds": round(time.perf_counter() - started, 2)}
-    with Store(db) as store:
-        document["result_id"] = store.save_promo_result(
-            "simulate", data_hash, json.dumps({"scenario": str(scenario)}), json.dumps(document))
     return document
 
 
@@ -489,6 +431,9 @@ def run_advice(db: Path, *, country: str = "CN", out: Path | None = None,
                     usual=usual_depths(shop.promotions) if not shop.promotions.empty else None,
                     evaluation=evaluated)
     document = {"advice": [a.to_json() for a in advice], "effects_result_id": effects_id}
+    with Store(db) as store:
+        document["result_id"] = store.save_promo_result(
+            "advice", shop.panel.data_hash, "{}", json.dumps(document, default=str))
     if out is not None:
         write_table(advice_table(advice), out)
         document["out"] = str(out)

@@ -1,0 +1,67 @@
+"""The application: API routers, web pages, security, error handling, background jobs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import HTTPException, RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from promocast import __version__
+from promocast.api import errors
+from promocast.api.routes import data, exports, forecasts, promo, system
+from promocast.api.security import SecurityMiddleware
+from promocast.config import Settings, get_settings
+from promocast.services.jobs import JobRunner
+from promocast.services.server import prepare_store_for_server
+
+log = logging.getLogger("promocast.api")
+EXTRA_ROUTERS: list = []
+"""Routers of optional areas (inventory, customers) registered by their modules."""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A FastAPI app serving ``settings.db``. Security settings are read once, here."""
+    settings = settings or get_settings()
+    prepare_store_for_server()
+    jobs = JobRunner(settings.db)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        jobs.shutdown()
+
+    app = FastAPI(title="promocast", version=__version__, lifespan=lifespan,
+                  description="Sales forecasting and promotion decisions for e-commerce shops. "
+                              "Send `Authorization: Bearer <token>` when the server has one.")
+    app.state.settings = settings
+    app.state.jobs = jobs
+    errors.install(app)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+        return JSONResponse({"error": exc.detail}, status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [{"where": ".".join(str(p) for p in e.get("loc", ())), "rule": e.get("msg")}
+                    for e in exc.errors()]
+        text = "; ".join(f"{p['where']}: {p['rule']}" for p in problems[:10])
+        return JSONResponse({"error": f"bad request: {text}", "errors": problems},
+                            status_code=422)
+
+    for router in (system.router, data.router, forecasts.router, promo.router, exports.router,
+                   *EXTRA_ROUTERS):
+        app.include_router(router)
+    from promocast.web import pages
+
+    pages.install(app)
+    app.add_middleware(SecurityMiddleware, token=settings.api_token,
+                       max_upload_mb=settings.max_upload_mb)
+
+    return app

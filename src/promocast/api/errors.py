@@ -1,0 +1,60 @@
+"""promocast's errors as HTTP answers: a status and a message in words, never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from promocast.exceptions import (
+    DataValidationError,
+    EmptyStore,
+    InfeasiblePlan,
+    PromocastError,
+    StoreLockedError,
+    UnknownSeries,
+    UsageError,
+)
+
+log = logging.getLogger("promocast.api")
+
+
+def error_body(exc: Exception) -> dict:
+    """``{"error": message}`` plus, for refused data, every row error with its place."""
+    if isinstance(exc, DataValidationError):
+        return {"error": exc.message(), "total": exc.total,
+                "errors": [{"file": e.file, "row": e.row, "column": e.column, "value": e.value,
+                            "rule": e.rule} for e in exc.errors]}
+    errors = getattr(exc, "errors", None)
+    body: dict = {"error": str(exc)}
+    if isinstance(errors, list) and errors and hasattr(errors[0], "rule"):
+        body["errors"] = [{"file": e.file, "row": e.row, "column": e.column, "value": e.value,
+                           "rule": e.rule} for e in errors]
+    return body
+
+
+def status_of(exc: Exception) -> int:
+    if isinstance(exc, UnknownSeries | EmptyStore):
+        return 404
+    if isinstance(exc, StoreLockedError):
+        return 503
+    if isinstance(exc, DataValidationError | InfeasiblePlan):
+        return 422
+    if isinstance(exc, UsageError):
+        return 400
+    return 400
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on ``app``."""
+
+    @app.exception_handler(PromocastError)
+    async def promocast_error(_request: Request, exc: PromocastError) -> JSONResponse:
+        return JSONResponse(error_body(exc), status_code=status_of(exc))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return JSONResponse({"error": "internal error: the server log has the details"},
+                            status_code=500)

@@ -1,0 +1,1 @@
+"""API routers by area; each route calls one service."""

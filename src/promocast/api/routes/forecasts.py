@@ -1,0 +1,60 @@
+"""Forecasts, backtests and explanations (long fits run as background jobs)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from promocast.api.deps import DbDep, JobsDep, SettingsDep
+from promocast.api.schemas import BacktestRequest, ExplainRequest, ForecastRequest, JobAccepted
+from promocast.services.explain import run_explain
+from promocast.services.forecast import run_forecast
+from promocast.services.forecasting import run_backtest
+from promocast.services.series import item_forecast, kept_backtests
+
+router = APIRouter(prefix="/api", tags=["forecasts"])
+
+
+def accepted(job_id: str) -> JobAccepted:
+    return JobAccepted(job_id=job_id, url=f"/api/jobs/{job_id}")
+
+
+@router.get("/forecasts/{item_id}")
+def forecast_of_item(db: DbDep, item_id: str,
+                     store_id: Annotated[str | None, Query(max_length=200)] = None) -> dict:
+    """The newest kept forecast of one item: quantiles per store, day and model."""
+    return item_forecast(db, item_id, store_id=store_id)
+
+
+@router.post("/forecasts", status_code=202)
+def start_forecast(body: ForecastRequest, db: DbDep, jobs: JobsDep,
+                   settings: SettingsDep) -> JobAccepted:
+    """Fit on all history and forecast every series (a job; the forecasts are kept)."""
+    return accepted(jobs.submit("forecast", body.model_dump(), lambda say: run_forecast(
+        db, horizon=body.horizon, models=body.models, country=settings.country, progress=say)))
+
+
+@router.get("/backtests")
+def backtests(db: DbDep, limit: Annotated[int, Query(ge=1, le=100)] = 20) -> dict:
+    """Kept backtests, newest first: the model leaderboard (DESIGN §3 documents)."""
+    return {"backtests": kept_backtests(db, limit=limit)}
+
+
+@router.post("/backtests", status_code=202)
+def start_backtest(body: BacktestRequest, db: DbDep, jobs: JobsDep,
+                   settings: SettingsDep) -> JobAccepted:
+    """Rolling-origin backtest of the models (a job; the document is kept)."""
+    return accepted(jobs.submit("backtest", body.model_dump(), lambda say: run_backtest(
+        db, horizon=body.horizon, gap=body.gap, folds=body.folds, step=body.step,
+        models=body.models, metric=body.metric, country=settings.country, progress=say)[0]))
+
+
+@router.post("/explain/{item_id}", status_code=202)
+def start_explain(item_id: str, body: ExplainRequest, db: DbDep, jobs: JobsDep,
+                  settings: SettingsDep) -> JobAccepted:
+    """SHAP drivers of the item's LightGBM forecast per day (a job)."""
+    return accepted(jobs.submit("explain", {"item_id": item_id, **body.model_dump()},
+                                lambda say: run_explain(
+                                    db, item=item_id, store=body.store_id, horizon=body.horizon,
+                                    country=settings.country, progress=say)))

@@ -1,0 +1,87 @@
+"""``promocast report``: one self-contained HTML file of what the store holds.
+
+Built from the data and the results already kept (the newest backtest, forecast, effects,
+evaluation and plan), so writing it never refits a model; a part with nothing kept says so.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from promocast.reports.html import (
+    Section,
+    calendar_section,
+    data_sections,
+    forecast_sections,
+    render,
+)
+from promocast.reports.promotions import (
+    advice_section,
+    effects_section,
+    evaluation_section,
+    plan_section,
+)
+from promocast.services.calendar import shop_calendar
+from promocast.services.info import store_info
+from promocast.services.overview import sales_overview
+from promocast.services.results import latest_result
+from promocast.services.series import item_forecast, item_history, kept_backtests
+
+
+def _forecast_parts(db: Path, backtest: dict | None) -> list[Section]:
+    """The backtest leaderboard and the fan chart of the top item's newest forecast."""
+    from promocast.services.series import find_series
+
+    top = find_series(db, limit=1)["series"]
+    if not top:
+        return []
+    item_id = top[0]["item_id"]
+    kept = item_forecast(db, item_id)
+    if backtest is None or not kept["forecast"]:
+        notes = []
+        if backtest is None:
+            notes.append("No backtest kept yet: `promocast backtest` or the Model quality page.")
+        if not kept["forecast"]:
+            notes.append("No forecast kept yet: `promocast forecast` or the Item page.")
+        return [Section("Forecasts", notes=notes)]
+    forecast = pd.DataFrame(kept["forecast"])
+    model = kept["run"]["models"].split(",")[0]
+    forecast = forecast[forecast["model"] == model]
+    store = forecast["store_id"].iloc[0]
+    forecast = forecast[forecast["store_id"] == store].assign(
+        unique_id=f"{item_id}/{store}", ds=lambda f: pd.to_datetime(f["ds"]))
+    forecast = forecast.rename(columns={c: f"{model}-{c}" for c in forecast if c.startswith("q")})
+    forecast[model] = forecast[f"{model}-q0.5"]
+    history = pd.DataFrame(item_history(db, item_id, store_id=store, days=120)["sales"])
+    history = history.rename(columns={"date": "ds", "units": "y"}).assign(
+        ds=lambda f: pd.to_datetime(f["ds"]))
+    return forecast_sections(backtest, history, forecast, model, tuple(kept["quantiles"]))
+
+
+def build_report(db: Path, *, country: str = "CN") -> str:
+    """The whole report as one HTML string (plotly.js inlined)."""
+    info = store_info(db)
+    sections = data_sections(info, sales_overview(db))
+    if info.get("end"):
+        sections.append(calendar_section(shop_calendar(db, country=country), info["end"]))
+    backtests = kept_backtests(db, limit=1)
+    sections += _forecast_parts(db, backtests[0] if backtests else None)
+    builders = {"effects": effects_section, "evaluate": evaluation_section,
+                "plan": plan_section, "advice": advice_section}
+    missing = []
+    for kind, build in builders.items():
+        document = latest_result(db, kind)
+        if document is None:
+            missing.append(kind)
+            continue
+        section = build(document)
+        if not document.get("current", True):
+            section.notes.append("Computed on older data: refresh it to include the latest sales.")
+        sections.append(section)
+    if missing:
+        sections.append(Section("Not computed yet", notes=[
+            "Nothing kept yet for: " + ", ".join(missing)
+            + " (run them from the CLI `promocast promo ...` or the Promotions page)."]))
+    return render("promocast report", f"{info['db']} · {info['series']} series", sections)

@@ -1,0 +1,87 @@
+"""Results kept in the store, read back for the dashboard, the API and exports.
+
+Effects, evaluations, plans and what-ifs are kept as JSON in ``promo_results``; backtests and
+forecasts in ``forecast_runs``. A kept result says whether it was computed on the data now in
+the store (``current``), so a page can show it and offer a refresh instead of hiding it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from promocast.data.storage import Store
+from promocast.exceptions import UsageError
+
+EXPORT_FORMATS = ("csv", "xlsx")
+
+
+def data_version(db: Path) -> str | None:
+    """The order-free hash of the sales now in the store (None when there are none)."""
+    from promocast.services.forecasting import sales_hash
+
+    with Store(db, read_only=True) as store:
+        return sales_hash(store) if store.count("sales") else None
+
+
+def latest_result(db: Path, kind: str) -> dict | None:
+    """The newest kept promotion result of ``kind`` (effects, evaluate, plan, simulate, advice)
+    with ``result_id``, ``created_at`` and ``current``; None when none was kept."""
+    with Store(db, read_only=True) as store:
+        frame = store.query(
+            "SELECT result_id, created_at, data_hash, document FROM promo_results "
+            "WHERE kind = ? ORDER BY created_at DESC LIMIT 1", [kind])
+    if frame.empty:
+        return None
+    row = frame.iloc[0]
+    document = json.loads(row["document"])
+    document.pop("params", None)
+    return {**document, "result_id": row["result_id"], "created_at": str(row["created_at"]),
+            "current": row["data_hash"] == data_version(db)}
+
+
+def export_frame(db: Path, name: str) -> pd.DataFrame:
+    """A named result table, as the pages show it: ``evaluation``, ``plan``, ``effects``,
+    ``advice``, ``backtest`` (the newest leaderboard), ``series``."""
+    if name == "series":
+        from promocast.services.series import find_series
+
+        return pd.DataFrame(find_series(db, limit=1_000_000)["series"])
+    if name == "backtest":
+        from promocast.services.series import kept_backtests
+
+        runs = kept_backtests(db, limit=1)
+        if not runs:
+            raise UsageError("no backtest kept yet: run one first")
+        return pd.DataFrame([{"model": m, **{k: v for k, v in s.items() if k != "members"}}
+                             for m, s in runs[0]["models"].items()])
+    kinds = {"evaluation": ("evaluate", "promotions"), "plan": ("plan", "promotions"),
+             "effects": ("effects", "items"), "advice": ("advice", "advice")}
+    if name not in kinds:
+        raise UsageError(f"unknown table {name!r}: one of series, backtest, "
+                         + ", ".join(kinds))
+    kind, key = kinds[name]
+    document = latest_result(db, kind)
+    if document is None:
+        raise UsageError(f"no {kind} result kept yet: run it first")
+    rows = document.get(key) or []
+    frame = pd.json_normalize(rows) if rows else pd.DataFrame()
+    for col in frame.columns:
+        if frame[col].map(lambda v: isinstance(v, list | dict)).any():
+            frame[col] = frame[col].map(lambda v: json.dumps(v) if isinstance(v, list | dict)
+                                        else v)
+    return frame
+
+
+def table_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
+    """A table as CSV (UTF-8 with BOM, so Excel reads Chinese text) or an Excel workbook."""
+    if fmt == "csv":
+        return frame.to_csv(index=False).encode("utf-8-sig")
+    if fmt == "xlsx":
+        buffer = io.BytesIO()
+        frame.to_excel(buffer, index=False)
+        return buffer.getvalue()
+    raise UsageError(f"format must be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")

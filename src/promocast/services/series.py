@@ -1,0 +1,154 @@
+"""Browsing the shop: find series, read one item's history and its kept forecast.
+
+What the item explorer and ``/api/series`` / ``/api/forecasts/{item_id}`` show. Everything is
+one parameterised SQL query over the store (a shop of thousands of items is never loaded whole
+to draw one chart).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from promocast.data.storage import Store
+from promocast.exceptions import UnknownSeries
+
+
+def find_series(db: Path, *, query: str | None = None, category: str | None = None,
+                limit: int = 50, offset: int = 0) -> dict:
+    """Items matching ``query`` (in id or name) and ``category``, biggest revenue first, with
+    their stores, units and revenue over the history and the share of days on promotion."""
+    pattern = f"%{query.strip()}%" if query and query.strip() else None
+    with Store(db, read_only=True) as store:
+        frame = store.query(
+            """SELECT s.item_id, any_value(i.name) AS name,
+                      coalesce(any_value(i.category), 'uncategorised') AS category,
+                      string_agg(DISTINCT s.store_id, ',' ORDER BY s.store_id) AS stores,
+                      sum(s.units) AS units,
+                      sum(s.units * coalesce(s.price, s.base_price, i.base_price)) AS revenue,
+                      avg(s.on_promo) AS promo_share, max(s.date) AS last_date,
+                      count(*) OVER () AS matches
+               FROM sales s LEFT JOIN items i USING (item_id)
+               WHERE (? IS NULL OR s.item_id ILIKE ? OR i.name ILIKE ?)
+                 AND (? IS NULL OR coalesce(i.category, 'uncategorised') = ?)
+               GROUP BY s.item_id
+               ORDER BY revenue DESC NULLS LAST, units DESC, s.item_id
+               LIMIT ? OFFSET ?""",
+            [pattern, pattern, pattern, category, category, int(limit), int(offset)])
+        categories = store.query(
+            "SELECT DISTINCT coalesce(i.category, 'uncategorised') AS category "
+            "FROM sales s LEFT JOIN items i USING (item_id) ORDER BY 1")["category"].tolist()
+    matches = int(frame["matches"].iloc[0]) if len(frame) else 0
+    frame = frame.drop(columns="matches")
+    frame["last_date"] = pd.to_datetime(frame["last_date"]).dt.strftime("%Y-%m-%d")
+    return {"total": matches, "categories": categories,
+            "series": _records(frame)}
+
+
+def item_history(db: Path, item_id: str, *, store_id: str | None = None,
+                 days: int | None = 365) -> dict:
+    """Daily (or weekly) units, price and promotions of one item, per store, over the last
+    ``days`` of its history; the promotions that touched it with their type and dates."""
+    with Store(db, read_only=True) as store:
+        item = store.query(
+            "SELECT item_id, any_value(name) AS name, any_value(category) AS category, "
+            "any_value(brand) AS brand, any_value(unit_cost) AS unit_cost, "
+            "any_value(base_price) AS base_price FROM items WHERE item_id = ? GROUP BY item_id",
+            [item_id])
+        sales = store.query(
+            """SELECT date, store_id, units, price, base_price, on_promo, promo_id FROM sales
+               WHERE item_id = ? AND (? IS NULL OR store_id = ?)
+                 AND (? IS NULL OR date > (SELECT max(date) FROM sales WHERE item_id = ?)
+                                         - to_days(CAST(? AS INTEGER)))
+               ORDER BY store_id, date""",
+            [item_id, store_id, store_id, days, item_id, days])
+        if sales.empty:
+            raise UnknownSeries(f"no sales of item {item_id!r}"
+                                + (f" in store {store_id!r}" if store_id else ""))
+        promotions = store.query(
+            """SELECT DISTINCT p.promo_id, p.promo_type, p.start_date, p.end_date,
+                      p.discount_pct, p.store_id
+               FROM promotions p
+               WHERE (p.item_id = ? OR p.category = (SELECT category FROM items WHERE item_id = ?))
+                 AND p.end_date >= ? ORDER BY p.start_date""",
+            [item_id, item_id, sales["date"].min()])
+    sales["date"] = pd.to_datetime(sales["date"]).dt.strftime("%Y-%m-%d")
+    for col in ("start_date", "end_date"):
+        promotions[col] = pd.to_datetime(promotions[col]).dt.strftime("%Y-%m-%d")
+    info = _records(item)[0] if len(item) else {"item_id": item_id}
+    return {"item": info, "stores": sorted(sales["store_id"].unique().tolist()),
+            "sales": _records(sales), "promotions": _records(promotions)}
+
+
+def item_forecast(db: Path, item_id: str, *, store_id: str | None = None,
+                  run_id: str | None = None) -> dict:
+    """The newest kept forecast run's quantiles for one item (per store and model), wide:
+    one row per store, day and model with ``q0.05 ... q0.95``; ``run`` describes the run."""
+    with Store(db, read_only=True) as store:
+        run = store.query(
+            """SELECT run_id, created_at, models, horizon, data_hash FROM forecast_runs r
+               WHERE kind = 'forecast' AND (? IS NULL OR run_id = ?)
+                 AND EXISTS (SELECT 1 FROM forecasts f WHERE f.run_id = r.run_id
+                             AND f.item_id = ?)
+               ORDER BY created_at DESC LIMIT 1""", [run_id, run_id, item_id])
+        if run.empty:
+            return {"item_id": item_id, "run": None, "forecast": []}
+        long = store.query(
+            """SELECT store_id, ds, model, quantile, value FROM forecasts
+               WHERE run_id = ? AND item_id = ? AND (? IS NULL OR store_id = ?)
+                 AND quantile IS NOT NULL""",
+            [run["run_id"].iloc[0], item_id, store_id, store_id])
+    if long.empty:
+        raise UnknownSeries(f"the newest forecast has no item {item_id!r}"
+                            + (f" in store {store_id!r}" if store_id else ""))
+    long["q"] = "q" + long["quantile"].map("{:g}".format)
+    wide = long.pivot_table(index=["store_id", "ds", "model"], columns="q",
+                            values="value").reset_index()
+    wide.columns.name = None
+    wide["ds"] = pd.to_datetime(wide["ds"]).dt.strftime("%Y-%m-%d")
+    quantile_cols = sorted((c for c in wide if c.startswith("q")), key=lambda c: float(c[1:]))
+    wide = wide[["store_id", "ds", "model", *quantile_cols]].sort_values(["store_id", "model", "ds"])
+    record = _records(run)[0]
+    record["created_at"] = str(run["created_at"].iloc[0])
+    return {"item_id": item_id, "run": record, "quantiles": [float(c[1:]) for c in quantile_cols],
+            "forecast": _records(wide)}
+
+
+def kept_backtests(db: Path, limit: int = 20) -> list[dict]:
+    """Backtest documents kept in the store, newest first (the model leaderboard)."""
+    import json
+
+    with Store(db, read_only=True) as store:
+        runs = store.query(
+            "SELECT run_id, created_at, document FROM forecast_runs WHERE kind = 'backtest' "
+            "ORDER BY created_at DESC LIMIT ?", [int(limit)])
+    out = []
+    for row in runs.itertuples(index=False):
+        document = json.loads(row.document)
+        document["run_id"] = row.run_id
+        document["created_at"] = str(row.created_at)
+        out.append(document)
+    return out
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """JSON-safe records: NaN -> None, numpy scalars -> Python, timestamps -> ISO dates."""
+    clean = frame.astype(object).where(frame.notna(), None)
+    out = []
+    for row in clean.to_dict(orient="records"):
+        out.append({k: _plain(v) for k, v in row.items()})
+    return out
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return round(float(value), 4)
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    return value

@@ -1,0 +1,173 @@
+"""What-if simulation of planned promotions, fast enough for a form that redraws as you type.
+
+Everything a simulation needs but the scenario (the estimated effects, the no-promotion
+baseline, regular prices, stock, the item catalogue) is read once into a ``WhatIfContext`` and
+kept in memory per store, keyed by what would change it (the last ingest, the newest kept
+effects and baseline). A long-running server then prices a scenario without touching the
+store; the CLI builds the context once per call.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from promocast.data.storage import Store
+from promocast.exceptions import UsageError
+from promocast.services.forecast import read_scenario, scenario_frame
+from promocast.services.promotions import (
+    effect_estimates,
+    kept_baseline,
+    kept_effects,
+    read_shop,
+    regular_prices,
+    shop_baseline,
+)
+
+Progress = Callable[[str], None]
+BASELINE_DAYS = 56
+"""Days of no-promotion baseline a fresh context holds beyond the history (8 weeks)."""
+
+
+@dataclass
+class WhatIfContext:
+    """The shop as a what-if sees it; immutable once built."""
+
+    db: Path
+    key: tuple
+    data_hash: str
+    history_end: pd.Timestamp
+    category_of: pd.Series
+    store_ids: list[str]
+    items: pd.DataFrame
+    inventory: pd.DataFrame
+    prices: pd.DataFrame
+    params: pd.DataFrame
+    effects_id: str
+    baseline: pd.DataFrame
+
+
+_CONTEXTS: dict[str, WhatIfContext] = {}
+_LOCK = threading.Lock()
+
+
+def _context_key(store: Store) -> tuple:
+    """What invalidates a context: new data, newer effects or a newer baseline."""
+    (ingest,), = store.query("SELECT coalesce(max(ingest_id), 0) FROM ingest_log").itertuples(
+        index=False)
+    effects = store.query("SELECT max(created_at) AS t FROM promo_results WHERE kind = 'effects'")
+    baseline = store.query("SELECT max(created_at) AS t FROM forecast_runs WHERE kind = 'baseline'")
+    return int(ingest), str(effects["t"].iloc[0]), str(baseline["t"].iloc[0])
+
+
+def whatif_context(db: Path, *, country: str = "CN", last_day: pd.Timestamp | None = None,
+                   progress: Progress | None = None) -> WhatIfContext:
+    """The context for ``db`` (from memory when nothing changed since it was built). The first
+    call on new data estimates the effects and forecasts the baseline and keeps both."""
+    from promocast.services.forecasting import sales_hash
+
+    with Store(db, read_only=True) as store:
+        if not store.count("sales"):
+            raise UsageError(f"{db} holds no sales: load data with `promocast ingest` first")
+        key = _context_key(store)
+    cached = _CONTEXTS.get(str(db))
+    if cached is not None and cached.key == key and (
+            last_day is None or cached.baseline["ds"].max() >= last_day):
+        return cached
+    with _LOCK:
+        with Store(db, read_only=True) as store:
+            data_hash = sales_hash(store)
+            end = pd.Timestamp(store.query("SELECT max(date) AS d FROM sales")["d"].iloc[0])
+            keys = store.query("SELECT DISTINCT s.item_id, s.store_id, "
+                               "coalesce(i.category, 'uncategorised') AS category "
+                               "FROM sales s LEFT JOIN items i USING (item_id)")
+            items = store.read("items")
+            inventory = store.query(
+                "SELECT item_id, store_id, on_hand FROM inventory QUALIFY row_number() OVER "
+                "(PARTITION BY item_id, store_id ORDER BY date DESC) = 1")
+        wanted_end = max(last_day or end, end + pd.Timedelta(days=BASELINE_DAYS))
+        kept = kept_effects(db, data_hash)
+        baseline = None
+        if kept is not None:
+            baseline = kept_baseline(db, data_hash, end + pd.Timedelta(days=1), wanted_end)
+        if kept is None or baseline is None:
+            shop = read_shop(db, country=country, progress=progress)
+            if kept is None:
+                kept = effect_estimates(db, shop, progress=progress)
+            baseline = shop_baseline(db, shop, wanted_end, country=country, progress=progress)
+        _document, params, effects_id = kept
+        category_of = keys.drop_duplicates("item_id").set_index("item_id")["category"]
+        items = items.assign(category=items["item_id"].map(category_of).fillna(items["category"]))
+        with Store(db, read_only=True) as store:
+            key = _context_key(store)
+        context = WhatIfContext(
+            db=db, key=key, data_hash=data_hash, history_end=end, category_of=category_of,
+            store_ids=sorted(keys["store_id"].astype(str).unique()), items=items,
+            inventory=inventory, prices=regular_prices(db), params=params,
+            effects_id=effects_id, baseline=baseline)
+        _CONTEXTS[str(db)] = context
+        return context
+
+
+def simulate_planned(db: Path, planned: pd.DataFrame, *, source: str, country: str = "CN",
+                     samples: int = 1000, keep: bool = True,
+                     progress: Progress | None = None) -> dict:
+    """Price planned promotions (``scenario_frame`` rows) against the no-promotion baseline:
+    units, revenue and margin per day and in total with quantiles, other items of the category,
+    stock warnings. ``keep``: save the result in the store (``promo_results``, kind simulate)."""
+    from promocast.promotions.scenario import check_scenario
+    from promocast.promotions.simulate import simulate
+
+    started = time.perf_counter()
+    context = whatif_context(db, country=country, progress=progress)
+    expanded = check_scenario(planned, item_ids=context.category_of.index,
+                              categories=context.category_of, store_ids=context.store_ids,
+                              history_end=context.history_end,
+                              first_row=planned.attrs.get("first_row", 2), source=source)
+    last_day = pd.Timestamp(expanded["ds"].max()) + pd.Timedelta(days=7)
+    if context.baseline["ds"].max() < last_day:
+        context = whatif_context(db, country=country, last_day=last_day, progress=progress)
+    baseline = context.baseline
+    baseline = baseline[baseline["ds"].between(expanded["ds"].min(), last_day)].reset_index(
+        drop=True)
+    (progress or (lambda _m: None))(
+        f"pricing {expanded['item_id'].nunique()} items x {expanded['ds'].nunique()} days")
+    result = simulate(expanded, baseline, context.params, context.items, prices=context.prices,
+                      stock=context.inventory if len(context.inventory) else None,
+                      n_samples=samples, source=source)
+    document = {**result.to_json(), "effects_result_id": context.effects_id,
+                "seconds": round(time.perf_counter() - started, 3)}
+    if keep:
+        with Store(db) as store:
+            document["result_id"] = store.save_promo_result(
+                "simulate", context.data_hash, json.dumps({"scenario": source}),
+                json.dumps(document))
+    return document
+
+
+def run_simulate(db: Path, *, scenario: Path, country: str = "CN", samples: int = 1000,
+                 progress: Progress | None = None) -> dict:
+    """``promo simulate --scenario FILE`` (DESIGN §3): the file's promotions priced against the
+    kept effects and baseline (no refit when the data are those they were computed on)."""
+    return simulate_planned(db, read_scenario(scenario), source=str(scenario), country=country,
+                            samples=samples, progress=progress)
+
+
+def simulate_rows(db: Path, rows: list[dict], *, country: str = "CN", samples: int = 1000,
+                  keep: bool = False) -> dict:
+    """A what-if from a list of scenario rows (the API's JSON body); errors name row 1.. of
+    the list. Rows without a promo_id each get their own (WHATIF1, WHATIF2, ...)."""
+    if not rows:
+        raise UsageError("a scenario needs at least one planned promotion")
+    frame = pd.DataFrame(rows)
+    generated = [f"WHATIF{n}" for n in range(1, len(frame) + 1)]
+    frame["promo_id"] = frame["promo_id"].fillna(pd.Series(generated)) if "promo_id" in frame \
+        else generated
+    return simulate_planned(db, scenario_frame(frame, "scenario", first_row=1), source="scenario",
+                            country=country, samples=samples, keep=keep)

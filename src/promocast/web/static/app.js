@@ -1,0 +1,474 @@
+/* promocast dashboard: each page's charts and forms, talking to the JSON API.
+   No framework, no network beyond this server: plotly.js is served locally. */
+"use strict";
+
+const T = (key, values) => {
+  let text = (window.T && window.T[key]) || key;
+  if (values) for (const [k, v] of Object.entries(values)) text = text.replaceAll(`{${k}}`, v);
+  return text;
+};
+const $ = (sel, root = document) => root.querySelector(sel);
+const esc = (v) => String(v ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+const locale = () => (window.LANG === "zh" ? "zh-CN" : "en-US");
+const fmt = (v, digits = 0) => (v === null || v === undefined || Number.isNaN(v) ? "–" :
+  Number(v).toLocaleString(locale(), { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const pct = (v, digits = 1) => (v === null || v === undefined ? "–" : `${fmt(100 * v, digits)} %`);
+const COLORS = ["#1f3a5f", "#e67e22", "#2e86ab", "#a23b72", "#3b8f4f", "#c0392b", "#7f8c8d", "#f1c40f"];
+
+function csrf() {
+  const m = document.cookie.match(/(?:^|;\s*)promocast_csrf=([^;]+)/);
+  return m ? decodeURIComponent(m[1]) : "";
+}
+
+async function api(method, url, body) {
+  const headers = { "X-CSRF-Token": csrf() };
+  let payload = body;
+  if (body !== undefined && !(body instanceof FormData)) {
+    headers["Content-Type"] = "application/json";
+    payload = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(url, { method, headers, body: payload, credentials: "same-origin" });
+  } catch (err) {
+    return { ok: false, status: 0, data: { error: T("error.network") } };
+  }
+  let data = null;
+  try { data = await response.json(); } catch (err) { data = { error: response.statusText }; }
+  return { ok: response.ok, status: response.status, data };
+}
+
+async function runJob(url, body, statusEl) {
+  const started = await api("POST", url, body);
+  if (!started.ok) { statusEl.textContent = started.data.error; return null; }
+  for (;;) {
+    const job = await api("GET", started.data.url);
+    if (!job.ok) { statusEl.textContent = job.data.error; return null; }
+    const j = job.data;
+    if (j.status === "done") { statusEl.textContent = T("job.done"); return j.result; }
+    if (j.status === "failed") { statusEl.textContent = `${T("job.failed")}: ${j.error}`; return null; }
+    statusEl.textContent = `${T("job." + j.status)} · ${j.progress || ""}`;
+    await new Promise((resolve) => setTimeout(resolve, 800));
+  }
+}
+
+function plot(el, traces, layout = {}) {
+  if (!el || !window.Plotly) return;
+  const base = {
+    margin: { l: 50, r: 20, t: 30, b: 40 }, template: "plotly_white", hovermode: "x unified",
+    legend: { orientation: "h", y: -0.15 }, font: { family: "-apple-system, 'PingFang SC', 'Microsoft YaHei', sans-serif" },
+  };
+  Plotly.react(el, traces, Object.assign(base, layout), { responsive: true, displaylogo: false });
+  el.dataset.drawn = String(traces.length);
+}
+
+function table(rows, columns, opts = {}) {
+  if (!rows || !rows.length) return `<p class="note">${esc(T("table.empty"))}</p>`;
+  const head = columns.map((c) => `<th>${esc(T("col." + c))}</th>`).join("");
+  const body = rows.slice(0, opts.limit || 50).map((r) => "<tr>" + columns.map((c) => {
+    const v = r[c];
+    const shown = typeof v === "number" ? (c === "roi" ? pct(v) : fmt(v, Math.abs(v) < 10 ? 2 : 0)) : esc(v ?? "");
+    return `<td>${shown}</td>`;
+  }).join("") + "</tr>").join("");
+  return `<table class="grid-table"${opts.id ? ` id="${opts.id}"` : ""}><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+function kpis(el, items) {
+  el.innerHTML = items.map(([label, value, sub]) =>
+    `<div class="kpi"><b>${esc(value)}</b><span>${esc(label)}</span>${sub ? `<em>${esc(sub)}</em>` : ""}</div>`).join("");
+}
+
+function debounce(fn, ms) {
+  let timer = null;
+  return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
+}
+
+/* ---------------------------------------------------------------- overview */
+async function overviewPage() {
+  const res = await api("GET", "/api/overview");
+  if (!res.ok) return;
+  const rows = res.data.by_category;
+  const weeks = [...new Set(rows.map((r) => r.week))].sort();
+  const cats = [...new Set(rows.map((r) => r.category))];
+  const traces = cats.map((c, i) => {
+    const part = rows.filter((r) => r.category === c);
+    return { x: part.map((r) => r.week), y: part.map((r) => r.revenue), name: c, type: "scatter",
+      mode: "lines", stackgroup: "one", line: { width: 0.5, color: COLORS[i % COLORS.length] } };
+  });
+  const share = weeks.map((w) => {
+    const part = rows.filter((r) => r.week === w);
+    return part.reduce((s, r) => s + r.promo_share, 0) / part.length;
+  });
+  traces.push({ x: weeks, y: share, name: T("overview.promo_share"), yaxis: "y2", type: "scatter", mode: "lines",
+    line: { color: "#c0392b", dash: "dot" } });
+  plot($("#trend-chart"), traces, { yaxis: { title: T("overview.revenue") },
+    yaxis2: { overlaying: "y", side: "right", tickformat: ".0%", showgrid: false, rangemode: "tozero" } });
+  const total = (ws, key) => rows.filter((r) => ws.includes(r.week)).reduce((s, r) => s + r[key], 0);
+  const last = weeks.slice(-4), before = weeks.slice(-8, -4);
+  for (const key of ["revenue", "units"]) {
+    const now = total(last, key), then = total(before, key);
+    $(`#kpi-${key}`).textContent = fmt(now);
+    if (then > 0) {
+      const change = now / then - 1;
+      const el = $(`#kpi-${key}-change`);
+      el.textContent = `${change >= 0 ? "▲" : "▼"} ${pct(Math.abs(change))} ${T("kpi.vs_before")}`;
+      el.className = change >= 0 ? "up" : "down";
+    }
+  }
+  const recent = weeks.slice(-12);
+  const byCat = cats.map((c) => rows.filter((r) => r.category === c && recent.includes(r.week)).reduce((s, r) => s + r.revenue, 0));
+  plot($("#category-chart"), [{ type: "pie", labels: cats, values: byCat, hole: 0.5, marker: { colors: COLORS } }],
+    { title: { text: T("overview.last_12_weeks"), font: { size: 13 } }, hovermode: "closest" });
+}
+
+/* ---------------------------------------------------------------- data */
+function dataPage() {
+  const classes = $("#classes-chart");
+  if (classes) {
+    const c = JSON.parse(classes.dataset.classes);
+    plot(classes, [{ type: "bar", x: Object.keys(c).map((k) => T("class." + k)), y: Object.values(c), marker: { color: "#2e86ab" } }],
+      { title: { text: T("data.classes"), font: { size: 13 } }, hovermode: "closest" });
+  }
+  const form = $("#upload-form");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const out = $("#upload-result");
+    out.innerHTML = `<p class="note">${esc(T("data.loading"))}</p>`;
+    const body = new FormData();
+    for (const file of $("#upload-files").files) body.append("files", file, file.name);
+    if ($("#upload-format").value) body.append("format", $("#upload-format").value);
+    if ($("#upload-table").value) body.append("table", $("#upload-table").value);
+    const res = await api("POST", "/api/ingest", body);
+    if (res.ok) {
+      out.innerHTML = `<p class="ok" id="upload-ok">${esc(T("data.loaded"))}</p><ul>${res.data.lines.map((l) => `<li>${esc(l)}</li>`).join("")}</ul>` +
+        `<p><a href="/data">${esc(T("data.refresh"))}</a></p>`;
+      return;
+    }
+    let html = `<p class="error" id="upload-error">${esc(T("data.refused"))}</p>`;
+    if (res.data.errors && res.data.errors.length) {
+      html += `<p class="note">${esc(T("data.errors_total", { n: res.data.total ?? res.data.errors.length }))}</p>`;
+      html += table(res.data.errors, ["file", "row", "column", "value", "rule"], { id: "row-errors" });
+    } else {
+      html += `<pre>${esc(res.data.error)}</pre>`;
+    }
+    out.innerHTML = html;
+  });
+}
+
+/* ---------------------------------------------------------------- items */
+function promoShapes(promotions, stores) {
+  return promotions.filter((p) => !p.store_id || p.store_id === "all" || stores.includes(p.store_id)).map((p) => ({
+    type: "rect", xref: "x", yref: "paper", x0: p.start_date, x1: p.end_date, y0: 0, y1: 1,
+    fillcolor: "rgba(230,126,34,0.12)", line: { width: 0 }, layer: "below",
+  }));
+}
+
+async function loadItem(itemId) {
+  $("#item-title").textContent = itemId;
+  const hist = await api("GET", `/api/series/${encodeURIComponent(itemId)}/history?days=365`);
+  if (!hist.ok) { $("#item-facts").textContent = hist.data.error; return; }
+  const h = hist.data;
+  const item = h.item || {};
+  $("#item-title").textContent = `${itemId}${item.name ? " · " + item.name : ""}`;
+  $("#item-facts").textContent = [item.category, item.brand, item.base_price ? `${T("col.regular_price")} ${fmt(item.base_price, 2)}` : null,
+    item.unit_cost ? `${T("col.unit_cost")} ${fmt(item.unit_cost, 2)}` : null].filter(Boolean).join(" · ");
+  const traces = [];
+  h.stores.forEach((store, i) => {
+    const part = h.sales.filter((r) => r.store_id === store);
+    traces.push({ x: part.map((r) => r.date), y: part.map((r) => r.units), name: `${store}`, type: "scatter", mode: "lines",
+      line: { color: COLORS[i % COLORS.length], width: 1.5 } });
+    const promo = part.filter((r) => r.on_promo === 1);
+    traces.push({ x: promo.map((r) => r.date), y: promo.map((r) => r.units), name: `${store} · ${T("items.on_promo")}`,
+      type: "scatter", mode: "markers", marker: { color: "#e67e22", size: 6, symbol: "triangle-up" }, showlegend: i === 0 });
+  });
+  plot($("#history-chart"), traces, { title: { text: T("items.history"), font: { size: 13 } }, shapes: promoShapes(h.promotions, h.stores) });
+  await drawForecast(itemId, h);
+  const explain = $("#run-explain");
+  explain.disabled = false;
+  explain.onclick = () => explainItem(itemId, h.stores.length === 1 ? h.stores[0] : null);
+}
+
+async function drawForecast(itemId, h) {
+  const res = await api("GET", `/api/forecasts/${encodeURIComponent(itemId)}`);
+  const note = $("#forecast-note");
+  const button = $("#run-forecast");
+  if (!res.ok || !res.data.run) {
+    note.textContent = res.ok ? T("items.no_forecast") : res.data.error;
+    Plotly.purge($("#forecast-chart"));
+    button.hidden = false;
+    button.onclick = async () => {
+      button.disabled = true;
+      const done = await runJob("/api/forecasts", { horizon: 28, models: ["lgbm"] }, note);
+      button.disabled = false;
+      if (done) { button.hidden = true; drawForecast(itemId, h); }
+    };
+    return;
+  }
+  button.hidden = true;
+  const run = res.data.run;
+  note.textContent = T("items.forecast_run", { when: run.created_at.slice(0, 16), models: run.models });
+  const model = run.models.split(",")[0];
+  const rows = res.data.forecast.filter((r) => r.model === model);
+  const traces = [];
+  const stores = [...new Set(rows.map((r) => r.store_id))];
+  stores.forEach((store, i) => {
+    const part = rows.filter((r) => r.store_id === store);
+    const past = h.sales.filter((r) => r.store_id === store).slice(-56);
+    const color = COLORS[i % COLORS.length];
+    const x = part.map((r) => r.ds);
+    const band = (lo, hi, alpha, label) => {
+      traces.push({ x, y: part.map((r) => r[hi]), type: "scatter", mode: "lines", line: { width: 0 }, showlegend: false, hoverinfo: "skip" });
+      traces.push({ x, y: part.map((r) => r[lo]), type: "scatter", mode: "lines", line: { width: 0 }, fill: "tonexty",
+        fillcolor: `rgba(230,126,34,${alpha})`, name: `${store} ${label}`, showlegend: i === 0 });
+    };
+    if ("q0.05" in part[0]) band("q0.05", "q0.95", 0.15, "90 %");
+    if ("q0.25" in part[0]) band("q0.25", "q0.75", 0.3, "50 %");
+    traces.push({ x: past.map((r) => r.date), y: past.map((r) => r.units), name: `${store} ${T("items.actual")}`, type: "scatter",
+      mode: "lines", line: { color, width: 1.5 } });
+    traces.push({ x, y: part.map((r) => r["q0.5"]), name: `${store} ${T("items.median")}`, type: "scatter", mode: "lines",
+      line: { color, width: 3, dash: "dot" } });
+  });
+  plot($("#forecast-chart"), traces, { title: { text: T("items.fan"), font: { size: 13 } } });
+}
+
+async function explainItem(itemId, storeId) {
+  const status = $("#explain-status");
+  const button = $("#run-explain");
+  button.disabled = true;
+  const result = await runJob(`/api/explain/${encodeURIComponent(itemId)}`, storeId ? { store_id: storeId } : {}, status);
+  button.disabled = false;
+  if (!result) return;
+  const days = result.days;
+  const drivers = [...new Set(days.flatMap((d) => Object.keys(d.drivers)))];
+  const traces = drivers.map((name, i) => ({ x: days.map((d) => d.ds), y: days.map((d) => d.drivers[name] || 0),
+    name: T("driver." + name), type: "bar", marker: { color: COLORS[i % COLORS.length] } }));
+  traces.push({ x: days.map((d) => d.ds), y: days.map((d) => d.forecast), name: T("items.forecast"), type: "scatter",
+    mode: "lines+markers", line: { color: "#111" } });
+  plot($("#drivers-chart"), traces, { barmode: "relative", title: { text: T("items.drivers_title", { base: fmt(days[0].base, 1) }), font: { size: 13 } } });
+}
+
+function itemsPage() {
+  const list = $("#item-list");
+  const search = debounce(async () => {
+    const q = $("#item-query").value, c = $("#item-category").value;
+    const params = new URLSearchParams({ limit: "100" });
+    if (q) params.set("q", q);
+    if (c) params.set("category", c);
+    const res = await api("GET", `/api/series?${params}`);
+    if (!res.ok) { list.innerHTML = `<li class="error">${esc(res.data.error)}</li>`; return; }
+    $("#item-count").textContent = T("items.count", { n: fmt(res.data.total) });
+    list.innerHTML = res.data.series.map((s) => `<li><a href="#item=${encodeURIComponent(s.item_id)}" data-item="${esc(s.item_id)}">` +
+      `<b>${esc(s.item_id)}</b> ${esc(s.name || "")}<span>${esc(s.category)} · ${fmt(s.revenue)}</span></a></li>`).join("");
+  }, 250);
+  $("#item-query").addEventListener("input", search);
+  $("#item-category").addEventListener("change", search);
+  $("#item-search").addEventListener("submit", (e) => e.preventDefault());
+  const fromHash = () => {
+    const m = location.hash.match(/item=([^&]+)/);
+    if (m) loadItem(decodeURIComponent(m[1]));
+  };
+  window.addEventListener("hashchange", fromHash);
+  search();
+  fromHash();
+}
+
+/* ---------------------------------------------------------------- promotions */
+async function scorecard() {
+  const res = await api("GET", "/api/promo/evaluate");
+  if (!res.ok) { $("#score-table").innerHTML = `<p class="note">${esc(T("promo.no_evaluation"))}</p>`; return; }
+  const rows = res.data.promotions;
+  const margin = rows.reduce((s, r) => s + (r.incremental_margin || 0), 0);
+  const losing = rows.filter((r) => r.roi !== null && r.roi < 0).length;
+  kpis($("#score-kpis"), [
+    [T("promo.evaluated"), fmt(rows.length)],
+    [T("col.incremental_units"), fmt(rows.reduce((s, r) => s + (r.incremental_units || 0), 0))],
+    [T("col.incremental_margin"), fmt(margin)],
+    [T("promo.losing"), `${fmt(losing)} (${pct(losing / Math.max(rows.length, 1), 0)})`],
+  ]);
+  const types = [...new Set(rows.map((r) => r.promo_type))];
+  plot($("#score-chart"), [{
+    type: "box", x: rows.map((r) => T("mechanism." + r.promo_type)), y: rows.map((r) => r.roi), boxpoints: "all", jitter: 0.4,
+    marker: { color: "#2e86ab", size: 4 }, name: "ROI", text: rows.map((r) => r.promo_id),
+  }], { title: { text: T("promo.roi_by_mechanism"), font: { size: 13 } }, yaxis: { tickformat: ".0%", zeroline: true }, hovermode: "closest",
+    xaxis: { categoryorder: "array", categoryarray: types.map((t) => T("mechanism." + t)) } });
+  $("#score-table").innerHTML = table(rows, ["rank", "promo_id", "promo_type", "item_id", "category", "start", "end",
+    "baseline_units", "actual_units", "incremental_units", "incremental_margin", "roi"], { id: "scorecard-table", limit: 30 });
+  if (!res.data.current) $("#evaluate-status").textContent = T("promo.stale");
+}
+
+async function whatIf() {
+  const item = $("#whatif-item").value;
+  if (!item) return;
+  const start = $("#whatif-start").value;
+  const days = Number($("#whatif-days").value || 7);
+  const end = new Date(new Date(start).getTime() + (days - 1) * 86400000).toISOString().slice(0, 10);
+  const row = { item_id: item, promo_type: $("#whatif-type").value, start_date: start, end_date: end };
+  const depth = Number($("#whatif-depth").value);
+  if (row.promo_type !== "feature_display") row.discount_pct = depth;
+  if ($("#whatif-store").value) row.store_id = $("#whatif-store").value;
+  const status = $("#whatif-status");
+  status.textContent = T("promo.simulating");
+  const res = await api("POST", "/api/promo/simulate", { scenario: [row], samples: 500 });
+  if (!res.ok) {
+    status.textContent = res.data.error;
+    return;
+  }
+  const d = res.data;
+  status.textContent = T("promo.simulated", { s: fmt(d.seconds, 2) });
+  const range = (k) => `${T("promo.range90")} ${fmt(d.totals[k]["q0.05"])} … ${fmt(d.totals[k]["q0.95"])}`;
+  kpis($("#whatif-kpis"), [
+    [T("col.incremental_units"), fmt(d.totals.incremental_units.expected), range("incremental_units")],
+    [T("col.incremental_revenue"), fmt(d.totals.incremental_revenue.expected), range("incremental_revenue")],
+    [T("col.incremental_margin"), fmt(d.totals.incremental_margin.expected), range("incremental_margin")],
+    [T("promo.other_items"), fmt(d.totals.other_items_incremental_units ? d.totals.other_items_incremental_units.expected : 0)],
+  ]);
+  const mine = d.days.filter((r) => r.item_id === item);
+  const dates = [...new Set(mine.map((r) => r.ds))].sort();
+  const sum = (key) => dates.map((x) => mine.filter((r) => r.ds === x).reduce((s, r) => s + (r[key] || 0), 0));
+  plot($("#whatif-chart"), [
+    { x: dates, y: sum("units-q0.95"), type: "scatter", mode: "lines", line: { width: 0 }, showlegend: false, hoverinfo: "skip" },
+    { x: dates, y: sum("units-q0.05"), type: "scatter", mode: "lines", line: { width: 0 }, fill: "tonexty", fillcolor: "rgba(230,126,34,0.18)", name: T("promo.band90") },
+    { x: dates, y: sum("baseline_units"), name: T("col.baseline_units"), type: "scatter", mode: "lines", line: { color: "#1f3a5f", dash: "dot" } },
+    { x: dates, y: sum("units"), name: T("promo.with_promotion"), type: "scatter", mode: "lines+markers", line: { color: "#e67e22", width: 3 } },
+  ], { title: { text: T("promo.whatif_chart", { item }), font: { size: 13 } } });
+  $("#whatif-chart").dataset.incremental = String(d.totals.incremental_units.expected);
+  $("#whatif-warnings").innerHTML = d.warnings.slice(0, 6).map((w) => `<li class="warn">${esc(w.message)}</li>`).join("");
+}
+
+function planCalendar(plan) {
+  const rows = plan.promotions;
+  const labels = rows.map((r) => `${r.item_id} · ${r.store_id}`);
+  const types = [...new Set(rows.map((r) => r.promo_type))];
+  const traces = types.map((t, i) => {
+    const part = rows.filter((r) => r.promo_type === t);
+    return {
+      type: "bar", orientation: "h", name: T("mechanism." + t), y: part.map((r) => `${r.item_id} · ${r.store_id}`),
+      base: part.map((r) => r.start_date),
+      x: part.map((r) => (new Date(r.end_date) - new Date(r.start_date)) + 86400000),
+      marker: { color: COLORS[(i + 1) % COLORS.length] },
+      text: part.map((r) => (r.discount_pct ? `${fmt(r.discount_pct)} %` : "")), textposition: "inside",
+      hovertext: part.map((r) => `${r.item_id} ${T("mechanism." + r.promo_type)} ${r.start_date}…${r.end_date}: +${fmt(r.expected_incremental_margin)}`),
+      hoverinfo: "text",
+    };
+  });
+  plot($("#plan-calendar"), traces, { barmode: "overlay", xaxis: { type: "date" }, hovermode: "closest",
+    yaxis: { automargin: true, categoryorder: "array", categoryarray: [...new Set(labels)].sort().reverse() },
+    height: Math.max(320, 22 * new Set(labels).size + 120), title: { text: T("promo.calendar"), font: { size: 13 } } });
+}
+
+function showPlan(plan) {
+  kpis($("#plan-kpis"), [
+    [T("promo.status"), `${plan.status} · gap ${pct(plan.gap || 0, 2)}`],
+    [T("col.expected_incremental_margin"), fmt(plan.expected_incremental_margin)],
+    [T("promo.budget_used"), `${fmt(plan.budget_used)} / ${fmt(plan.budget)}`],
+    [T("promo.planned"), fmt(plan.promotions.length)],
+  ]);
+  if (plan.promotions.length) planCalendar(plan);
+  $("#plan-table").innerHTML = table(plan.promotions.map((p) => Object.assign({}, p, {
+    why: p.explanation && p.explanation.why_not_deeper ? p.explanation.why_not_deeper.text : "" })),
+  ["item_id", "store_id", "promo_type", "discount_pct", "start_date", "end_date", "baseline_units", "expected_units", "expected_incremental_margin", "why"],
+  { id: "plan-promotions", limit: 100 });
+  $("#plan-notes").innerHTML = (plan.notes || []).map((n) => `<li>${esc(n)}</li>`).join("");
+}
+
+async function advice() {
+  const res = await api("GET", "/api/promo/advice");
+  const list = $("#advice-list");
+  if (!res.ok) { list.innerHTML = `<li class="note">${esc(T("promo.no_advice"))}</li>`; return; }
+  list.innerHTML = res.data.advice.slice(0, 30).map((a) => {
+    const text = window.LANG === "zh" && a.zh ? a.zh : a;
+    const gain = a.expected_gain === null ? "" : ` <b class="${a.expected_gain >= 0 ? "up" : "down"}">${a.expected_gain >= 0 ? "+" : ""}${fmt(a.expected_gain)} ${esc(text.gain_unit)}</b>`;
+    return `<li class="${a.confident ? "" : "uncertain"}"><span class="tag">${esc(a.subject)}</span> ${esc(text.action)}${gain}<br><small>${esc(text.reason)}</small></li>`;
+  }).join("");
+}
+
+async function promotionsPage() {
+  const info = await api("GET", "/api/info?quality=false");
+  if (info.ok && info.data.end) {
+    const next = new Date(new Date(info.data.end).getTime() + 86400000 * 3).toISOString().slice(0, 10);
+    $("#whatif-start").value = next;
+  }
+  const itemSelect = $("#whatif-item");
+  const fillStores = async () => {
+    const res = await api("GET", `/api/series?q=${encodeURIComponent(itemSelect.value)}&limit=1`);
+    const stores = res.ok && res.data.series.length ? res.data.series[0].stores.split(",") : [];
+    $("#whatif-store").innerHTML = `<option value="">${esc(T("promo.all_stores"))}</option>` + stores.map((s) => `<option>${esc(s)}</option>`).join("");
+  };
+  const rerun = debounce(whatIf, 300);
+  itemSelect.addEventListener("change", async () => { await fillStores(); rerun(); });
+  for (const el of $("#whatif-form").querySelectorAll("input, select")) {
+    if (el !== itemSelect) { el.addEventListener("change", rerun); el.addEventListener("input", rerun); }
+  }
+  $("#whatif-form").addEventListener("submit", (e) => { e.preventDefault(); whatIf(); });
+  scorecard();
+  advice();
+  const kept = await api("GET", "/api/promo/plan");
+  if (kept.ok) showPlan(kept.data);
+  $("#plan-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const f = new FormData(event.target);
+    const depths = String(f.get("depths")).split(",").map(Number).filter((v) => v > 0 && v <= 90);
+    const grid = {};
+    for (const m of f.getAll("mechanism")) grid[m] = m === "feature_display" ? [0] : depths;
+    const rules = { grid, min_gap_periods: Number(f.get("min_gap_periods")) };
+    if (Number(f.get("max_per_category_period")) > 0) rules.max_per_category_period = Number(f.get("max_per_category_period"));
+    const button = $("#plan-button");
+    button.disabled = true;
+    const plan = await runJob("/api/promo/plan", { horizon: Number(f.get("horizon")), budget: Number(f.get("budget")), rules }, $("#plan-status"));
+    button.disabled = false;
+    if (plan) showPlan(plan);
+  });
+  $("#run-evaluate").addEventListener("click", async () => {
+    if (await runJob("/api/promo/evaluate", { refresh: false }, $("#evaluate-status"))) scorecard();
+  });
+  $("#run-advice").addEventListener("click", async () => {
+    if (await runJob("/api/promo/advice", undefined, $("#advice-status"))) advice();
+  });
+  await fillStores();
+  whatIf();
+}
+
+/* ---------------------------------------------------------------- model quality */
+function qualityPage() {
+  const chart = $("#leaderboard-chart");
+  if (chart) {
+    const run = JSON.parse(chart.dataset.run);
+    const models = Object.entries(run.models).filter(([, s]) => s.wape !== null).sort((a, b) => a[1].wape - b[1].wape);
+    plot(chart, [
+      { type: "bar", x: models.map(([m]) => m), y: models.map(([, s]) => s.wape), name: "WAPE %",
+        marker: { color: models.map(([m]) => (m === run.best ? "#e67e22" : "#1f3a5f")) } },
+      { type: "scatter", mode: "markers", x: models.map(([m]) => m), y: models.map(([, s]) => s.coverage_80), yaxis: "y2",
+        name: T("quality.coverage"), marker: { color: "#3b8f4f", size: 10, symbol: "diamond" } },
+    ], { yaxis: { title: "WAPE %" }, yaxis2: { overlaying: "y", side: "right", range: [0, 100], title: T("quality.coverage") },
+      hovermode: "closest", title: { text: T("quality.chart"), font: { size: 13 } } });
+  }
+  $("#backtest-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const f = new FormData(event.target);
+    const done = await runJob("/api/backtests", { horizon: Number(f.get("horizon")), folds: Number(f.get("folds")),
+      models: String(f.get("models")).split(",").map((s) => s.trim()).filter(Boolean) }, $("#backtest-status"));
+    if (done) location.reload();
+  });
+}
+
+/* ---------------------------------------------------------------- login */
+function loginPage() {
+  $("#login-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const res = await api("POST", "/login", { token: $("#token").value });
+    if (res.ok) location.assign(event.target.dataset.next || "/");
+    else $("#login-error").textContent = res.data.error;
+  });
+}
+
+const PAGES = { overview: overviewPage, data: dataPage, items: itemsPage, promotions: promotionsPage,
+  quality: qualityPage, login: loginPage };
+window.PROMOCAST_PAGES = PAGES;
+
+document.addEventListener("DOMContentLoaded", () => {
+  const page = document.body.dataset.page;
+  if (PAGES[page]) PAGES[page]();
+  for (const a of document.querySelectorAll(".langs a")) {
+    a.href = `${location.pathname}?lang=${a.id.slice(5)}${location.hash}`;
+  }
+});
