@@ -17,10 +17,20 @@ $(STAMP): requirements.lock pyproject.toml
 demo: $(STAMP)
 	$(BIN)/promocast demo --out demo_out
 
-test: $(STAMP)
+# The browser tests drive Debian's chromium (and need a CJK font to draw the Chinese pages).
+CHROMIUM := /usr/bin/chromium
+BROWSER_PACKAGES := chromium fonts-wqy-zenhei
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+$(CHROMIUM):
+	@echo "installing $(BROWSER_PACKAGES) for the browser tests"
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null
+
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	PROMOCAST_BROWSER_REQUIRED=1 $(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks

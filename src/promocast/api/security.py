@@ -133,7 +133,9 @@ class SecurityMiddleware:
             if message["type"] == "http.response.start":
                 started = True
                 message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
-                if CSRF_COOKIE not in cookies:
+                html = any(k.lower() == b"content-type" and v.startswith(b"text/html")
+                           for k, v in message["headers"])
+                if html and CSRF_COOKIE not in cookies:  # pages only: API clients stay cookie-free
                     message["headers"].append((b"set-cookie", (
                         f"{CSRF_COOKIE}={new_csrf_token()}; Path=/; SameSite=Strict").encode()))
             await send(message)

@@ -92,14 +92,14 @@ def _quote(name: str) -> str:
 _ONE_PROCESS = False
 
 
-def serve_from_one_process() -> None:
+def serve_from_one_process(on: bool = True) -> None:
     """Open every store read-write from now on, readers included.
 
     DuckDB refuses a read-only and a read-write connection to one file inside one process, and
     a server's request threads read while its jobs write. Readers still never write; the file
     lock is released between requests so the CLI can write while the server idles."""
     global _ONE_PROCESS
-    _ONE_PROCESS = True
+    _ONE_PROCESS = on
 
 
 class Store:

@@ -67,7 +67,12 @@ function table(rows, columns, opts = {}) {
   const head = columns.map((c) => `<th>${esc(T("col." + c))}</th>`).join("");
   const body = rows.slice(0, opts.limit || 50).map((r) => "<tr>" + columns.map((c) => {
     const v = r[c];
-    const shown = typeof v === "number" ? (c === "roi" ? pct(v) : fmt(v, Math.abs(v) < 10 ? 2 : 0)) : esc(v ?? "");
+    let shown = esc(v ?? "");
+    if (typeof v === "number") {
+      if (c === "row" || c === "rank") shown = String(v);
+      else if (c === "roi") shown = pct(v);
+      else shown = fmt(v, Number.isInteger(v) || Math.abs(v) >= 10 ? 0 : 2);
+    }
     return `<td>${shown}</td>`;
   }).join("") + "</tr>").join("");
   return `<table class="grid-table"${opts.id ? ` id="${opts.id}"` : ""}><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
@@ -164,8 +169,10 @@ function promoShapes(promotions, stores) {
 }
 
 async function loadItem(itemId) {
+  $("#item-detail").dataset.item = itemId;
   $("#item-title").textContent = itemId;
   const hist = await api("GET", `/api/series/${encodeURIComponent(itemId)}/history?days=365`);
+  if ($("#item-detail").dataset.item !== itemId) return; // another item was picked meanwhile
   if (!hist.ok) { $("#item-facts").textContent = hist.data.error; return; }
   const h = hist.data;
   const item = h.item || {};
@@ -190,6 +197,7 @@ async function loadItem(itemId) {
 
 async function drawForecast(itemId, h) {
   const res = await api("GET", `/api/forecasts/${encodeURIComponent(itemId)}`);
+  if ($("#item-detail").dataset.item !== itemId) return;
   const note = $("#forecast-note");
   const button = $("#run-forecast");
   if (!res.ok || !res.data.run) {
@@ -229,6 +237,7 @@ async function drawForecast(itemId, h) {
       line: { color, width: 3, dash: "dot" } });
   });
   plot($("#forecast-chart"), traces, { title: { text: T("items.fan"), font: { size: 13 } } });
+  $("#forecast-chart").dataset.item = itemId;
 }
 
 async function explainItem(itemId, storeId) {
@@ -257,6 +266,9 @@ function itemsPage() {
     const res = await api("GET", `/api/series?${params}`);
     if (!res.ok) { list.innerHTML = `<li class="error">${esc(res.data.error)}</li>`; return; }
     $("#item-count").textContent = T("items.count", { n: fmt(res.data.total) });
+    if (!location.hash && res.data.series.length && !$("#item-detail").dataset.item) {
+      loadItem(res.data.series[0].item_id); // open the biggest item rather than an empty panel
+    }
     list.innerHTML = res.data.series.map((s) => `<li><a href="#item=${encodeURIComponent(s.item_id)}" data-item="${esc(s.item_id)}">` +
       `<b>${esc(s.item_id)}</b> ${esc(s.name || "")}<span>${esc(s.category)} · ${fmt(s.revenue)}</span></a></li>`).join("");
   }, 250);
@@ -296,7 +308,10 @@ async function scorecard() {
   if (!res.data.current) $("#evaluate-status").textContent = T("promo.stale");
 }
 
+let whatIfSeq = 0;
+
 async function whatIf() {
+  const seq = ++whatIfSeq;
   const item = $("#whatif-item").value;
   if (!item) return;
   const start = $("#whatif-start").value;
@@ -309,6 +324,7 @@ async function whatIf() {
   const status = $("#whatif-status");
   status.textContent = T("promo.simulating");
   const res = await api("POST", "/api/promo/simulate", { scenario: [row], samples: 500 });
+  if (seq !== whatIfSeq) return; // a newer what-if was asked meanwhile: show that one only
   if (!res.ok) {
     status.textContent = res.data.error;
     return;
@@ -331,7 +347,8 @@ async function whatIf() {
     { x: dates, y: sum("baseline_units"), name: T("col.baseline_units"), type: "scatter", mode: "lines", line: { color: "#1f3a5f", dash: "dot" } },
     { x: dates, y: sum("units"), name: T("promo.with_promotion"), type: "scatter", mode: "lines+markers", line: { color: "#e67e22", width: 3 } },
   ], { title: { text: T("promo.whatif_chart", { item }), font: { size: 13 } } });
-  $("#whatif-chart").dataset.incremental = String(d.totals.incremental_units.expected);
+  Object.assign($("#whatif-chart").dataset, { incremental: String(d.totals.incremental_units.expected),
+    item, depth: String(row.discount_pct ?? 0), type: row.promo_type });
   $("#whatif-warnings").innerHTML = d.warnings.slice(0, 6).map((w) => `<li class="warn">${esc(w.message)}</li>`).join("");
 }
 
@@ -382,12 +399,10 @@ async function advice() {
   }).join("");
 }
 
+let planAsked = false;
+
 async function promotionsPage() {
-  const info = await api("GET", "/api/info?quality=false");
-  if (info.ok && info.data.end) {
-    const next = new Date(new Date(info.data.end).getTime() + 86400000 * 3).toISOString().slice(0, 10);
-    $("#whatif-start").value = next;
-  }
+  // Listeners first, before any await: a click must never fall through to a native submit.
   const itemSelect = $("#whatif-item");
   const fillStores = async () => {
     const res = await api("GET", `/api/series?q=${encodeURIComponent(itemSelect.value)}&limit=1`);
@@ -400,20 +415,18 @@ async function promotionsPage() {
     if (el !== itemSelect) { el.addEventListener("change", rerun); el.addEventListener("input", rerun); }
   }
   $("#whatif-form").addEventListener("submit", (e) => { e.preventDefault(); whatIf(); });
-  scorecard();
-  advice();
-  const kept = await api("GET", "/api/promo/plan");
-  if (kept.ok) showPlan(kept.data);
   $("#plan-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const f = new FormData(event.target);
     const depths = String(f.get("depths")).split(",").map(Number).filter((v) => v > 0 && v <= 90);
     const grid = {};
-    for (const m of f.getAll("mechanism")) grid[m] = m === "feature_display" ? [0] : depths;
+    const usual = { flash_sale: [40], threshold: [10], gift: [15], feature_display: [0] };
+    for (const m of f.getAll("mechanism")) grid[m] = m === "percent_off" ? depths : usual[m];
     const rules = { grid, min_gap_periods: Number(f.get("min_gap_periods")) };
     if (Number(f.get("max_per_category_period")) > 0) rules.max_per_category_period = Number(f.get("max_per_category_period"));
     const button = $("#plan-button");
     button.disabled = true;
+    planAsked = true;
     const plan = await runJob("/api/promo/plan", { horizon: Number(f.get("horizon")), budget: Number(f.get("budget")), rules }, $("#plan-status"));
     button.disabled = false;
     if (plan) showPlan(plan);
@@ -424,6 +437,15 @@ async function promotionsPage() {
   $("#run-advice").addEventListener("click", async () => {
     if (await runJob("/api/promo/advice", undefined, $("#advice-status"))) advice();
   });
+  const info = await api("GET", "/api/info?quality=false");
+  if (info.ok && info.data.end) {
+    const next = new Date(new Date(info.data.end).getTime() + 86400000 * 3).toISOString().slice(0, 10);
+    $("#whatif-start").value = next;
+  }
+  scorecard();
+  advice();
+  const kept = await api("GET", "/api/promo/plan");
+  if (kept.ok && !planAsked) showPlan(kept.data);
   await fillStores();
   whatIf();
 }

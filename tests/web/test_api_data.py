@@ -1,0 +1,136 @@
+"""The data side of the API: upload with row errors, browsing series, kept forecasts,
+backtests, exports, the report, and jobs that outlive the server."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from webshop import copy_of_shop, make_app, reset_store_mode, shop_db
+
+from conftest import store_snapshot
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[TestClient]:
+    with TestClient(make_app(shop_db())) as c:
+        yield c
+    reset_store_mode()
+
+
+def test_openapi_lists_the_routes_of_the_design(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for route in ("/api/info", "/api/ingest", "/api/series", "/api/forecasts/{item_id}",
+                  "/api/backtests", "/api/promo/effects", "/api/promo/evaluate",
+                  "/api/promo/simulate", "/api/promo/plan", "/api/jobs/{job_id}"):
+        assert route in paths, route
+
+
+def test_a_broken_upload_names_each_row_and_changes_nothing(tmp_path: Path) -> None:
+    db = copy_of_shop(tmp_path)
+    before = store_snapshot(db)
+    broken = (b"date,item_id,store_id,units,price\n2024-01-01,A,s1,3,2.5\n"
+              b"2024-01-02,A,s1,-4,2.5\n2024-01-03,A,s1,x,0\n")
+    with TestClient(make_app(db)) as c:
+        answer = c.post("/api/ingest", files=[("files", ("sales_shop.csv", io.BytesIO(broken),
+                                                         "text/csv"))])
+        bad_type = c.post("/api/ingest", files=[("files", ("../../etc/sales.exe",
+                                                           io.BytesIO(b"x"), "text/plain"))])
+    reset_store_mode()
+    assert answer.status_code == 422
+    errors = answer.json()["errors"]
+    assert [(e["file"], e["row"], e["column"]) for e in errors] == [
+        ("sales_shop.csv", 3, "units"), ("sales_shop.csv", 4, "units"),
+        ("sales_shop.csv", 4, "price")]
+    assert "nothing was written" in answer.json()["error"]
+    assert bad_type.status_code == 400 and "sales.exe" in bad_type.json()["error"]
+    assert "etc" not in bad_type.json()["error"]
+    assert store_snapshot(db) == before
+
+
+def test_a_good_upload_is_loaded_and_counted(tmp_path: Path) -> None:
+    db = copy_of_shop(tmp_path)
+    lines = ["date,item_id,store_id,units,price"] + [
+        f"2024-02-{d:02d},NEW1,online,{d},9.5" for d in range(1, 11)]
+    with TestClient(make_app(db)) as c:
+        answer = c.post("/api/ingest", files=[("files", ("sales_new.csv",
+                                                         io.BytesIO("\n".join(lines).encode()),
+                                                         "text/csv"))])
+        found = c.get("/api/series", params={"q": "NEW1"}).json()
+    reset_store_mode()
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["tables"]["sales"]["inserted"] == 10
+    assert answer.json()["sources"] == ["sales_new.csv"]
+    assert found["total"] == 1 and found["series"][0]["units"] == 55
+
+
+def test_series_search_filters_and_ranks(client: TestClient) -> None:
+    everything = client.get("/api/series").json()
+    assert everything["total"] == 10
+    revenue = [s["revenue"] for s in everything["series"]]
+    assert revenue == sorted(revenue, reverse=True)
+    category = everything["categories"][0]
+    part = client.get("/api/series", params={"category": category}).json()
+    assert part["total"] >= 1 and {s["category"] for s in part["series"]} == {category}
+    one = client.get("/api/series", params={"q": "sku0003"}).json()
+    assert [s["item_id"] for s in one["series"]] == ["SKU0003"]
+
+
+def test_item_history_and_unknown_items(client: TestClient) -> None:
+    history = client.get("/api/series/SKU0001/history", params={"days": 30}).json()
+    assert history["stores"] == ["online", "store_sh"]
+    dates = sorted({r["date"] for r in history["sales"]})
+    assert len(dates) == 30
+    missing = client.get("/api/series/NOPE/history")
+    assert missing.status_code == 404 and "NOPE" in missing.json()["error"]
+
+
+def test_kept_forecast_quantiles_are_ordered_and_non_negative(client: TestClient) -> None:
+    answer = client.get("/api/forecasts/SKU0002").json()
+    assert answer["run"]["models"] == "lgbm" and answer["run"]["horizon"] == 14
+    frame = pd.DataFrame(answer["forecast"])
+    assert len(frame) == 2 * 14
+    columns = [f"q{q:g}" for q in answer["quantiles"]]
+    values = frame[columns].to_numpy()
+    assert (values >= 0).all() and (values[:, 1:] >= values[:, :-1] - 1e-9).all()
+
+
+def test_backtests_and_exports(client: TestClient) -> None:
+    runs = client.get("/api/backtests").json()["backtests"]
+    assert runs[0]["horizon"] == 7 and set(runs[0]["models"]) >= {"seasonal_naive", "ridge"}
+    csv = client.get("/api/export/backtest", params={"format": "csv"})
+    assert csv.headers["content-disposition"].endswith('promocast_backtest.csv"')
+    board = pd.read_csv(io.BytesIO(csv.content))
+    assert set(board["model"]) == set(runs[0]["models"])
+    xlsx = client.get("/api/export/evaluation", params={"format": "xlsx"})
+    evaluated = pd.read_excel(io.BytesIO(xlsx.content))
+    kept = client.get("/api/promo/evaluate").json()["promotions"]
+    assert len(evaluated) == len(kept) and "incremental_margin" in evaluated
+    assert client.get("/api/export/nothing").status_code == 422
+
+
+def test_the_report_is_self_contained(client: TestClient) -> None:
+    report = client.get("/api/report").text
+    assert "Plotly" in report and "Model quality" in report and "Promotion plan" in report
+    assert "<script src=" not in report and "<link" not in report  # plotly.js is inline
+
+
+def test_jobs_are_kept_in_the_store_across_restarts(tmp_path: Path) -> None:
+    db = copy_of_shop(tmp_path)
+    with TestClient(make_app(db)) as c:
+        started = c.post("/api/promo/effects", json={})
+        assert started.status_code == 202
+        job_id = started.json()["job_id"]
+        app = c.app
+        app.state.jobs._pool.shutdown(wait=True)  # the job finishes before the "restart"
+        first = c.get(f"/api/jobs/{job_id}").json()
+    assert first["status"] == "done" and first["result"]["items"]
+    with TestClient(make_app(db)) as again:
+        kept = again.get(f"/api/jobs/{job_id}").json()
+        assert again.get("/api/jobs/unknown").status_code == 404
+    reset_store_mode()
+    assert kept["status"] == "done" and kept["result"] == first["result"]

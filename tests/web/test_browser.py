@@ -1,0 +1,173 @@
+"""The dashboard in a real headless Chromium (Debian's, driven by Playwright): upload a broken
+file and see the row errors, open an item and see its forecast, run a what-if and see the
+numbers change, run a plan, switch language, sign in. Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from webshop import CHROMIUM, TOKEN, copy_of_shop, make_app, reset_store_mode
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+WAIT_MS = 120_000
+
+if not CHROMIUM.exists():
+    if os.environ.get("PROMOCAST_BROWSER_REQUIRED") == "1":
+        raise RuntimeError(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+    pytest.skip(f"browser tests need {CHROMIUM} (make test installs it)", allow_module_level=True)
+
+
+def _serve(app) -> Iterator[str]:
+    """The app on a free loopback port in a thread. The socket listens before the server
+    starts, so the first request simply waits in the backlog: no sleeping."""
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    db = copy_of_shop(tmp_path_factory.mktemp("browser"))
+    yield from _serve(make_app(db))
+    reset_store_mode()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, request: pytest.FixtureRequest):
+    context = browser.new_context(viewport={"width": 1360, "height": 900}, locale="zh-CN")
+    tab = context.new_page()
+    tab.set_default_timeout(WAIT_MS)
+    problems: list[str] = []
+    tab.on("pageerror", lambda exc: problems.append(str(exc)))
+    yield tab
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+    assert not problems, f"JavaScript errors: {problems}"
+
+
+def test_upload_a_broken_file_and_see_the_row_errors(page, site: str, tmp_path: Path) -> None:
+    broken = tmp_path / "sales_broken.csv"
+    broken.write_text("date,item_id,store_id,units,price\n2024-01-01,A,s1,3,2.5\n"
+                      "2024-01-02,A,s1,-4,2.5\n2024-01-03,A,s1,x,0\n", encoding="utf-8")
+    page.goto(f"{site}/data?lang=en")
+    page.set_input_files("#upload-files", str(broken))
+    page.click("#upload-button")
+    page.wait_for_selector("#row-errors")
+    assert "nothing was written" in page.inner_text("#upload-error")
+    rows = page.locator("#row-errors tbody tr")
+    assert rows.count() == 3
+    cells = [rows.nth(i).locator("td").all_inner_texts() for i in range(3)]
+    assert [(c[0], c[1], c[2]) for c in cells] == [
+        ("sales_broken.csv", "3", "units"), ("sales_broken.csv", "4", "units"),
+        ("sales_broken.csv", "4", "price")]
+
+
+def test_open_an_item_and_see_its_forecast_chart(page, site: str) -> None:
+    page.goto(f"{site}/items?lang=en")
+    page.wait_for_selector("#item-list a[data-item]")
+    assert page.locator("#item-list a[data-item]").count() == 10
+    page.fill("#item-query", "SKU0002")
+    page.wait_for_function("document.querySelectorAll('#item-list a[data-item]').length === 1")
+    assert page.inner_text("#item-count") == "1 items"
+    page.click("#item-list a[data-item='SKU0002']")
+    page.wait_for_selector("#forecast-chart[data-item='SKU0002']")
+    assert page.inner_text("#item-title").startswith("SKU0002")
+    assert page.locator("#forecast-chart .scatterlayer .trace").count() >= 8  # 2 stores
+    assert page.locator("#history-chart .scatterlayer .trace").count() >= 2
+    assert "lgbm" in page.inner_text("#forecast-note")
+
+
+def test_run_a_what_if_and_see_the_numbers_change(page, site: str) -> None:
+    page.goto(f"{site}/promotions?lang=en#whatif")
+    page.wait_for_selector("#whatif-chart[data-incremental]")
+
+    def shown(depth: int) -> float:
+        page.fill("#whatif-depth", str(depth))
+        page.dispatch_event("#whatif-depth", "change")
+        chart = page.wait_for_selector(
+            f"#whatif-chart[data-item='SKU0003'][data-depth='{depth}']")
+        return float(chart.get_attribute("data-incremental"))
+
+    page.select_option("#whatif-item", "SKU0003")
+    shallow = shown(10)
+    kpis = page.inner_text("#whatif-kpis")
+    deep = shown(40)
+    assert deep > shallow > 0
+    assert "Incremental units" in kpis and page.inner_text("#whatif-kpis") != kpis
+
+
+def test_run_a_plan_and_see_the_calendar(page, site: str) -> None:
+    page.goto(f"{site}/promotions?lang=en#plan")
+    page.fill("#plan-form input[name=horizon]", "3")
+    page.fill("#plan-form input[name=budget]", "2500")
+    page.click("#plan-button")
+    page.wait_for_function("document.querySelector('#plan-status').textContent === 'done'")
+    page.wait_for_selector("#plan-promotions tbody tr")
+    assert page.locator("#plan-promotions tbody tr").count() >= 1
+    assert page.locator("#plan-calendar .barlayer .trace").count() >= 1
+    assert "2,500" in page.inner_text("#plan-kpis")
+
+
+def test_switch_language_on_every_page(page, site: str) -> None:
+    page.goto(f"{site}/quality")
+    assert page.inner_text("nav a[data-nav=overview]") == "总览"
+    page.click("#lang-en")
+    page.wait_for_selector("html[lang=en]")
+    assert page.inner_text("h1") == "Model quality"
+    page.click("nav a[data-nav=items]")
+    page.wait_for_selector("html[lang=en]")
+    assert page.inner_text("h1") == "Items"
+    page.click("#lang-zh")
+    page.wait_for_selector("html[lang=zh-CN]")
+    assert page.inner_text("h1") == "商品"
+    page.wait_for_selector("#leaderboard-chart", state="detached")
+
+
+def test_sign_in_with_the_token(browser, tmp_path: Path) -> None:
+    app = make_app(copy_of_shop(tmp_path), api_token=TOKEN)
+    for url in _serve(app):
+        context = browser.new_context(locale="en-US")
+        tab = context.new_page()
+        tab.set_default_timeout(WAIT_MS)
+        tab.goto(f"{url}/promotions?lang=en")
+        assert "/login" in tab.url
+        tab.fill("#token", "wrong-token-123456789")
+        tab.click("#login-form button")
+        tab.wait_for_function("document.querySelector('#login-error').textContent !== ''")
+        tab.fill("#token", TOKEN)
+        tab.click("#login-form button")
+        tab.wait_for_url(f"{url}/promotions")
+        tab.wait_for_selector("#whatif-chart[data-incremental]")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        tab.screenshot(path=str(ARTIFACTS / "test_sign_in_with_the_token.png"), full_page=True)
+        context.close()
+    reset_store_mode()

@@ -1,0 +1,62 @@
+"""Pages render in both languages from one catalogue; every text key they use exists."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from webshop import make_app, reset_store_mode, shop_db
+
+WEB = Path(str(resources.files("promocast.web")))
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[TestClient]:
+    with TestClient(make_app(shop_db())) as c:
+        yield c
+    reset_store_mode()
+
+
+def test_catalogues_hold_the_same_keys_and_every_used_key() -> None:
+    zh = json.loads((WEB / "locales" / "zh.json").read_text(encoding="utf-8"))
+    en = json.loads((WEB / "locales" / "en.json").read_text(encoding="utf-8"))
+    assert set(zh) == set(en)
+    used = set()
+    for template in (WEB / "templates").glob("*.html"):
+        used |= set(re.findall(r"t\('([a-z_0-9.]+)'", template.read_text(encoding="utf-8")))
+    used |= set(re.findall(r"\bT\(\"([a-z_0-9.]+)\"", (WEB / "static" / "app.js").read_text()))
+    prefixes = {k for k in used if k.endswith((".", "_"))}  # t('kind.' + kind) and the like
+    assert used and not used - prefixes - set(en), sorted(used - prefixes - set(en))
+    assert all(any(k.startswith(p) for k in en) for p in prefixes)
+    assert all(zh[k] for k in zh)
+
+
+@pytest.mark.parametrize("path", ["/", "/data", "/items", "/promotions", "/quality"])
+def test_every_page_in_chinese_by_default_and_in_english(client: TestClient, path: str) -> None:
+    client.cookies.clear()
+    chinese = client.get(path)
+    assert chinese.status_code == 200 and 'lang="zh-CN"' in chinese.text and "总览" in chinese.text
+    english = client.get(path, params={"lang": "en"})
+    assert 'lang="en"' in english.text and ">Overview<" in english.text
+    assert english.cookies.get("promocast_lang") == "en"
+    assert 'lang="en"' in client.get(path).text  # the choice sticks
+
+
+def test_overview_shows_the_coming_festivals_and_alerts(client: TestClient) -> None:
+    page = client.get("/", params={"lang": "en"}).text
+    assert "Coming festivals and holidays" in page
+    assert len(re.findall(r"<time>\d{4}-\d\d-\d\d</time>", page)) >= 3
+
+
+def test_an_empty_store_invites_to_load_data(tmp_path: Path) -> None:
+    with TestClient(make_app(tmp_path / "empty.duckdb")) as c:
+        page = c.get("/", params={"lang": "en"})
+        data = c.get("/data", params={"lang": "en"})
+    reset_store_mode()
+    assert "No sales data yet" in page.text and 'data-page="empty"' in page.text
+    assert data.status_code == 200 and 'id="upload-form"' in data.text

@@ -1,0 +1,60 @@
+"""The small demo shop every web test reads, built once per test process with every result the
+pages show already kept (forecast, backtest, effects, evaluation, plan, advice).
+
+A plain module rather than a conftest: pytest gives each folder's conftest the same module
+name, and session fixtures imported into several modules would be built once per module."""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import sys
+import tempfile
+from functools import cache
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from conftest import load_demo_shop  # noqa: E402
+from promocast.config import Settings  # noqa: E402
+from promocast.data.storage import serve_from_one_process  # noqa: E402
+
+CHROMIUM = Path("/usr/bin/chromium")
+TOKEN = "test-token-0123456789abcdef"
+
+
+@cache
+def shop_db() -> Path:
+    """The served shop's store (read-only use: copy it before changing it)."""
+    from promocast.services.forecast import run_forecast
+    from promocast.services.forecasting import run_backtest
+    from promocast.services.promotions import run_advice, run_effects, run_evaluate, run_plan
+
+    root = Path(tempfile.mkdtemp(prefix="promocast-web-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    db = load_demo_shop(root, seed=5, n_items=10, years=1.0)
+    run_forecast(db, horizon=14, models=["lgbm"])
+    run_backtest(db, horizon=7, folds=1, models=["seasonal_naive", "ridge", "ensemble"])
+    run_effects(db)
+    run_evaluate(db)
+    run_plan(db, horizon=2, budget=2000.0)
+    run_advice(db)
+    return db
+
+
+def copy_of_shop(folder: Path) -> Path:
+    """A private copy of the served shop, for tests that change the store."""
+    target = folder / "shop.duckdb"
+    shutil.copy(shop_db(), target)
+    return target
+
+
+def make_app(db: Path, **settings: object):
+    from promocast.api import create_app
+
+    return create_app(Settings(db=db, **settings))
+
+
+def reset_store_mode() -> None:
+    """Undo the server's one-process store mode for the tests that follow."""
+    serve_from_one_process(False)
