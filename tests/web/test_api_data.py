@@ -134,3 +134,22 @@ def test_jobs_are_kept_in_the_store_across_restarts(tmp_path: Path) -> None:
         assert again.get("/api/jobs/unknown").status_code == 404
     reset_store_mode()
     assert kept["status"] == "done" and kept["result"] == first["result"]
+
+
+def test_customer_segments_lifetime_value_and_recommendations(client: TestClient) -> None:
+    segments = client.get("/api/customers/segments").json()
+    rows = segments["segments"]
+    assert sum(r["customers"] for r in rows) == segments["customers"] > 100
+    assert abs(sum(r["revenue"] for r in rows) - segments["revenue"]) < 1.0
+    assert rows[0]["segment"] == "champions"
+    value = client.get("/api/customers/clv", params={"top": 5}).json()
+    assert len(value["top"]) == 5 and value["total_clv"] > 0
+    kept = client.get("/api/customers/propensity").json()
+    assert set(kept["models"]) == {"logistic", "lightgbm"}
+    assert all(0.5 < m["auc"] <= 1 for m in kept["models"].values())
+    best = value["top"][0]["customer_id"]
+    recommended = client.get("/api/customers/recommend", params={"customer": best}).json()
+    fresh = recommended["items"] - recommended["bought_items"]  # never what they already bought
+    assert len(recommended["recommendations"]) == min(10, fresh) >= 1
+    unknown = client.get("/api/customers/recommend", params={"customer": "NOBODY"})
+    assert unknown.status_code == 400 and "NOBODY" in unknown.json()["error"]

@@ -137,6 +137,18 @@ def test_run_a_plan_and_see_the_calendar(page, site: str) -> None:
     assert "2,500" in page.inner_text("#plan-kpis")
 
 
+def test_customer_segments_and_a_target_list(page, site: str) -> None:
+    page.goto(f"{site}/customers?lang=en")
+    page.wait_for_selector("#segments-chart[data-drawn]")
+    assert page.locator("#segments tbody tr").count() >= 3
+    page.wait_for_selector("#propensity-chart[data-best]")
+    page.select_option("#targets-form select[name=category]", index=1)
+    page.fill("#targets-form input[name=top]", "20")
+    page.click("#targets-button")
+    page.wait_for_selector("#targets tbody tr")
+    assert page.locator("#targets tbody tr").count() == 20
+
+
 def test_switch_language_on_every_page(page, site: str) -> None:
     page.goto(f"{site}/quality")
     assert page.inner_text("nav a[data-nav=overview]") == "总览"

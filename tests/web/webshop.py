@@ -1,5 +1,5 @@
 """The small demo shop every web test reads, built once per test process with every result the
-pages show already kept (forecast, backtest, effects, evaluation, plan, advice).
+pages show already kept (forecast, backtest, effects, evaluation, plan, advice, propensity).
 
 A plain module rather than a conftest: pytest gives each folder's conftest the same module
 name, and session fixtures imported into several modules would be built once per module."""
@@ -32,13 +32,18 @@ def shop_db() -> Path:
 
     root = Path(tempfile.mkdtemp(prefix="promocast-web-"))
     atexit.register(shutil.rmtree, root, ignore_errors=True)
+    from promocast.services.customers import run_propensity
+    from promocast.services.ingest import ingest
+
     db = load_demo_shop(root, seed=5, n_items=10, years=1.0)
+    ingest([root / "data" / "orders.csv"], db)
     run_forecast(db, horizon=14, models=["lgbm"])
     run_backtest(db, horizon=7, folds=1, models=["seasonal_naive", "ridge", "ensemble"])
     run_effects(db)
     run_evaluate(db)
     run_plan(db, horizon=2, budget=2000.0)
     run_advice(db)
+    run_propensity(db, models=("logistic", "lightgbm"))
     return db
 
 

@@ -13,15 +13,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from promocast import __version__
 from promocast.api import errors
-from promocast.api.routes import data, exports, forecasts, promo, system
+from promocast.api.routes import customers, data, exports, forecasts, promo, system
 from promocast.api.security import SecurityMiddleware
 from promocast.config import Settings, get_settings
 from promocast.services.jobs import JobRunner
 from promocast.services.server import prepare_store_for_server
 
 log = logging.getLogger("promocast.api")
-EXTRA_ROUTERS: list = []
-"""Routers of optional areas (inventory, customers) registered by their modules."""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -55,8 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"error": f"bad request: {text}", "errors": problems},
                             status_code=422)
 
-    for router in (system.router, data.router, forecasts.router, promo.router, exports.router,
-                   *EXTRA_ROUTERS):
+    for router in (system.router, data.router, forecasts.router, promo.router,
+                   customers.router, exports.router):
         app.include_router(router)
     from promocast.web import pages
 

@@ -87,3 +87,18 @@ class JobAccepted(BaseModel):
     job_id: str
     status: str = "queued"
     url: str
+
+
+class PropensityRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    horizon_days: int = Field(default=30, ge=7, le=365, description="Label: buys within N days.")
+    split_date: date | None = None
+
+
+class TargetsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    item_id: str | None = Field(default=None, max_length=200)
+    category: str | None = Field(default=None, max_length=200)
+    top: int = Field(default=100, ge=1, le=100_000)

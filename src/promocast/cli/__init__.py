@@ -7,6 +7,7 @@ import sys
 
 import typer
 
+from promocast.cli import customers as customers_commands
 from promocast.cli import data as data_commands
 from promocast.cli import demo as demo_commands
 from promocast.cli import diagnose as diagnose_commands
@@ -26,6 +27,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 data_commands.register(app)
+customers_commands.register(app)
 demo_commands.register(app)
 explain_commands.register(app)
 forecast_commands.register(app)

@@ -29,12 +29,16 @@ def ingest(
         "--map", help="Column mapping src=dst, repeatable (e.g. --map 销量=units).")] = None,
     mapping_file: Annotated[Path | None, typer.Option(
         "--mapping-file", help="YAML or JSON file {source column: canonical column}.")] = None,
+    pseudonymise: Annotated[bool, typer.Option(
+        "--pseudonymise", help="Hash customer ids (salted SHA-256; salt from $PROMOCAST_SALT "
+        "or kept in the store) before they are stored.")] = False,
     db: DbOption = None,
     json_out: JsonOption = None,
 ) -> None:
     """Validate files and load them into the store, all or nothing.
 
     Example: promocast ingest data/sales.csv data/items.xlsx --map 销量=units
+    Example: PROMOCAST_SALT=... promocast ingest data/orders.csv --pseudonymise
     """
     from promocast.services import ingest as ingest_service
 
@@ -42,7 +46,7 @@ def ingest(
     with progress("reading and validating") as update:
         summary = ingest_service.ingest(
             paths, target, fmt=fmt, table=table, mapping=ingest_service.parse_map_options(map_),
-            mapping_file=mapping_file, progress=update)
+            mapping_file=mapping_file, progress=update, pseudonymise=pseudonymise)
     for note in summary.notes:
         console.print(f"note: {note}", highlight=False, markup=False)
     for line in summary.lines():

@@ -66,23 +66,61 @@ def prepare(paths: list[Path], *, fmt: str | None = None, table: str | None = No
     return prepare_files(paths, table=table, user_map=user_map, today=today)
 
 
-def store_load(load: PreparedLoad, db: Path, progress: Progress | None = None) -> IngestSummary:
-    """Write validated tables in one transaction (upsert by key) and log the ingest."""
+def _protect_customers(store: Store, orders: pd.DataFrame, pseudonymise: bool,
+                       notes: list[str]) -> pd.DataFrame:
+    """Hash the orders' customer ids (``--pseudonymise``) before they are written, with the
+    salt from $PROMOCAST_SALT or the one kept in ``meta`` (see ``data.pseudonymise``); refuse
+    a load that would mix raw ids or another salt's pseudonyms into a pseudonymised store."""
+    from promocast.data import pseudonymise as pseudo
+    from promocast.exceptions import UsageError
+
+    kept = dict(store.con.execute(
+        "SELECT key, value FROM meta WHERE key IN (?, ?)", [pseudo.META_SALT, pseudo.META_CHECK]
+    ).fetchall())
+    if not pseudonymise:
+        if pseudo.META_CHECK in kept:
+            raise UsageError("this store keeps pseudonymised customer ids: load orders with "
+                             "--pseudonymise (and the same salt) so raw ids never enter it")
+        return orders
+    salt, source = pseudo.env_salt(), f"${pseudo.SALT_ENV}"
+    if salt is None:
+        salt, source = kept.get(pseudo.META_SALT), "the salt kept in the store"
+    if salt is None:
+        salt = pseudo.new_salt()
+        store.con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [pseudo.META_SALT, salt])
+    check = pseudo.salt_fingerprint(salt)
+    if kept.get(pseudo.META_CHECK, check) != check:
+        raise UsageError(f"the salt ({source}) is not the one this store's customer ids were "
+                         f"hashed with: set ${pseudo.SALT_ENV} to that salt (or unset it)")
+    store.con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [pseudo.META_CHECK, check])
+    notes.append(f"customer ids pseudonymised (salted SHA-256, salt from {source})")
+    return orders.assign(customer_id=pseudo.pseudonymise_ids(orders["customer_id"], salt))
+
+
+def store_load(load: PreparedLoad, db: Path, progress: Progress | None = None, *,
+               pseudonymise: bool = False) -> IngestSummary:
+    """Write validated tables in one transaction (upsert by key) and log the ingest;
+    ``pseudonymise`` hashes customer ids inside that transaction, before anything is written."""
     counts: dict[str, UpsertCount] = {}
+    notes = list(load.notes)
     with Store(db) as store, store.transaction():
-        for table, frame in load.frames_to_store().items():
+        frames = load.frames_to_store()
+        if "orders" in frames:
+            frames["orders"] = _protect_customers(store, frames["orders"], pseudonymise, notes)
+        for table, frame in frames.items():
             if progress:
                 progress(f"storing {table} ({len(frame):,} rows)")
             counts[table] = store.upsert(table, frame)
         ingest_id = store.log_ingest("; ".join(load.sources), counts)
-    return IngestSummary(str(db), ingest_id, load.sources, counts, load.notes)
+    return IngestSummary(str(db), ingest_id, load.sources, counts, notes)
 
 
 def ingest(paths: list[Path], db: Path, *, fmt: str | None = None, table: str | None = None,
            mapping: dict[str, str] | None = None, mapping_file: Path | None = None,
-           progress: Progress | None = None) -> IngestSummary:
-    """Validate every input, then store all of it or nothing."""
+           progress: Progress | None = None, pseudonymise: bool = False) -> IngestSummary:
+    """Validate every input, then store all of it or nothing (customer ids hashed first when
+    ``pseudonymise``)."""
     if progress:
         progress("reading and validating")
     load = prepare(paths, fmt=fmt, table=table, mapping=mapping, mapping_file=mapping_file)
-    return store_load(load, db, progress)
+    return store_load(load, db, progress, pseudonymise=pseudonymise)

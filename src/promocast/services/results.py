@@ -45,11 +45,15 @@ def latest_result(db: Path, kind: str) -> dict | None:
 
 def export_frame(db: Path, name: str) -> pd.DataFrame:
     """A named result table, as the pages show it: ``evaluation``, ``plan``, ``effects``,
-    ``advice``, ``backtest`` (the newest leaderboard), ``series``."""
+    ``advice``, ``backtest`` (the newest leaderboard), ``series``, ``segments``."""
     if name == "series":
         from promocast.services.series import find_series
 
         return pd.DataFrame(find_series(db, limit=1_000_000)["series"])
+    if name == "segments":
+        from promocast.services.customers import run_segments
+
+        return pd.DataFrame(run_segments(db)["segments"])
     if name == "backtest":
         from promocast.services.series import kept_backtests
 
@@ -61,7 +65,7 @@ def export_frame(db: Path, name: str) -> pd.DataFrame:
     kinds = {"evaluation": ("evaluate", "promotions"), "plan": ("plan", "promotions"),
              "effects": ("effects", "items"), "advice": ("advice", "advice")}
     if name not in kinds:
-        raise UsageError(f"unknown table {name!r}: one of series, backtest, "
+        raise UsageError(f"unknown table {name!r}: one of series, backtest, segments, "
                          + ", ".join(kinds))
     kind, key = kinds[name]
     document = latest_result(db, kind)

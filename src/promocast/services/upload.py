@@ -36,7 +36,7 @@ def safe_name(name: str | None) -> str:
 
 def ingest_uploads(files: Iterable[tuple[str | None, BinaryIO]], db: Path, *,
                    fmt: str | None = None, table: str | None = None,
-                   max_bytes: int | None = None) -> IngestSummary:
+                   max_bytes: int | None = None, pseudonymise: bool = False) -> IngestSummary:
     """Write the uploads to a private temporary folder and ingest them in one transaction."""
     folder = Path(tempfile.mkdtemp(prefix="promocast-upload-"))
     try:
@@ -57,7 +57,8 @@ def ingest_uploads(files: Iterable[tuple[str | None, BinaryIO]], db: Path, *,
             raise UsageError("no file uploaded")
         source = paths[0] if fmt else None
         try:
-            summary = ingest([source] if source else paths, db, fmt=fmt, table=table)
+            summary = ingest([source] if source else paths, db, fmt=fmt, table=table,
+                             pseudonymise=pseudonymise)
         except DataValidationError as exc:
             raise DataValidationError(
                 [replace(e, file=_uploaded(e.file, folder)) for e in exc.errors],

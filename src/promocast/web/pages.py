@@ -28,8 +28,8 @@ HERE = Path(str(resources.files("promocast.web")))
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 router = APIRouter(include_in_schema=False)
 PAGES = [("overview", "/"), ("data", "/data"), ("items", "/items"),
-         ("promotions", "/promotions"), ("quality", "/quality")]
-"""Navigation: (page key, path). Optional areas append theirs (inventory, customers)."""
+         ("promotions", "/promotions"), ("quality", "/quality"), ("customers", "/customers")]
+"""Navigation: (page key, path)."""
 
 
 def _render(request: Request, template: str, page: str, **context: object) -> HTMLResponse:
@@ -99,6 +99,16 @@ def quality_page(request: Request) -> HTMLResponse:
         return _render(request, "empty.html", "quality", empty=True)
     runs = kept_backtests(request.app.state.settings.db, limit=10)
     return _render(request, "quality.html", "quality", runs=runs)
+
+
+@router.get("/customers", response_class=HTMLResponse)
+def customers_page(request: Request) -> HTMLResponse:
+    info = _facts(request)
+    orders = info["tables"]["orders"]["rows"] if info else 0
+    if not orders:
+        return _render(request, "no_orders.html", "customers")
+    categories = find_series(request.app.state.settings.db, limit=1)["categories"]
+    return _render(request, "customers.html", "customers", categories=categories)
 
 
 @router.get("/login", response_class=HTMLResponse)

@@ -19,11 +19,13 @@ def ingest(db: DbDep, settings: SettingsDep,
            format: Annotated[str | None, Form(max_length=40, description=(
                "A known public layout: dominicks, walmart, m5, online-retail, stallion."))] = None,
            table: Annotated[str | None, Form(max_length=40, description=(
-               "The table when the file name does not say it."))] = None) -> dict:
+               "The table when the file name does not say it."))] = None,
+           pseudonymise: Annotated[bool, Form(description=(
+               "Hash customer ids with a salt before they are stored."))] = False) -> dict:
     """Validate and load the files in one transaction (``promocast ingest``). Refused data
     answer 422 with every error's file, row, column, value and rule; the store is unchanged."""
     summary = ingest_uploads(((f.filename, f.file) for f in files), db, fmt=format or None,
-                             table=table or None,
+                             table=table or None, pseudonymise=pseudonymise,
                              max_bytes=settings.max_upload_mb * 1024 * 1024)
     return {**summary.as_dict(), "lines": summary.lines()}
 

@@ -14,7 +14,7 @@ from promocast.services.results import export_frame, table_bytes
 router = APIRouter(prefix="/api", tags=["exports"])
 MEDIA = {"csv": "text/csv; charset=utf-8",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-TableName = Literal["series", "backtest", "evaluation", "plan", "effects", "advice"]
+TableName = Literal["series", "backtest", "evaluation", "plan", "effects", "advice", "segments"]
 
 
 @router.get("/export/{name}")
