@@ -14,6 +14,7 @@ from promocast.cli import diagnose as diagnose_commands
 from promocast.cli import explain as explain_commands
 from promocast.cli import forecast as forecast_commands
 from promocast.cli import promo as promo_commands
+from promocast.cli import report as report_commands
 from promocast.cli import serve as serve_commands
 from promocast.cli.common import run_guarded
 
@@ -33,6 +34,7 @@ explain_commands.register(app)
 forecast_commands.register(app)
 diagnose_commands.register(app)
 promo_commands.register(app)
+report_commands.register(app)
 serve_commands.register(app)
 
 

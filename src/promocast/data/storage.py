@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -90,16 +91,24 @@ def _quote(name: str) -> str:
 
 
 _ONE_PROCESS = False
+_SHARED: dict[str, duckdb.DuckDBPyConnection] = {}
+_SHARED_LOCK = threading.Lock()
 
 
 def serve_from_one_process(on: bool = True) -> None:
-    """Open every store read-write from now on, readers included.
+    """Serve every store of this process from one read-write connection per file.
 
     DuckDB refuses a read-only and a read-write connection to one file inside one process, and
-    a server's request threads read while its jobs write. Readers still never write; the file
-    lock is released between requests so the CLI can write while the server idles."""
+    a server's request threads read while its jobs write. Each ``Store`` then gets its own
+    cursor on the shared connection (cheap, and its own transaction), so a request does not pay
+    for opening the file. The file stays locked while the server runs: other processes load
+    data through the server (or after it stops). ``on=False`` closes the shared connections."""
     global _ONE_PROCESS
     _ONE_PROCESS = on
+    if not on:
+        for con in _SHARED.values():
+            con.close()
+        _SHARED.clear()
 
 
 class Store:
@@ -110,8 +119,22 @@ class Store:
         self.read_only = read_only
         if read_only and not self.path.exists():
             raise EmptyStore(f"no store at {self.path}: load data first with `promocast ingest`")
+        if _ONE_PROCESS:
+            key = str(self.path.resolve())
+            with _SHARED_LOCK:
+                shared = _SHARED.get(key)
+                if shared is None:
+                    self.con = self._connect(read_only=False)
+                    self._migrate(force=True)
+                    shared = _SHARED[key] = self.con
+            self.con = shared.cursor()
+            return
+        self.con = self._connect(read_only=read_only)
+        self._migrate()
+
+    def _connect(self, *, read_only: bool) -> duckdb.DuckDBPyConnection:
         try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only and not _ONE_PROCESS)
+            return duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
                 raise StoreLockedError(
@@ -119,7 +142,6 @@ class Store:
                     f"(DuckDB allows one writer): wait for it to finish and try again. [{exc}]"
                 ) from None
             raise
-        self._migrate()
 
     # -- life cycle -------------------------------------------------------------------------
     def close(self) -> None:
@@ -144,14 +166,14 @@ class Store:
         ).fetchone()
         return bool(row and row[0])
 
-    def _migrate(self) -> None:
+    def _migrate(self, *, force: bool = False) -> None:
         version = self.schema_version
         if version > SCHEMA_VERSION:
             raise SchemaVersionError(
                 f"{self.path} has schema version {version}; this promocast knows up to "
                 f"{SCHEMA_VERSION}: upgrade promocast"
             )
-        if version == SCHEMA_VERSION or self.read_only:
+        if version == SCHEMA_VERSION or (self.read_only and not force):
             return
         for target in range(version + 1, SCHEMA_VERSION + 1):
             self.con.execute("BEGIN TRANSACTION")
@@ -182,6 +204,13 @@ class Store:
     def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
         """Run a parameterised read query and return it as a frame (fetched fully)."""
         return self.con.execute(sql, params or []).df()
+
+    def records(self, sql: str, params: list | None = None) -> list[dict]:
+        """A parameterised read query as a list of dicts (no data frame: small answers of a
+        server, where building a frame costs more than the query)."""
+        cursor = self.con.execute(sql, params or [])
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def read(self, table: str, columns: list[str] | None = None) -> pd.DataFrame:
         """A whole table (dates as datetime64) in key order."""

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from promocast.forecasting.engine import DEFAULT_QUANTILES
+from promocast.reports.customers import segments_section
 from promocast.reports.html import calendar_section, data_sections, forecast_sections, render
 from promocast.reports.promotions import (
     advice_section,
@@ -18,6 +19,7 @@ from promocast.reports.promotions import (
     plan_section,
 )
 from promocast.services.calendar import shop_calendar
+from promocast.services.customers import run_segments
 from promocast.services.forecast import run_forecast
 from promocast.services.forecasting import run_backtest
 from promocast.services.info import store_info
@@ -135,6 +137,8 @@ def run_demo(out_dir: Path, *, seed: int = 0, n_items: int = 200, years: float =
     sections += [effects_section(promotions["effects"], shop.ground_truth),
                  evaluation_section(promotions["evaluation"]), plan_section(promotions["plan"]),
                  advice_section(promotions["advice"])]
+    say("segmenting customers")
+    sections.append(segments_section(run_segments(db)))
     report = out_dir / "report.html"
     report.write_text(render("promocast demo shop", f"seed {seed} · {info['series']} series",
                              sections), encoding="utf-8")

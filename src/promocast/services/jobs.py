@@ -35,10 +35,13 @@ class JobRunner:
         self._lock = threading.Lock()
         if db.exists():
             with Store(db) as store:
-                store.con.execute(
-                    "UPDATE jobs SET status = 'failed', error = 'interrupted: the server stopped "
-                    "before the job finished', finished_at = now()::TIMESTAMP "
-                    "WHERE status IN ('queued', 'running')")
+                (left,), = store.con.execute(
+                    "SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')").fetchall()
+                if left:
+                    store.con.execute(
+                        "UPDATE jobs SET status = 'failed', error = 'interrupted: the server "
+                        "stopped before the job finished', finished_at = now()::TIMESTAMP "
+                        "WHERE status IN ('queued', 'running')")
 
     def submit(self, kind: str, params: dict, work: Work) -> str:
         """Queue ``work`` (called with a progress callback, returning a JSON-ready document)."""

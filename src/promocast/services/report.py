@@ -80,6 +80,11 @@ def build_report(db: Path, *, country: str = "CN") -> str:
         if not document.get("current", True):
             section.notes.append("Computed on older data: refresh it to include the latest sales.")
         sections.append(section)
+    if info["tables"]["orders"]["rows"]:
+        from promocast.reports.customers import segments_section
+        from promocast.services.customers import run_segments
+
+        sections.append(segments_section(run_segments(db)))
     if missing:
         sections.append(Section("Not computed yet", notes=[
             "Nothing kept yet for: " + ", ".join(missing)

@@ -85,35 +85,35 @@ def item_history(db: Path, item_id: str, *, store_id: str | None = None,
 def item_forecast(db: Path, item_id: str, *, store_id: str | None = None,
                   run_id: str | None = None) -> dict:
     """The newest kept forecast run's quantiles for one item (per store and model), wide:
-    one row per store, day and model with ``q0.05 ... q0.95``; ``run`` describes the run."""
+    one row per store, day and model with ``q0.05 ... q0.95``; ``run`` describes the run.
+    Pivoted in SQL: the dashboard asks for it on every item it opens."""
     with Store(db, read_only=True) as store:
-        run = store.query(
-            """SELECT run_id, created_at, models, horizon, data_hash FROM forecast_runs r
+        runs = store.records(
+            """SELECT run_id, CAST(created_at AS VARCHAR) AS created_at, models, horizon,
+                      data_hash FROM forecast_runs r
                WHERE kind = 'forecast' AND (? IS NULL OR run_id = ?)
                  AND EXISTS (SELECT 1 FROM forecasts f WHERE f.run_id = r.run_id
                              AND f.item_id = ?)
                ORDER BY created_at DESC LIMIT 1""", [run_id, run_id, item_id])
-        if run.empty:
-            return {"item_id": item_id, "run": None, "forecast": []}
-        long = store.query(
-            """SELECT store_id, ds, model, quantile, value FROM forecasts
-               WHERE run_id = ? AND item_id = ? AND (? IS NULL OR store_id = ?)
-                 AND quantile IS NOT NULL""",
-            [run["run_id"].iloc[0], item_id, store_id, store_id])
-    if long.empty:
+        if not runs:
+            return {"item_id": item_id, "run": None, "quantiles": [], "forecast": []}
+        run = runs[0]
+        levels = [r["quantile"] for r in store.records(
+            "SELECT DISTINCT quantile FROM forecasts WHERE run_id = ? AND item_id = ? "
+            "AND quantile IS NOT NULL ORDER BY 1", [run["run_id"], item_id])]
+        columns = ", ".join(f'round(max(value) FILTER (WHERE quantile = {float(q)!r}), 4) '
+                            f'AS "q{q:g}"' for q in levels)
+        rows = store.records(
+            f"""SELECT store_id, strftime(ds, '%Y-%m-%d') AS ds, model{", " if levels else ""}
+                       {columns}
+                FROM forecasts WHERE run_id = ? AND item_id = ? AND (? IS NULL OR store_id = ?)
+                  AND quantile IS NOT NULL
+                GROUP BY store_id, ds, model ORDER BY store_id, model, ds""",
+            [run["run_id"], item_id, store_id, store_id])
+    if not rows:
         raise UnknownSeries(f"the newest forecast has no item {item_id!r}"
                             + (f" in store {store_id!r}" if store_id else ""))
-    long["q"] = "q" + long["quantile"].map("{:g}".format)
-    wide = long.pivot_table(index=["store_id", "ds", "model"], columns="q",
-                            values="value").reset_index()
-    wide.columns.name = None
-    wide["ds"] = pd.to_datetime(wide["ds"]).dt.strftime("%Y-%m-%d")
-    quantile_cols = sorted((c for c in wide if c.startswith("q")), key=lambda c: float(c[1:]))
-    wide = wide[["store_id", "ds", "model", *quantile_cols]].sort_values(["store_id", "model", "ds"])
-    record = _records(run)[0]
-    record["created_at"] = str(run["created_at"].iloc[0])
-    return {"item_id": item_id, "run": record, "quantiles": [float(c[1:]) for c in quantile_cols],
-            "forecast": _records(wide)}
+    return {"item_id": item_id, "run": run, "quantiles": levels, "forecast": rows}
 
 
 def kept_backtests(db: Path, limit: int = 20) -> list[dict]:
