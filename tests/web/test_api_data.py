@@ -26,8 +26,12 @@ def test_openapi_lists_the_routes_of_the_design(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     for route in ("/api/info", "/api/ingest", "/api/series", "/api/forecasts/{item_id}",
                   "/api/backtests", "/api/promo/effects", "/api/promo/evaluate",
-                  "/api/promo/simulate", "/api/promo/plan", "/api/jobs/{job_id}"):
+                  "/api/promo/simulate", "/api/promo/plan", "/api/jobs/{job_id}",
+                  "/api/customers/segments", "/api/customers/propensity"):
         assert route in paths, route
+    docs = client.get("/docs", params={"lang": "en"}).text  # rendered here, no CDN
+    assert "POST /api/promo/simulate" in docs and "SimulateRequest" in docs
+    assert "<script src=\"http" not in docs
 
 
 def test_a_broken_upload_names_each_row_and_changes_nothing(tmp_path: Path) -> None:

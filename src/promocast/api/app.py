@@ -33,7 +33,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         jobs.shutdown()
 
-    app = FastAPI(title="promocast", version=__version__, lifespan=lifespan,
+    app = FastAPI(title="promocast", version=__version__, lifespan=lifespan, docs_url=None,
+                  redoc_url=None,
                   description="Sales forecasting and promotion decisions for e-commerce shops. "
                               "Send `Authorization: Bearer <token>` when the server has one.")
     app.state.settings = settings

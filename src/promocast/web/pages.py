@@ -111,6 +111,28 @@ def customers_page(request: Request) -> HTMLResponse:
     return _render(request, "customers.html", "customers", categories=categories)
 
 
+@router.get("/docs", response_class=HTMLResponse)
+def api_docs(request: Request) -> HTMLResponse:
+    """The API reference from the OpenAPI schema, rendered here: Swagger UI would fetch its
+    scripts from a CDN, which offline shops (and these machines) cannot reach."""
+    schema = request.app.openapi()
+    operations = []
+    for path, methods in schema["paths"].items():
+        for method, op in methods.items():
+            body = op.get("requestBody", {}).get("content", {})
+            ref = next(iter(body.values()), {}).get("schema", {}).get("$ref", "")
+            operations.append({
+                "method": method.upper(), "path": path, "summary": op.get("summary", ""),
+                "description": op.get("description", ""), "tag": (op.get("tags") or [""])[0],
+                "parameters": [{"name": p["name"], "where": p["in"],
+                                "required": p.get("required", False),
+                                "description": p.get("description") or p.get("schema", {}).get(
+                                    "description", "")} for p in op.get("parameters", [])],
+                "body": ref.rsplit("/", 1)[-1]})
+    return _render(request, "api_docs.html", "docs", operations=operations,
+                   models=schema.get("components", {}).get("schemas", {}))
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request) -> HTMLResponse:
     return _render(request, "login.html", "login", next=_local(request.query_params.get("next")))
