@@ -1,5 +1,7 @@
-"""Purchase propensity: no leakage (features from orders before the cutoff only), labels from
-the window after it, a proper time split, and five calibrated models that find real signal."""
+"""Purchase propensity: no leakage (features from orders before the cutoff only, BG/NBD fitted
+per cutoff), labels from the window after it, a proper time split, features that mean what
+their names say, customer-bootstrap AUC intervals, and five calibrated models that find real
+signal."""
 
 from __future__ import annotations
 
@@ -8,7 +10,10 @@ import pandas as pd
 import pytest
 
 from promocast.customers.propensity import (
+    DORMANT_DAYS,
     MODEL_IDS,
+    _weighted_auc,
+    bootstrap_auc,
     buys_within,
     calibration_bins,
     compare_models,
@@ -79,6 +84,65 @@ def test_time_split_keeps_training_labels_before_the_split(purchases: pd.DataFra
     rows = examples(purchases, train, 30)
     assert set(rows["cutoff"]) == set(train)
     assert rows["label"].isin([0, 1]).all()
+    # whatever happens after the split cannot reach a training example (features or label)
+    changed = purchases[purchases["timestamp"] < split]
+    late = purchases[purchases["timestamp"] >= split].assign(revenue=1e6)
+    pd.testing.assert_frame_equal(examples(pd.concat([changed, late.iloc[::2]]), train, 30), rows)
+
+
+def test_features_mean_what_they_say() -> None:
+    """One customer with purchase days 2022-12-20 (Tue), 2023-01-02 (Mon), 01-12 (Thu), 02-01
+    (Wed; two orders, one on promotion) and 03-03 (Fri), scored on 2023-12-10."""
+    ts = pd.to_datetime(["2022-12-20 10:00", "2023-01-02 10:00", "2023-01-12 10:00",
+                         "2023-02-01 09:00", "2023-02-01 17:00", "2023-03-03 12:00"])
+    frame = pd.DataFrame({"customer_id": "a", "order_id": [f"o{i}" for i in range(6)],
+                          "timestamp": ts, "revenue": [10.0, 10, 20, 30, 10, 20],
+                          "units": 2.0, "lines": 1.0, "discount": [0, 0, 0, 0, 10.0, 0]})
+    cutoff = pd.Timestamp("2023-12-10")
+    row = customer_features(frame, cutoff, 30, bgnbd=False).loc["a"]
+    gaps = np.array([13.0, 10, 20, 30])  # days between the five purchase days
+    assert row["frequency"] == 6 and row["purchase_days"] == 5
+    assert row["gap_mean_days"] == pytest.approx(gaps.mean())
+    assert row["gap_std_days"] == pytest.approx(gaps.std(ddof=1))
+    assert row["last_gap_days"] == 30
+    assert row["recency_over_gap"] == pytest.approx(row["recency_days"] / gaps.mean())
+    assert row["days_365d"] == 5 and row["days_180d"] == 0  # 282 to 355 days back
+    # a year before the label window [cutoff, cutoff + h): ages in [365 - h, 365)
+    assert row["days_year_ago"] == 2  # 12-20 and 01-02: 355 and 342 days back
+    short = customer_features(frame, cutoff, 10, bgnbd=False).loc["a"]
+    assert short["days_year_ago"] == 1  # only 12-20 lies 355..364 days back
+    assert row["promo_order_share"] == pytest.approx(1 / 6)
+    assert row["discount_share"] == pytest.approx(10 / 110)
+    assert row["orders_per_day"] == pytest.approx(6 / 5)
+    assert row["weekday_habit"] == pytest.approx(1 / 5)  # five different weekdays
+    one = customer_features(frame.head(1), cutoff, 30, bgnbd=False).loc["a"]
+    assert one["gap_mean_days"] == pytest.approx(one["tenure_days"] + 365)  # no rhythm yet
+    assert one["gap_std_days"] == 0
+    alive = customer_features(frame, cutoff, 30).loc["a"]  # BG/NBD on one customer: fallback
+    assert 0 <= alive["bgnbd_p_alive"] <= 1 and np.isfinite(alive["bgnbd_expected"])
+
+
+def test_weighted_auc_and_bootstrap_intervals() -> None:
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 3000)
+    groups = np.arange(3000) // 3  # a customer at three cutoffs
+    signal = np.round(y + rng.normal(0, 1.2, 3000), 1)  # ties on purpose
+    weight = rng.integers(0, 3, 3000).astype(float)
+    distinct, tie = np.unique(signal, return_inverse=True)
+    assert _weighted_auc(y.astype(float), tie, len(distinct), weight) == pytest.approx(
+        roc_auc_score(y, signal, sample_weight=weight))
+    better = signal + 0.8 * y  # a model with extra real signal
+    noise = signal + rng.normal(0, 0.01, 3000)  # the same ranking up to noise
+    out = bootstrap_auc(y, {"logistic": signal, "better": better, "same": noise}, groups,
+                        reps=300)
+    low, high = out["logistic"]["auc_ci95"]
+    assert low < roc_auc_score(y, signal) < high and high - low < 0.06
+    assert out["better"]["gain_over_logistic_ci95"][0] > 0.03  # clearly better: above 0
+    low, high = out["same"]["gain_over_logistic_ci95"]
+    assert low < 0 < high and high - low < 0.01  # paired: a tie is a tight interval on 0
+    assert "gain_over_logistic_ci95" not in out["logistic"]
 
 
 def test_models_find_the_signal_and_are_calibrated(purchases: pd.DataFrame) -> None:
@@ -91,9 +155,22 @@ def test_models_find_the_signal_and_are_calibrated(purchases: pd.DataFrame) -> N
         predicted = np.array([b["predicted"] for b in row["calibration"]])
         assert np.abs(observed - predicted).mean() < 0.1, name  # reliability curve near y = x
     assert result.best == max(result.models, key=lambda m: result.models[m]["auc"])
+    for name, row in result.models.items():
+        low, high = row["auc_ci95"]
+        assert low < row["auc"] < high, name
+        assert set(row["auc_by_cutoff"]) == {str(c.date()) for c in result.test_cutoffs}
+        assert all(a > 0.6 for a in row["auc_by_cutoff"].values()), name
+        # long-dormant customers are easy negatives: without them the AUC is lower
+        assert 0.6 < row["auc_without_dormant"] < row["auc"], name
+        assert ("gain_over_logistic_ci95" in row) == (name != "logistic")
+    gain = result.models[result.best].get("gain_over_logistic_ci95")
+    assert result.best_beats_logistic == (result.best != "logistic" and gain[0] > 0)
+    assert result.population["dormant_days"] == DORMANT_DAYS
+    assert 0 < result.population["test_dormant_share"] < 0.5
     document = result.to_json()
     assert document["label"] == "buys within 30 days"
     assert document["split_date"] == "2024-03-01"
+    assert document["best_beats_logistic"] == result.best_beats_logistic
     assert set(document["models"][result.best]) >= {"auc", "brier", "calibration"}
     scores = result.scores
     assert scores["probability"].between(0, 1).all()
@@ -116,3 +193,16 @@ def test_unknown_model_and_calibration_bins() -> None:
     bins = calibration_bins(y, p, bins=5)
     assert sum(b["count"] for b in bins) == 10
     assert bins[0]["predicted"] < bins[-1]["predicted"]
+
+
+def test_linear_models_do_not_extrapolate_past_the_training_range() -> None:
+    """Scored cutoffs have longer histories than the training ones: a tenure beyond anything
+    seen in training must score like the longest seen, not run along the fitted line."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 100, (400, 2))
+    y = (x[:, 0] + rng.normal(0, 20, 400) > 50).astype(int)
+    for model_id in ("logistic", "svm"):
+        model = make_model(model_id).fit(x, y)
+        score = model.decision_function(np.array([[100.0, 50.0], [400.0, 50.0], [80.0, 50.0]]))
+        assert score[1] == pytest.approx(score[0], abs=0.05), model_id  # flat past the edge
+        assert score[0] > score[2], model_id  # still increasing inside the range

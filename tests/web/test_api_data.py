@@ -157,3 +157,19 @@ def test_customer_segments_lifetime_value_and_recommendations(client: TestClient
     assert len(recommended["recommendations"]) == min(10, fresh) >= 1
     unknown = client.get("/api/customers/recommend", params={"customer": "NOBODY"})
     assert unknown.status_code == 400 and "NOBODY" in unknown.json()["error"]
+
+
+def test_inventory_levels_and_reorder_list(client: TestClient) -> None:
+    answer = client.get("/api/inventory", params={"service_level": 0.9, "lead_time": 3})
+    assert answer.status_code == 200, answer.text
+    levels = answer.json()
+    assert levels["service_level_target"] == 0.9 and len(levels["items"]) == 20
+    for row in levels["items"]:
+        assert row["reorder_point"] <= row["order_up_to"]
+        assert row["order_qty"] >= 0 and 0 <= row["stockout_probability_no_order"] <= 1
+    ranks = [r["urgency_rank"] for r in levels["reorder_list"]]
+    assert ranks == list(range(1, len(ranks) + 1))
+    deeper = client.get("/api/inventory", params={"service_level": 0.99, "lead_time": 3}).json()
+    safety = {r["unique_id"]: r["safety_stock"] for r in levels["items"]}
+    assert all(r["safety_stock"] >= safety[r["unique_id"]] - 1e-9 for r in deeper["items"])
+    assert client.get("/api/inventory", params={"service_level": 1.5}).status_code == 422

@@ -149,6 +149,14 @@ def test_customer_segments_and_a_target_list(page, site: str) -> None:
     assert page.locator("#targets tbody tr").count() == 20
 
 
+def test_inventory_reorder_list(page, site: str) -> None:
+    page.goto(f"{site}/inventory?lang=en")
+    page.wait_for_selector("#risk-chart[data-drawn]")
+    rows = page.locator("#reorder tbody tr")
+    kpis = page.inner_text("#inventory-kpis")
+    assert "Lines to order" in kpis and str(rows.count()) in kpis
+
+
 def test_switch_language_on_every_page(page, site: str) -> None:
     page.goto(f"{site}/quality")
     assert page.inner_text("nav a[data-nav=overview]") == "总览"

@@ -13,7 +13,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from promocast import __version__
 from promocast.api import errors
-from promocast.api.routes import customers, data, exports, forecasts, promo, system
+from promocast.api.routes import (
+    customers,
+    data,
+    exports,
+    forecasts,
+    inventory,
+    promo,
+    system,
+)
 from promocast.api.security import SecurityMiddleware
 from promocast.config import Settings, get_settings
 from promocast.services.jobs import JobRunner
@@ -55,7 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                             status_code=422)
 
     for router in (system.router, data.router, forecasts.router, promo.router,
-                   customers.router, exports.router):
+                   inventory.router, customers.router, exports.router):
         app.include_router(router)
     from promocast.web import pages
 

@@ -102,3 +102,12 @@ class TargetsRequest(BaseModel):
     item_id: str | None = Field(default=None, max_length=200)
     category: str | None = Field(default=None, max_length=200)
     top: int = Field(default=100, ge=1, le=100_000)
+
+
+class ReplayRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    service_level: float = Field(default=0.95, gt=0.5, lt=1.0)
+    lead_time: int = Field(default=3, ge=1, le=365)
+    review_period: int = Field(default=7, ge=1, le=365)
+    folds: int = Field(default=6, ge=1, le=52)

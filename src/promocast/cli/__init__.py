@@ -13,6 +13,7 @@ from promocast.cli import demo as demo_commands
 from promocast.cli import diagnose as diagnose_commands
 from promocast.cli import explain as explain_commands
 from promocast.cli import forecast as forecast_commands
+from promocast.cli import inventory as inventory_commands
 from promocast.cli import promo as promo_commands
 from promocast.cli import report as report_commands
 from promocast.cli import serve as serve_commands
@@ -32,6 +33,7 @@ customers_commands.register(app)
 demo_commands.register(app)
 explain_commands.register(app)
 forecast_commands.register(app)
+inventory_commands.register(app)
 diagnose_commands.register(app)
 promo_commands.register(app)
 report_commands.register(app)

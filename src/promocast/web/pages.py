@@ -28,7 +28,8 @@ HERE = Path(str(resources.files("promocast.web")))
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 router = APIRouter(include_in_schema=False)
 PAGES = [("overview", "/"), ("data", "/data"), ("items", "/items"),
-         ("promotions", "/promotions"), ("quality", "/quality"), ("customers", "/customers")]
+         ("promotions", "/promotions"), ("quality", "/quality"), ("inventory", "/inventory"),
+         ("customers", "/customers")]
 """Navigation: (page key, path)."""
 
 
@@ -99,6 +100,13 @@ def quality_page(request: Request) -> HTMLResponse:
         return _render(request, "empty.html", "quality", empty=True)
     runs = kept_backtests(request.app.state.settings.db, limit=10)
     return _render(request, "quality.html", "quality", runs=runs)
+
+
+@router.get("/inventory", response_class=HTMLResponse)
+def inventory_page(request: Request) -> HTMLResponse:
+    if _facts(request) is None:
+        return _render(request, "empty.html", "inventory", empty=True)
+    return _render(request, "inventory.html", "inventory")
 
 
 @router.get("/customers", response_class=HTMLResponse)

@@ -474,6 +474,55 @@ function qualityPage() {
   });
 }
 
+/* ---------------------------------------------------------------- inventory */
+function replayTable(replay) {
+  const targets = replay.targets || [replay.replay];
+  return table(targets.map((r) => ({ target: pct(r.service_level_target ?? r.target, 0), achieved: pct(r.cycle_service_level),
+    fill: pct(r.fill_rate), on_hand: fmt(r.avg_on_hand, 1) })), ["target", "achieved", "fill", "on_hand"], { id: "replay" });
+}
+
+async function inventoryPage() {
+  let reorder = [];
+  const compute = async () => {
+    const f = new FormData($("#inventory-form"));
+    const params = new URLSearchParams();
+    for (const key of ["service_level", "lead_time", "review_period", "pack_size"]) params.set(key, f.get(key));
+    $("#inventory-status").textContent = T("inventory.computing");
+    $("#inventory-button").disabled = true;
+    const res = await api("GET", `/api/inventory?${params}`);
+    $("#inventory-button").disabled = false;
+    if (!res.ok) { $("#inventory-status").textContent = res.data.error; return; }
+    const d = res.data;
+    $("#inventory-status").textContent = (d.notes || []).join(" · ");
+    reorder = d.reorder_list;
+    const atRisk = d.items.filter((r) => r.stockout_probability_no_order >= 0.5).length;
+    kpis($("#inventory-kpis"), [
+      [T("inventory.series"), fmt(d.series)], [T("inventory.to_order"), fmt(reorder.length)],
+      [T("inventory.units_to_order"), fmt(reorder.reduce((s, r) => s + r.order_qty, 0))],
+      [T("inventory.at_risk"), fmt(atRisk)],
+    ]);
+    $("#reorder-table").innerHTML = table(reorder, ["urgency_rank", "item_id", "store_id", "on_hand", "reorder_point", "order_up_to",
+      "order_qty", "days_of_cover", "stockout_probability_no_order"], { id: "reorder", limit: 40 });
+    $("#reorder-csv").hidden = !reorder.length;
+    const top = [...d.items].sort((a, b) => b.stockout_probability_no_order - a.stockout_probability_no_order).slice(0, 25);
+    plot($("#risk-chart"), [{ type: "bar", orientation: "h", y: top.map((r) => `${r.item_id} · ${r.store_id}`),
+      x: top.map((r) => r.stockout_probability_no_order), marker: { color: top.map((r) => (r.below_reorder_point ? "#c0392b" : "#2e86ab")) },
+      text: top.map((r) => `${fmt(r.days_of_cover, 1)} ${T("inventory.days")}`), textposition: "outside" }],
+    { xaxis: { tickformat: ".0%", range: [0, 1.15], title: T("col.stockout_probability_no_order") }, yaxis: { automargin: true, autorange: "reversed" },
+      hovermode: "closest", height: 520 });
+    if (d.replay) $("#replay-result").innerHTML = replayTable({ replay: d.replay });
+  };
+  $("#inventory-form").addEventListener("submit", (e) => { e.preventDefault(); compute(); });
+  $("#reorder-csv").addEventListener("click", () => downloadCsv(reorder, "promocast_reorder.csv"));
+  $("#run-replay").addEventListener("click", async () => {
+    const f = new FormData($("#inventory-form"));
+    const body = { service_level: Number(f.get("service_level")), lead_time: Number(f.get("lead_time")), review_period: Number(f.get("review_period")) };
+    const result = await runJob("/api/inventory/replay", body, $("#replay-status"));
+    if (result) { $("#replay-result").innerHTML = replayTable(result); compute(); }
+  });
+  compute();
+}
+
 /* ---------------------------------------------------------------- customers */
 function downloadCsv(rows, name) {
   if (!rows.length) return;
@@ -561,7 +610,7 @@ function loginPage() {
 }
 
 const PAGES = { overview: overviewPage, data: dataPage, items: itemsPage, promotions: promotionsPage,
-  quality: qualityPage, customers: customersPage, login: loginPage };
+  quality: qualityPage, inventory: inventoryPage, customers: customersPage, login: loginPage };
 window.PROMOCAST_PAGES = PAGES;
 
 document.addEventListener("DOMContentLoaded", () => {

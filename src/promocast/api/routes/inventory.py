@@ -1,0 +1,41 @@
+"""Inventory: stock levels and the reorder list from the quantile forecasts; policy replay."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from promocast.api.deps import DbDep, JobsDep, SettingsDep
+from promocast.api.routes.forecasts import accepted
+from promocast.api.schemas import JobAccepted, ReplayRequest
+from promocast.services.inventory import run_inventory, run_inventory_replay
+
+router = APIRouter(prefix="/api/inventory", tags=["inventory"])
+
+
+@router.get("")
+def inventory(db: DbDep, settings: SettingsDep,
+              service_level: Annotated[float, Query(gt=0.5, lt=1.0)] = 0.95,
+              lead_time: Annotated[int, Query(ge=1, le=365)] = 3,
+              review_period: Annotated[int, Query(ge=1, le=365)] = 7,
+              pack_size: Annotated[float, Query(gt=0, le=1e6)] = 1.0,
+              min_order: Annotated[float, Query(ge=0, le=1e9)] = 0.0) -> dict:
+    """Safety stock, reorder point, order-up-to level, order quantity, days of cover and
+    stock-out probability per item and store; the reorder list by urgency (DESIGN §3).
+    Uses the newest kept forecast when it covers lead time + review period (else forecasts)."""
+    return run_inventory(db, service_level=service_level, lead_time=lead_time,
+                         review_period=review_period, pack_size=pack_size, min_order=min_order,
+                         country=settings.country)
+
+
+@router.post("/replay", status_code=202)
+def start_replay(body: ReplayRequest, db: DbDep, jobs: JobsDep,
+                 settings: SettingsDep) -> JobAccepted:
+    """Replay the policy over past folds with the actual demand: the service level achieved and
+    the stock held (a job; kept, and used to calibrate later stock levels)."""
+    return accepted(jobs.submit("inventory_replay", body.model_dump(), lambda say:
+                                run_inventory_replay(
+                                    db, service_level=body.service_level,
+                                    lead_time=body.lead_time, review_period=body.review_period,
+                                    folds=body.folds, country=settings.country, progress=say)))
