@@ -12,6 +12,7 @@ import pandas as pd
 from promocast.forecasting.engine import DEFAULT_QUANTILES
 from promocast.reports.customers import segments_section
 from promocast.reports.html import calendar_section, data_sections, forecast_sections, render
+from promocast.reports.inventory import reorder_section
 from promocast.reports.promotions import (
     advice_section,
     effects_section,
@@ -24,6 +25,7 @@ from promocast.services.forecast import run_forecast
 from promocast.services.forecasting import run_backtest
 from promocast.services.info import store_info
 from promocast.services.ingest import ingest
+from promocast.services.inventory import run_inventory
 from promocast.services.overview import sales_overview
 from promocast.testing.demo_shop import generate
 
@@ -137,6 +139,9 @@ def run_demo(out_dir: Path, *, seed: int = 0, n_items: int = 200, years: float =
     sections += [effects_section(promotions["effects"], shop.ground_truth),
                  evaluation_section(promotions["evaluation"]), plan_section(promotions["plan"]),
                  advice_section(promotions["advice"])]
+    say("stock levels and the reorder list")
+    sections.append(reorder_section(run_inventory(db, service_level=0.95, lead_time=3,
+                                                  review_period=7, progress=say)))
     say("segmenting customers")
     sections.append(segments_section(run_segments(db)))
     report = out_dir / "report.html"
