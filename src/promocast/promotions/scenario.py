@@ -21,6 +21,7 @@ Every problem is collected before raising, so one run lists all bad rows.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -163,7 +164,7 @@ def check_scenario(
     end_of_history = None if history_end is None else pd.Timestamp(history_end)
     errors: list[RowError] = []
     warnings: list[str] = []
-    blocks: list[pd.DataFrame] = []
+    blocks: list[_Block] = []
 
     for pos, r in enumerate(scenario.to_dict("records")):
         row = first_row + pos
@@ -226,54 +227,105 @@ def check_scenario(
             if item is not None
             else sorted(i for i in items if category_of.get(i) == category)
         )
-        days = pd.date_range(start, end, freq="D")
         feature, display = int(_number(r.get("feature")) == 1), int(_number(r.get("display")) == 1)
-        grid = pd.MultiIndex.from_product([members, row_stores or [], days]).to_frame(
-            index=False, name=["item_id", "store_id", "ds"]
-        )
-        grid["row"] = row
-        grid["scope"] = "item" if item is not None else "category"
-        grid["promo_id"] = promo_id
-        grid["promo_type"] = kind
-        grid["category"] = grid["item_id"].map(category_of)
-        grid["depth"] = depth
-        grid["price_factor"] = (
+        price_factor = (
             1 - depth / 100
             if kind in PRICE_CUT
             else (1.0 if kind in ("threshold", "bundle", "feature_display") else np.nan)
         )
+        gift_value = np.nan
         if kind == "gift" and np.isnan(depth):
-            grid["gift_value"] = _number(r.get("gift_value"))
-            grid["price_factor"] = 1.0
-        grid["amount_off"] = _number(r.get("amount_off")) if kind == "amount_off" else np.nan
-        grid["planned_price"] = planned
+            gift_value, price_factor = _number(r.get("gift_value")), 1.0
         if not np.isnan(planned):
-            grid["price_factor"] = np.nan  # the regular price decides it
-        grid["feature"], grid["display"] = feature, display
+            price_factor = np.nan  # the regular price decides it
         fixed = _number(r.get("fixed_cost"))
-        grid["fixed_cost"] = 0.0 if np.isnan(fixed) else fixed
-        grid["days"] = len(days)
-        for m in LIFT_MECHANISMS:
-            grid[f"use_{m}"] = kind == m or (m == "feature_display" and (feature or display))
-        blocks.append(grid)
+        days = pd.date_range(start, end, freq="D")
+        values: dict[str, object] = {
+            "row": row,
+            "scope": "item" if item is not None else "category",
+            "promo_id": promo_id,
+            "promo_type": kind,
+            "depth": depth,
+            "price_factor": price_factor,
+            "amount_off": _number(r.get("amount_off")) if kind == "amount_off" else np.nan,
+            "planned_price": planned,
+            "feature": feature,
+            "display": display,
+            "fixed_cost": 0.0 if np.isnan(fixed) else fixed,
+            "days": len(days),
+            "gift_value": gift_value,
+            **{
+                f"use_{m}": kind == m or (m == "feature_display" and bool(feature or display))
+                for m in LIFT_MECHANISMS
+            },
+        }
+        blocks.append(_Block(members, row_stores or [], days.to_numpy(), values))
 
-    expanded = (
-        pd.concat(blocks, ignore_index=True) if blocks else pd.DataFrame(columns=EXPANDED_COLUMNS)
-    )
-    if "gift_value" not in expanded:
-        expanded["gift_value"] = np.nan
-    if len(expanded):
-        key = ["item_id", "store_id", "ds"]
-        own = expanded.loc[expanded["scope"] == "item", key].drop_duplicates()
-        shadowed = expanded[key].merge(own.assign(_own=True), on=key, how="left")["_own"]
-        keep = (expanded["scope"] == "item").to_numpy() | shadowed.isna().to_numpy()
-        expanded = expanded[keep].reset_index(drop=True)
-        errors += _overlaps(expanded, source)
+    if not blocks:
+        expanded = pd.DataFrame(columns=EXPANDED_COLUMNS).assign(gift_value=np.nan)
+    else:
+        columns = _grid(blocks, category_of)
+        key = _cell_codes(columns)
+        item_scope = columns.pop("scope") == "item"
+        if not item_scope.all():  # an item's own row beats its category's on the same days
+            keep = item_scope | ~np.isin(key, key[item_scope])
+            columns = {name: values[keep] for name, values in columns.items()}
+            key = key[keep]
+        expanded = pd.DataFrame(columns)[[*EXPANDED_COLUMNS, "gift_value"]]
+        if len(np.unique(key)) < len(key):
+            errors += _overlaps(expanded, source)
     if errors:
         raise InvalidScenario(sorted(errors, key=lambda e: (e.row or 0, e.column or "")))
-    out = expanded[[*EXPANDED_COLUMNS, "gift_value"]].reset_index(drop=True)
-    out.attrs["warnings"] = warnings
-    return out
+    expanded.attrs["warnings"] = warnings
+    return expanded
+
+
+@dataclass
+class _Block:
+    """One valid scenario row: its items x stores x days and its per-row values."""
+
+    members: list[str]
+    stores: list[str]
+    days: np.ndarray
+    values: dict[str, object]
+
+
+def _grid(blocks: list[_Block], category_of: Mapping[str, str]) -> dict[str, np.ndarray]:
+    """All blocks' item x store x day grids as one column per name (item slowest, day fastest,
+    blocks in file order): built from arrays at once, not frame by frame."""
+    sizes = [len(b.members) * len(b.stores) * len(b.days) for b in blocks]
+    items = [
+        np.repeat(np.asarray(b.members, dtype=object), len(b.stores) * len(b.days)) for b in blocks
+    ]
+    columns: dict[str, np.ndarray] = {
+        "item_id": np.concatenate(items),
+        "store_id": np.concatenate(
+            [
+                np.tile(np.repeat(np.asarray(b.stores, dtype=object), len(b.days)), len(b.members))
+                for b in blocks
+            ]
+        ),
+        "ds": np.concatenate(
+            [np.tile(b.days, len(b.members) * len(b.stores)) for b in blocks]
+        ).astype("datetime64[ns]"),
+    }
+    columns["category"] = np.array(
+        [category_of.get(i, np.nan) for i in columns["item_id"]], dtype=object
+    )
+    for name in blocks[0].values:
+        values = [b.values[name] for b in blocks]
+        kind = object if isinstance(values[0], str) else None
+        columns[name] = np.repeat(np.array(values, dtype=kind), sizes)
+    return columns
+
+
+def _cell_codes(columns: dict[str, np.ndarray]) -> np.ndarray:
+    """One integer per item x store x day: equal codes, same cell."""
+    code = np.zeros(len(columns["ds"]), dtype=np.int64)
+    for name in ("item_id", "store_id", "ds"):
+        part, uniques = pd.factorize(columns[name])
+        code = code * len(uniques) + part
+    return code
 
 
 def _overlaps(expanded: pd.DataFrame, source: str) -> list[RowError]:

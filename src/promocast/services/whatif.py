@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache, lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -33,6 +34,9 @@ from promocast.services.promotions import (
 Progress = Callable[[str], None]
 BASELINE_DAYS = 56
 """Days of no-promotion baseline a fresh context holds beyond the history (8 weeks)."""
+CHECK_EVERY = 2.0
+"""Seconds a cached context is trusted before the store is asked whether it changed: a
+dashboard redraws a what-if on every keystroke, and new data arrive by the day."""
 
 
 @dataclass
@@ -51,6 +55,7 @@ class WhatIfContext:
     params: pd.DataFrame
     effects_id: str
     baseline: pd.DataFrame
+    checked_at: float = 0.0
 
 
 _CONTEXTS: dict[str, WhatIfContext] = {}
@@ -72,13 +77,16 @@ def whatif_context(db: Path, *, country: str = "CN", last_day: pd.Timestamp | No
     call on new data estimates the effects and forecasts the baseline and keeps both."""
     from promocast.services.forecasting import sales_hash
 
+    cached = _CONTEXTS.get(str(db))
+    covers = cached is not None and (last_day is None or cached.baseline["ds"].max() >= last_day)
+    if covers and time.monotonic() - cached.checked_at < CHECK_EVERY:
+        return cached
     with Store(db, read_only=True) as store:
         if not store.count("sales"):
             raise UsageError(f"{db} holds no sales: load data with `promocast ingest` first")
         key = _context_key(store)
-    cached = _CONTEXTS.get(str(db))
-    if cached is not None and cached.key == key and (
-            last_day is None or cached.baseline["ds"].max() >= last_day):
+    if covers and cached.key == key:
+        cached.checked_at = time.monotonic()
         return cached
     with _LOCK:
         with Store(db, read_only=True) as store:
@@ -110,9 +118,19 @@ def whatif_context(db: Path, *, country: str = "CN", last_day: pd.Timestamp | No
             db=db, key=key, data_hash=data_hash, history_end=end, category_of=category_of,
             store_ids=sorted(keys["store_id"].astype(str).unique()), items=items,
             inventory=inventory, prices=regular_prices(db), params=params,
-            effects_id=effects_id, baseline=baseline)
+            effects_id=effects_id, baseline=baseline.sort_values("ds", kind="stable"),
+            checked_at=time.monotonic())
         _CONTEXTS[str(db)] = context
         return context
+
+
+@cache
+def _normals():
+    """The simulation's random draws, memoised: a pure function of (seed, sizes), so the same
+    what-if redrawn by a form reuses them with the very same numbers."""
+    from promocast.promotions.simulate import draw_normals
+
+    return lru_cache(maxsize=16)(draw_normals)
 
 
 def simulate_planned(db: Path, planned: pd.DataFrame, *, source: str, country: str = "CN",
@@ -140,7 +158,7 @@ def simulate_planned(db: Path, planned: pd.DataFrame, *, source: str, country: s
         f"pricing {expanded['item_id'].nunique()} items x {expanded['ds'].nunique()} days")
     result = simulate(expanded, baseline, context.params, context.items, prices=context.prices,
                       stock=context.inventory if len(context.inventory) else None,
-                      n_samples=samples, source=source)
+                      n_samples=samples, source=source, normals=_normals())
     document = {**result.to_json(), "effects_result_id": context.effects_id,
                 "seconds": round(time.perf_counter() - started, 3)}
     if keep:
