@@ -28,7 +28,7 @@ def test_catalogues_hold_the_same_keys_and_every_used_key() -> None:
     assert set(zh) == set(en)
     used = set()
     for template in (WEB / "templates").glob("*.html"):
-        used |= set(re.findall(r"t\('([a-z_0-9.]+)'", template.read_text(encoding="utf-8")))
+        used |= set(re.findall(r"(?<![\w.])t\('([a-z_0-9.]+)'", template.read_text(encoding="utf-8")))
     used |= set(re.findall(r"\bT\(\"([a-z_0-9.]+)\"", (WEB / "static" / "app.js").read_text()))
     prefixes = {k for k in used if k.endswith((".", "_"))}  # t('kind.' + kind) and the like
     assert used and not used - prefixes - set(en), sorted(used - prefixes - set(en))
