@@ -39,6 +39,9 @@ class SimulateRequest(BaseModel):
     samples: int = Field(default=500, ge=100, le=5000,
                          description="Monte Carlo draws behind the quantiles.")
     keep: bool = Field(default=False, description="Keep the result in the store.")
+    days: Literal["promoted", "all", "none"] = Field(
+        default="promoted", description="Day rows to return: the promoted items' (default), "
+        "every touched item's (the category's other items too), or none (totals and items).")
 
 
 class BacktestRequest(BaseModel):

@@ -16,7 +16,7 @@ from promocast.data.readers import read_table
 from promocast.data.schema import PROMOTIONS
 from promocast.data.storage import Store
 from promocast.data.validate import validate_table
-from promocast.exceptions import DataValidationError
+from promocast.exceptions import DataValidationError, UsageError
 from promocast.features.calendar import build_calendar
 from promocast.features.exogenous import calendar_features, price_features, promo_flags
 from promocast.forecasting.engine import (
@@ -125,6 +125,9 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
                         known=panel.known, static=panel.static)
     say(f"fitting {', '.join(base)} on {panel.frame['unique_id'].nunique()} series")
     train = panel.frame[panel.frame.groupby("unique_id")["ds"].transform("size") > 2 * horizon]
+    if train.empty:
+        raise UsageError(f"no series has more than {2 * horizon} periods of history: forecast "
+                         f"a shorter horizon than {horizon}")
     first = ["unique_id", "item_id", "store_id", "ds"]
     extra: dict = {}
     if levels:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
 from promocast.api.deps import DbDep, JobsDep, SettingsDep
 from promocast.api.schemas import BacktestRequest, ExplainRequest, ForecastRequest, JobAccepted
@@ -20,11 +22,18 @@ def accepted(job_id: str) -> JobAccepted:
     return JobAccepted(job_id=job_id, url=f"/api/jobs/{job_id}")
 
 
+def json_response(document: dict) -> Response:
+    """A services document (already JSON-safe) serialised once: FastAPI's generic encoder walks
+    every value in Python, 170 ms for a 1.5 MB what-if against 27 ms for ``json.dumps``."""
+    return Response(json.dumps(document, ensure_ascii=False, default=str),
+                    media_type="application/json")
+
+
 @router.get("/forecasts/{item_id}")
 def forecast_of_item(db: DbDep, item_id: str,
-                     store_id: Annotated[str | None, Query(max_length=200)] = None) -> dict:
+                     store_id: Annotated[str | None, Query(max_length=200)] = None) -> Response:
     """The newest kept forecast of one item: quantiles per store, day and model."""
-    return item_forecast(db, item_id, store_id=store_id)
+    return json_response(item_forecast(db, item_id, store_id=store_id))
 
 
 @router.post("/forecasts", status_code=202)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from fastapi.responses import Response
 
 from promocast.api.deps import DbDep, JobsDep, SettingsDep
-from promocast.api.routes.forecasts import accepted
+from promocast.api.routes.forecasts import accepted, json_response
 from promocast.api.schemas import EffectsRequest, JobAccepted, PlanRequest, SimulateRequest
 from promocast.exceptions import EmptyStore
 from promocast.services.promotions import run_advice, run_effects, run_evaluate, run_plan
@@ -51,13 +52,18 @@ def start_evaluation(body: EffectsRequest, db: DbDep, jobs: JobsDep,
 
 
 @router.post("/simulate")
-def simulate(body: SimulateRequest, db: DbDep, settings: SettingsDep) -> dict:
+def simulate(body: SimulateRequest, db: DbDep, settings: SettingsDep) -> Response:
     """What-if: units, revenue and margin of the planned promotions per day and in total
     (quantiles) against the no-promotion baseline; other items of the category; stock
     warnings. Answers from the kept effects and baseline without refitting."""
     rows = [row.model_dump(exclude_none=True, mode="json") for row in body.scenario]
-    return simulate_rows(db, rows, country=settings.country, samples=body.samples,
-                         keep=body.keep)
+    document = simulate_rows(db, rows, country=settings.country, samples=body.samples,
+                             keep=body.keep)
+    if body.days == "none":
+        document["days"] = []
+    elif body.days == "promoted":
+        document["days"] = [r for r in document["days"] if r.get("promo_id") is not None]
+    return json_response(document)
 
 
 @router.get("/plan")
