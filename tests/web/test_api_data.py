@@ -173,3 +173,14 @@ def test_inventory_levels_and_reorder_list(client: TestClient) -> None:
     safety = {r["unique_id"]: r["safety_stock"] for r in levels["items"]}
     assert all(r["safety_stock"] >= safety[r["unique_id"]] - 1e-9 for r in deeper["items"])
     assert client.get("/api/inventory", params={"service_level": 1.5}).status_code == 422
+
+
+def test_overview_compares_whole_28_day_periods(client: TestClient) -> None:
+    recent = {r["period"]: r for r in client.get("/api/overview").json()["recent"]}
+    last, before = recent["last_28_days"], recent["previous_28_days"]
+    info = client.get("/api/info", params={"quality": False}).json()
+    assert last["last_day"] == info["end"]
+    days = pd.Timestamp(last["last_day"]) - pd.Timestamp(last["first_day"])
+    assert days.days == 27 and pd.Timestamp(before["last_day"]) < pd.Timestamp(last["first_day"])
+    weekly = pd.DataFrame(client.get("/api/overview").json()["by_category"])
+    assert last["units"] < weekly["units"].sum() and last["units"] > 0

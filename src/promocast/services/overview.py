@@ -33,4 +33,17 @@ def sales_overview(db: Path) -> dict[str, pd.DataFrame]:
                       avg(s.on_promo) AS promo_share
                FROM sales s LEFT JOIN items i USING (item_id)
                GROUP BY s.item_id ORDER BY revenue DESC NULLS LAST, units DESC LIMIT 20""")
-    return {"by_category": by_category, "promotions": promotions, "top_items": top_items}
+        # Whole days, not calendar weeks: the last week of the history is usually partial, and
+        # comparing it with full weeks would show a fall that is not there.
+        recent = store.query(
+            """WITH bounds AS (SELECT max(date) AS last FROM sales)
+               SELECT CASE WHEN s.date > b.last - INTERVAL 28 DAY THEN 'last_28_days'
+                           ELSE 'previous_28_days' END AS period,
+                      sum(s.units) AS units,
+                      sum(s.units * coalesce(s.price, s.base_price, i.base_price)) AS revenue,
+                      min(s.date) AS first_day, max(s.date) AS last_day
+               FROM sales s CROSS JOIN bounds b LEFT JOIN items i USING (item_id)
+               WHERE s.date > b.last - INTERVAL 56 DAY
+               GROUP BY 1 ORDER BY 1""")
+    return {"by_category": by_category, "promotions": promotions, "top_items": top_items,
+            "recent": recent}

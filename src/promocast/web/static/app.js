@@ -108,10 +108,10 @@ async function overviewPage() {
     line: { color: "#c0392b", dash: "dot" } });
   plot($("#trend-chart"), traces, { yaxis: { title: T("overview.revenue") },
     yaxis2: { overlaying: "y", side: "right", tickformat: ".0%", showgrid: false, rangemode: "tozero" } });
-  const total = (ws, key) => rows.filter((r) => ws.includes(r.week)).reduce((s, r) => s + r[key], 0);
-  const last = weeks.slice(-4), before = weeks.slice(-8, -4);
+  const period = Object.fromEntries((res.data.recent || []).map((r) => [r.period, r]));
   for (const key of ["revenue", "units"]) {
-    const now = total(last, key), then = total(before, key);
+    const now = period.last_28_days ? period.last_28_days[key] : 0;
+    const then = period.previous_28_days ? period.previous_28_days[key] : 0;
     $(`#kpi-${key}`).textContent = fmt(now);
     if (then > 0) {
       const change = now / then - 1;
