@@ -85,6 +85,11 @@ class EmptyStore(PromocastError):
     """The command needs data that has not been ingested yet."""
 
 
+class NeedsForecast(PromocastError):
+    """A quick answer needs a kept result that does not exist yet (say, a forecast covering the
+    lead time): start the job that computes it."""
+
+
 class InfeasiblePlan(PromocastError):
     """The promotion plan's rules cannot all hold at once."""
 

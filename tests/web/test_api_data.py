@@ -175,6 +175,25 @@ def test_inventory_levels_and_reorder_list(client: TestClient) -> None:
     assert client.get("/api/inventory", params={"service_level": 1.5}).status_code == 422
 
 
+def test_inventory_beyond_the_kept_forecast_is_a_job(tmp_path: Path) -> None:
+    """A GET answers from kept forecasts only (the shop keeps 14 days): 3 + 7 days are there,
+    10 + 7 are not, so the GET says 409 and the POST job forecasts first; then GETs answer."""
+    with TestClient(make_app(copy_of_shop(tmp_path))) as c:
+        params = {"service_level": 0.9, "lead_time": 10, "review_period": 7}
+        refused = c.get("/api/inventory", params=params)
+        assert refused.status_code == 409 and "17 periods" in refused.json()["error"]
+        started = c.post("/api/inventory", json=params)
+        assert started.status_code == 202
+        c.app.state.jobs._pool.submit(lambda: None).result()  # queue order: ours is done
+        job = c.get(f"/api/jobs/{started.json()['job_id']}").json()
+        assert job["status"] == "done", job["error"]
+        assert job["result"]["horizon"] == 17 and not job["result"]["forecast"]["reused"]
+        again = c.get("/api/inventory", params=params)
+        assert again.status_code == 200
+        assert again.json()["forecast"]["run_id"] == job["result"]["forecast"]["run_id"]
+    reset_store_mode()
+
+
 def test_overview_compares_whole_28_day_periods(client: TestClient) -> None:
     recent = {r["period"]: r for r in client.get("/api/overview").json()["recent"]}
     last, before = recent["last_28_days"], recent["previous_28_days"]

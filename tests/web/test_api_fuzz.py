@@ -53,7 +53,7 @@ def test_no_request_makes_the_server_fail(api_schema) -> None:
         @settings(max_examples=15, deadline=None, derandomize=True, database=None,
                   suppress_health_check=list(HealthCheck))
         def check(case) -> None:
-            response = case.call()
+            response = case.call(timeout=120)  # a slow machine is not a failure here
             statuses.append(response.status_code)
             if response.status_code >= 500:
                 failures.append(f"{case.method} {case.formatted_path} {case.query} "

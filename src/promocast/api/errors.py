@@ -11,6 +11,7 @@ from promocast.exceptions import (
     DataValidationError,
     EmptyStore,
     InfeasiblePlan,
+    NeedsForecast,
     PromocastError,
     StoreLockedError,
     UnknownSeries,
@@ -39,6 +40,8 @@ def status_of(exc: Exception) -> int:
         return 404
     if isinstance(exc, StoreLockedError):
         return 503
+    if isinstance(exc, NeedsForecast):
+        return 409
     if isinstance(exc, DataValidationError | InfeasiblePlan):
         return 422
     if isinstance(exc, UsageError):

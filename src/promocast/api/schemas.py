@@ -107,6 +107,18 @@ class TargetsRequest(BaseModel):
     top: int = Field(default=100, ge=1, le=100_000)
 
 
+class InventoryRequest(BaseModel):
+    """Stock levels computed as a job (forecasts first when no kept forecast covers lead time
+    + review period)."""
+    model_config = ConfigDict(extra="forbid")
+
+    service_level: float = Field(default=0.95, gt=0.5, lt=1.0)
+    lead_time: int = Field(default=3, ge=1, le=365)
+    review_period: int = Field(default=7, ge=1, le=365)
+    pack_size: float = Field(default=1.0, gt=0, le=1e6)
+    min_order: float = Field(default=0.0, ge=0, le=1e9)
+
+
 class ReplayRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from promocast.data.storage import Store
-from promocast.exceptions import UsageError
+from promocast.exceptions import NeedsForecast, UsageError
 from promocast.forecasting.engine import ForecastSpec, fit_predict, quantile_column, window_inputs
 from promocast.forecasting.panel import split_at
 from promocast.inventory.leadtime import Dependence, draw_paths
@@ -101,13 +101,19 @@ def _quantile_columns(frame: pd.DataFrame, model: str) -> tuple[list[str], list[
 
 
 def _forecast(db: Path, periods: int, models: Sequence[str], country: str,
-              progress: Progress | None) -> tuple[str, str, pd.DataFrame, bool]:
-    """(run_id, model, wide forecasts, reused?) covering ``periods``."""
+              progress: Progress | None, forecast_missing: bool = True,
+              ) -> tuple[str, str, pd.DataFrame, bool]:
+    """(run_id, model, wide forecasts, reused?) covering ``periods``; without a kept forecast
+    that covers them, forecasts now or (``forecast_missing`` false) raises NeedsForecast."""
     with Store(db, read_only=True) as store:
         data_hash = sales_hash(store)
         kept = _kept_forecast(store, data_hash, periods, models)
     if kept is not None:
         return (*kept, True)
+    if not forecast_missing:
+        raise NeedsForecast(
+            f"no kept forecast of these data covers {periods} periods (lead time + review "
+            f"period) with {', '.join(models)}: start the inventory job, which forecasts first")
     from promocast.services.forecast import run_forecast
 
     summary = run_forecast(db, horizon=periods, models=list(models)[:1],
@@ -160,19 +166,21 @@ def run_inventory(db: Path, *, service_level: float = 0.95, lead_time: int,
                   out: Path | None = None, models: Sequence[str] = ("lgbm",),
                   dependence: Dependence | None = None, samples: int = 2000, seed: int = 0,
                   country: str = "CN", replay: dict | None = None,
-                  progress: Progress | None = None) -> dict:
+                  forecast_missing: bool = True, progress: Progress | None = None) -> dict:
     """Stock levels per item and store and the reorder list (DESIGN §3 ``inventory --json``).
 
     ``lead_time`` / ``review_period`` / ``horizon`` in periods of the data; ``salvage`` as a
     share of unit cost; ``pack_size`` / ``min_order`` in units. ``out`` writes the reorder list
     (.csv, .xlsx or .parquet). ``replay``: a replay document to report with the plan (default:
-    the newest kept one)."""
+    the newest kept one). ``forecast_missing`` false: never forecast here (quick answers only;
+    NeedsForecast when no kept forecast covers the periods)."""
     say = progress or (lambda _m: None)
     started = time.perf_counter()
     params = _params(service_level, lead_time, review_period, horizon, fill_rate, pack_size,
                      min_order, salvage)
     periods = params.periods
-    run_id, model, wide, reused = _forecast(db, periods, models, country, progress)
+    run_id, model, wide, reused = _forecast(db, periods, models, country, progress,
+                                           forecast_missing)
     columns, levels = _quantile_columns(wide, model)
     with Store(db, read_only=True) as store:
         stock, prices = _stock_and_prices(store)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from promocast.api.deps import DbDep, JobsDep, SettingsDep
 from promocast.api.routes.forecasts import accepted
-from promocast.api.schemas import JobAccepted, ReplayRequest
+from promocast.api.schemas import InventoryRequest, JobAccepted, ReplayRequest
 from promocast.services.inventory import run_inventory, run_inventory_replay
 
 router = APIRouter(prefix="/api/inventory", tags=["inventory"])
@@ -23,10 +23,21 @@ def inventory(db: DbDep, settings: SettingsDep,
               min_order: Annotated[float, Query(ge=0, le=1e9)] = 0.0) -> dict:
     """Safety stock, reorder point, order-up-to level, order quantity, days of cover and
     stock-out probability per item and store; the reorder list by urgency (DESIGN §3).
-    Uses the newest kept forecast when it covers lead time + review period (else forecasts)."""
+    Answers from the newest kept forecast covering lead time + review period; 409 when there
+    is none (POST here starts the job that forecasts first)."""
     return run_inventory(db, service_level=service_level, lead_time=lead_time,
                          review_period=review_period, pack_size=pack_size, min_order=min_order,
-                         country=settings.country)
+                         country=settings.country, forecast_missing=False)
+
+
+@router.post("", status_code=202)
+def start_inventory(body: InventoryRequest, db: DbDep, jobs: JobsDep,
+                    settings: SettingsDep) -> JobAccepted:
+    """The same stock levels as a job: forecasts lead time + review period first when no kept
+    forecast covers them (the forecast is kept, so later GETs answer at once)."""
+    return accepted(jobs.submit("inventory", body.model_dump(), lambda say:
+                                run_inventory(db, **body.model_dump(), country=settings.country,
+                                              progress=say)))
 
 
 @router.post("/replay", status_code=202)

@@ -490,9 +490,15 @@ async function inventoryPage() {
     $("#inventory-status").textContent = T("inventory.computing");
     $("#inventory-button").disabled = true;
     const res = await api("GET", `/api/inventory?${params}`);
-    $("#inventory-button").disabled = false;
-    if (!res.ok) { $("#inventory-status").textContent = res.data.error; return; }
-    const d = res.data;
+    let d = res.data;
+    if (res.status === 409) {  // no kept forecast covers lead time + review period: forecast first
+      d = await runJob("/api/inventory", Object.fromEntries([...params].map(([k, v]) => [k, Number(v)])), $("#inventory-status"));
+      $("#inventory-button").disabled = false;
+      if (!d) return;
+    } else {
+      $("#inventory-button").disabled = false;
+      if (!res.ok) { $("#inventory-status").textContent = res.data.error; return; }
+    }
     $("#inventory-status").textContent = (d.notes || []).join(" · ");
     reorder = d.reorder_list;
     const atRisk = d.items.filter((r) => r.stockout_probability_no_order >= 0.5).length;
