@@ -13,6 +13,9 @@ from promocast.exceptions import UsageError
 ModelsOption = Annotated[str | None, typer.Option(
     "--models", help="Comma-separated model ids (default: seasonal_naive,autoets,croston,ridge,lgbm,ensemble).")]
 CountryOption = Annotated[str, typer.Option("--country", help="Country of the holiday calendar.")]
+EngineOption = Annotated[str, typer.Option("--engine", help="local, or dask: fits through statsforecast / mlforecast on a Dask cluster.")]
+SchedulerOption = Annotated[str | None, typer.Option("--scheduler", help="With --engine dask: the scheduler's address (tcp://host:8786); default a local cluster.")]
+WorkersOption = Annotated[int | None, typer.Option("--workers", min=1, help="With --engine dask and no --scheduler: worker processes of the local cluster (default 2).")]
 
 
 def _models(text: str | None) -> list[str]:
@@ -49,6 +52,9 @@ def backtest(
     predictions: Annotated[Path | None, typer.Option("--predictions", help="Write every scored point (CSV or Parquet).")] = None,
     levels: Annotated[str | None, typer.Option("--levels", help="Score every level (total,category,store,item): WAPE of base and reconciled forecasts.")] = None,
     reconcile: Annotated[str, typer.Option("--reconcile", help="With --levels: bottom_up, ols, wls_struct or mint_shrink.")] = "wls_struct",
+    engine: EngineOption = "local",
+    scheduler: SchedulerOption = None,
+    workers: WorkersOption = None,
 ) -> None:
     """Rolling-origin backtest of the model zoo: accuracy per model and the best one.
 
@@ -67,7 +73,8 @@ def backtest(
             resolve_db(db), horizon=horizon, gap=gap, folds=folds, step=step,
             origins=[o.strip() for o in origins.split(",")] if origins else None,
             models=_models(models), quantiles=_quantiles(quantiles), country=country,
-            metric=metric, progress=update)
+            metric=metric, engine=engine, scheduler=scheduler, workers=workers,
+            progress=update)
     if predictions is not None:
         write_predictions(frame, predictions)
     write_json(json_out, document)
@@ -118,6 +125,9 @@ def forecast(
     levels: Annotated[str | None, typer.Option("--levels", help="Coherent forecasts of these levels: total, category, store, item (comma-separated, any order; category and store together add category/store).")] = None,
     reconcile: Annotated[str, typer.Option("--reconcile", help="With --levels: bottom_up, wls_struct, ols or mint_shrink (refits on 2 holdout windows for the error covariance).")] = "wls_struct",
     point: Annotated[str, typer.Option("--point", help="With --levels: reconcile medians (the model column stays the median) or means (estimated from the quantiles: they add up where medians of slow, skewed items fall short; the median is then in <model>-q0.5).")] = "median",
+    engine: EngineOption = "local",
+    scheduler: SchedulerOption = None,
+    workers: WorkersOption = None,
     db: DbOption = None,
     json_out: JsonOption = None,
 ) -> None:
@@ -129,6 +139,8 @@ def forecast(
     Example: promocast forecast --horizon 28 --quantiles 0.1,0.5,0.9 --out forecast.csv
 
     Example: promocast forecast --horizon 14 --levels total,category,store,item --out levels.csv
+
+    Example: promocast forecast --horizon 28 --engine dask --scheduler tcp://10.0.0.5:8786 --out f.csv
     """
     from promocast.services.forecast import run_forecast
     from promocast.services.hierarchy import parse_level_option
@@ -141,7 +153,8 @@ def forecast(
         summary = run_forecast(resolve_db(db), horizon=horizon, models=_models(models),
                                out=out_file, quantiles=_quantiles(quantiles),
                                scenario=scenario, country=country, levels=level_list,
-                               reconcile=reconcile, point=point, progress=update)
+                               reconcile=reconcile, point=point, engine=engine,
+                               scheduler=scheduler, workers=workers, progress=update)
     write_json(json_out, summary)
     out.print(f"run {summary['run_id']}: {summary['series']} series x {horizon} periods "
               f"({summary['start']} .. {summary['end']}), models {', '.join(summary['models'])}; "

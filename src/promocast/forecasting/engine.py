@@ -23,6 +23,8 @@ from sklearn.preprocessing import FunctionTransformer
 from statsforecast import StatsForecast
 from statsforecast.utils import ConformalIntervals
 
+from promocast.forecasting.conformal import conformal_quantiles
+from promocast.forecasting.distributed import DISTRIBUTED_ML, DaskEngine, fit_predict_distributed
 from promocast.forecasting.panel import future_grid, split_at
 from promocast.forecasting.zoo import (
     DEEP_MODELS,
@@ -106,6 +108,8 @@ class ForecastSpec:
     gap: int = 0
     """Leading steps nobody needs (a backtest's gap): no model is fitted for them alone; the
     next model forecasts them too."""
+    engine: DaskEngine | None = field(default=None, repr=False, compare=False)
+    """Where fits run: ``None`` here, or a Dask cluster (``forecasting.distributed``)."""
 
     @property
     def stat_models(self) -> list[str]:
@@ -231,7 +235,11 @@ def _fit_predict_stats(train: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
         sf = StatsForecast(models=models, freq=spec.freq, n_jobs=1)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            out = sf.forecast(df=data, h=spec.horizon, level=_levels(spec.quantiles))
+            if spec.engine is not None:  # statsforecast distributes per series through Fugue
+                out = spec.engine.collect(sf.forecast(df=spec.engine.frame(data), h=spec.horizon,
+                                                      level=_levels(spec.quantiles)))
+            else:
+                out = sf.forecast(df=data, h=spec.horizon, level=_levels(spec.quantiles))
         out = out.reset_index() if "unique_id" not in out.columns else out
         if use_log:
             value_cols = [c for c in out.columns if c not in ("unique_id", "ds")]
@@ -240,10 +248,10 @@ def _fit_predict_stats(train: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
     return pd.concat(parts, axis=1).reset_index()
 
 
-def _forecaster(spec: ForecastSpec, models: list[str], log_target: bool,
-                lags_from: int | None = None) -> MLForecast:
-    """The MLForecast of ``models``: lags (from ``lags_from``), rolling means, date features;
-    a log1p target when the models' loss works on log units."""
+def _forecaster_args(spec: ForecastSpec, models: list[str], log_target: bool,
+                     lags_from: int | None = None) -> dict:
+    """What an MLForecast of ``models`` is built from: lags (from ``lags_from``), rolling
+    means, date features; a log1p target when the models' loss works on log units."""
     cfg = ZooConfig(season_length=spec.season_length, seed=spec.seed,
                     num_threads=spec.num_threads, lgbm_params=spec.lgbm_params,
                     lgbm_loss=spec.lgbm_loss)
@@ -251,9 +259,15 @@ def _forecaster(spec: ForecastSpec, models: list[str], log_target: bool,
                                             seasonal=set(models) <= set(NAN_TOLERANT))
     transforms_y = ([GlobalSklearnTransformer(FunctionTransformer(np.log1p, np.expm1))]
                     if log_target else None)
-    return MLForecast(models={m: ml_model(m, cfg) for m in models}, freq=spec.freq, lags=lags,
-                      lag_transforms=transforms, date_features=date_features,
-                      target_transforms=transforms_y, num_threads=1)
+    return dict(models={m: ml_model(m, cfg) for m in models}, freq=spec.freq, lags=lags,
+                lag_transforms=transforms, date_features=date_features,
+                target_transforms=transforms_y)
+
+
+def _forecaster(spec: ForecastSpec, models: list[str], log_target: bool,
+                lags_from: int | None = None) -> MLForecast:
+    """The local MLForecast of ``models`` (see ``_forecaster_args``)."""
+    return MLForecast(**_forecaster_args(spec, models, log_target, lags_from), num_threads=1)
 
 
 def _ml_groups(spec: ForecastSpec) -> list[tuple[list[str], bool]]:
@@ -276,12 +290,22 @@ def _fit_points(train: pd.DataFrame, future: pd.DataFrame, spec: ForecastSpec) -
     out = None
     for names, log_target in _ml_groups(spec):
         pieces = []
+        on_dask = spec.engine is not None and set(names) <= set(DISTRIBUTED_ML)
+        if spec.engine is not None and not on_dask:
+            logging.getLogger("promocast.distributed").info(
+                "%s: no distributed trainer in mlforecast, fitted locally", ", ".join(names))
         for first, last in direct_buckets(spec):
-            mlf = _forecaster(spec, names, log_target, lags_from=last)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                mlf.fit(train[cols], static_features=spec.static, weight_col="weight")
-                piece = mlf.predict(h=last, X_df=x_df[x_step <= last] if spec.known else None)
+            x_last = x_df[x_step <= last] if spec.known else None
+            if on_dask:
+                piece = fit_predict_distributed(
+                    spec.engine, _forecaster_args(spec, names, log_target, lags_from=last),
+                    train[cols], spec.static, last, x_last)
+            else:
+                mlf = _forecaster(spec, names, log_target, lags_from=last)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    mlf.fit(train[cols], static_features=spec.static, weight_col="weight")
+                    piece = mlf.predict(h=last, X_df=x_last)
             step = piece.groupby("unique_id").cumcount().to_numpy() + 1
             pieces.append(piece[step >= first])
         part = pd.concat(pieces, ignore_index=True)
@@ -334,65 +358,6 @@ def _holdout_residuals(train: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-MIN_POOL = 30
-"""Fewest residuals a pool (a step, a forecast-size bin) needs before it is used on its own."""
-
-
-def _mape_shift(r: np.ndarray) -> float:
-    """The log shift c minimising mean |exp(c - r) - 1|: the MAPE-optimal forecast
-    ``exp(log point + c)`` when log errors are distributed as the residuals ``r``."""
-    grid = np.quantile(r, np.linspace(0.02, 0.98, 49))
-    losses = np.abs(np.exp(grid[:, None] - r[None, :]) - 1.0).mean(axis=1)
-    return float(grid[int(np.argmin(losses))])
-
-
-def _conformal_quantiles(points: pd.DataFrame, residuals: pd.DataFrame, model: str,
-                         quantiles: tuple[float, ...], point: str = "median",
-                         ) -> tuple[np.ndarray, np.ndarray]:
-    """Quantiles of each forecast from hold-out residuals pooled over all series.
-
-    Residuals are taken in log1p units (scale-free across slow and fast series) and pooled by
-    forecast step and by the size of the forecast (quartile bins), where each pool holds
-    enough residuals; quantile q of y is then ``expm1(log1p(point) + r_q)``, the point itself
-    being the median (the model's forecast, or the LightGBM MAPE loss's). Pooling across
-    series is what makes one or two hold-out windows enough (mlforecast's per-series conformal
-    intervals need many windows to cover)."""
-    log_point = np.log1p(points[model].to_numpy(dtype=float))
-    out = np.repeat(log_point[:, None], len(quantiles), axis=1)
-    best = log_point.copy()
-    res = residuals.dropna(subset=[model])
-    if res.empty:
-        return np.expm1(out), np.expm1(best)
-    r_log_pred = np.log1p(res[model].to_numpy(dtype=float))
-    r = np.log1p(res["y"].to_numpy(dtype=float)) - r_log_pred
-    r_step = res["step"].to_numpy()
-    qs = np.asarray(quantiles)
-    step = points.groupby("unique_id").cumcount().to_numpy() + 1
-    edges = np.quantile(r_log_pred, [0.25, 0.5, 0.75]) if len(r) >= 4 * MIN_POOL else np.array([])
-    bins_r = np.searchsorted(edges, r_log_pred)
-    bins_p = np.searchsorted(edges, log_point)
-    for s in np.unique(step):
-        in_step = r_step == s
-        if in_step.sum() < MIN_POOL:
-            in_step = np.ones_like(in_step)
-        for b in np.unique(bins_p):
-            pool = in_step & (bins_r == b)
-            if pool.sum() < MIN_POOL:
-                pool = in_step
-            rows = (step == s) & (bins_p == b)
-            n = pool.sum()
-            # finite-sample conformal levels, as split conformal prediction uses
-            levels = np.clip(np.where(qs >= 0.5, np.ceil((n + 1) * qs) / n, np.floor((n + 1) * qs) / n),
-                             0, 1)
-            offsets = np.quantile(r[pool], levels)
-            if point == "median":
-                offsets[qs == 0.5] = 0.0  # the model's own forecast is the median
-            out[rows] = log_point[rows, None] + offsets[None, :]
-            if point == "mape":
-                best[rows] = log_point[rows] + _mape_shift(r[pool])
-    return np.expm1(np.clip(out, None, 50)), np.clip(np.expm1(np.clip(best, None, 50)), 0, None)
-
-
 def _fit_predict_ml(train: pd.DataFrame, future: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
     """Global models: point forecasts, and quantiles from pooled hold-out residuals.
 
@@ -404,7 +369,7 @@ def _fit_predict_ml(train: pd.DataFrame, future: pd.DataFrame, spec: ForecastSpe
     out = points[["unique_id", "ds"]].copy()
     for model in spec.ml_models:
         own_point = model == "lgbm" and spec.lgbm_loss == "mape"
-        values, best = _conformal_quantiles(points, residuals, model, spec.quantiles,
+        values, best = conformal_quantiles(points, residuals, model, spec.quantiles,
                                             "mape" if own_point else spec.point)
         values = np.sort(np.clip(values, 0, None), axis=1)
         for k, q in enumerate(spec.quantiles):

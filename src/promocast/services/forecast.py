@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from promocast.data.validate import validate_table
 from promocast.exceptions import DataValidationError, UsageError
 from promocast.features.calendar import build_calendar
 from promocast.features.exogenous import calendar_features, price_features, promo_flags
+from promocast.forecasting.distributed import check_engine, open_engine
 from promocast.forecasting.engine import (
     DEFAULT_QUANTILES,
     ForecastSpec,
@@ -96,6 +98,7 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
                  quantiles: tuple[float, ...] = DEFAULT_QUANTILES, scenario: Path | None = None,
                  country: str = "CN", levels: list[str] | None = None,
                  reconcile: str = "wls_struct", point: str = "median",
+                 engine: str = "local", scheduler: str | None = None, workers: int | None = None,
                  progress: Progress | None = None) -> dict:
     """Fit on all history and forecast; returns a summary with the run id.
 
@@ -103,8 +106,10 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
     reconciled (``reconcile``: bottom_up, wls_struct, ols, mint_shrink) so the item rows add up
     to the upper ones; the file gets a ``level`` column and the store keeps the upper series
     under ids such as ``total``, ``category=juice``, ``store=S1``. ``point="mean"``
-    reconciles means instead of medians (see ``forecasting.hierarchy``)."""
+    reconciles means instead of medians (see ``forecasting.hierarchy``). ``engine="dask"``
+    fits on a Dask cluster (``scheduler`` address, or a LocalCluster of ``workers``)."""
     say = progress or (lambda _m: None)
+    check_engine(engine, scheduler)
     if levels:
         from promocast.services.hierarchy import parse_level_option
 
@@ -138,7 +143,8 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
         predicted, long, extra = levelled.frame, levelled.long, levelled.summary
         first = ["level", "unique_id", "item_id", "store_id", "category", "ds"]
     else:
-        predicted = fit_predict(train, future, spec)
+        with open_engine(engine, scheduler, workers) as cluster:
+            predicted = fit_predict(train, future, replace(spec, engine=cluster))
         keys = train.drop_duplicates("unique_id").set_index("unique_id")[["item_id", "store_id"]]
         predicted = predicted.join(keys, on="unique_id")
         long = pd.concat([

@@ -8,7 +8,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +18,7 @@ from promocast.data.storage import EXOG_KEY, EXOG_TABLE, Store
 from promocast.exceptions import EmptyStore, UsageError
 from promocast.features.calendar import build_calendar
 from promocast.features.exogenous import PROMO_FLAGS, calendar_features, price_features, promo_flags
+from promocast.forecasting.distributed import check_engine, open_engine
 from promocast.forecasting.engine import DEFAULT_QUANTILES, ForecastSpec, backtest, ensemble_columns
 from promocast.forecasting.panel import regular_panel, season_length
 from promocast.forecasting.zoo import parse_models
@@ -131,15 +132,19 @@ def rolling_cutoffs(panel: Panel, horizon: int, folds: int, step: int) -> list[p
 def run_backtest(db: Path, *, horizon: int, gap: int = 0, folds: int = 3, step: int | None = None,
                  origins: list[str] | None = None, models: list[str],
                  quantiles: tuple[float, ...] = DEFAULT_QUANTILES, country: str = "CN",
-                 metric: str = "wape",
+                 metric: str = "wape", engine: str = "local", scheduler: str | None = None,
+                 workers: int | None = None,
                  progress: Progress | None = None) -> tuple[dict, pd.DataFrame]:
     """Backtest the models; returns the DESIGN §3 JSON document and the predictions frame.
 
     ``metric`` ("wape" or "mape") picks the best model and the ensemble's members, and is what
     the global models train for: with "mape" LightGBM fits LightGBM's MAPE objective on raw
-    units (it under-forecasts on purpose, as MAPE rewards); with "wape" it fits log1p units."""
+    units (it under-forecasts on purpose, as MAPE rewards); with "wape" it fits log1p units.
+    ``engine="dask"`` fits on a Dask cluster (``scheduler`` address, or a LocalCluster of
+    ``workers`` processes): see ``forecasting.distributed``."""
     if metric not in ("wape", "mape"):
         raise UsageError(f"--metric must be wape or mape, got {metric!r}")
+    check_engine(engine, scheduler)
     from promocast.forecasting.metrics import evaluate, per_series_winner
 
     if gap >= horizon:
@@ -154,7 +159,11 @@ def run_backtest(db: Path, *, horizon: int, gap: int = 0, folds: int = 3, step: 
                         known=panel.known, static=panel.static,
                         lgbm_loss="mape" if metric == "mape" else "log_l2",
                         point="mape" if metric == "mape" else "median")
-    predictions = backtest(panel.frame, cutoffs, spec, gap=gap, progress=progress)
+    with open_engine(engine, scheduler, workers) as cluster:
+        if cluster is not None and progress:
+            progress(f"fitting on Dask ({cluster.partitions} partitions)")
+        predictions = backtest(panel.frame, cutoffs, replace(spec, engine=cluster), gap=gap,
+                               progress=progress)
     train = panel.frame.loc[panel.frame["observed"] == 1, ["unique_id", "ds", "y"]]
     scores = evaluate(predictions, base, train=train, season_length=panel.season_length)
     if "ensemble" in models and len(base) >= 2:
