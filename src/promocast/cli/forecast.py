@@ -116,8 +116,9 @@ def _level_backtest(*, horizon: int, gap: int, folds: int, step: int | None, mod
 
 
 def forecast(
-    horizon: Annotated[int, typer.Option("--horizon", min=1, help="Periods ahead.")],
     out_file: Annotated[Path, typer.Option("--out", help="Forecast file (CSV or Parquet).")],
+    horizon: Annotated[int | None, typer.Option("--horizon", min=1, help="Periods ahead (required unless --refresh).")] = None,
+    refresh: Annotated[bool, typer.Option("--refresh", help="Forecast again from the newest data with the models kept by the last forecast, without retraining.")] = False,
     quantiles: Annotated[str, typer.Option("--quantiles", help="Quantiles to forecast.")] = "0.05,0.1,0.25,0.5,0.75,0.9,0.95",
     models: Annotated[str, typer.Option("--models", help="Model ids, comma-separated.")] = "lgbm",
     scenario: Annotated[Path | None, typer.Option("--scenario", help="Planned promotions / prices (promotions columns + price).")] = None,
@@ -141,9 +142,18 @@ def forecast(
     Example: promocast forecast --horizon 14 --levels total,category,store,item --out levels.csv
 
     Example: promocast forecast --horizon 28 --engine dask --scheduler tcp://10.0.0.5:8786 --out f.csv
+
+    Example: promocast forecast --refresh --out f.csv   (after ingesting new days)
     """
     from promocast.services.forecast import run_forecast
     from promocast.services.hierarchy import parse_level_option
+
+    if refresh:
+        _refresh(horizon=horizon, out_file=out_file, db=db, json_out=json_out,
+                 others=levels is not None or scenario is not None or engine != "local")
+        return
+    if horizon is None:
+        raise UsageError("--horizon is required (or --refresh to reuse the kept models)")
 
     if levels is None and (reconcile != "wls_struct" or point != "median"):
         raise UsageError("--reconcile and --point apply to --levels: add e.g. "
@@ -166,6 +176,27 @@ def forecast(
         if summary["series_left_out"]:
             out.print(f"{summary['series_left_out']} series ended before the last date and are "
                       "left out of the hierarchy", highlight=False, markup=False)
+
+
+def _refresh(*, horizon: int | None, out_file: Path, db: Path | None, json_out: Path | None,
+             others: bool) -> None:
+    """``forecast --refresh``: the kept models, the new periods, no retraining."""
+    from promocast.services.refresh import run_refresh
+
+    if horizon is not None or others:
+        raise UsageError("--refresh reuses the last forecast's models, horizon and settings: "
+                         "drop --horizon, --levels, --scenario and --engine")
+    with progress("refresh") as update:
+        summary = run_refresh(resolve_db(db), out=out_file, progress=update)
+    write_json(json_out, summary)
+    out.print(f"run {summary['run_id']} (refresh of {summary['refresh_of']}): "
+              f"{summary['new_periods']} new periods appended, {summary['series']} series x "
+              f"{summary['horizon']} periods ({summary['start']} .. {summary['end']}) in "
+              f"{summary['seconds']} s; written to {out_file}", highlight=False, markup=False)
+    if summary["series_without_models"]:
+        out.print(f"{summary['series_without_models']} series have no kept model (new since the "
+                  "last full forecast): run `promocast forecast` to include them",
+                  highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:

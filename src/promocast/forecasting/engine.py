@@ -11,196 +11,35 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 from mlforecast import MLForecast
-from mlforecast.lag_transforms import RollingMean
 from mlforecast.target_transforms import GlobalSklearnTransformer
 from sklearn.preprocessing import FunctionTransformer
 from statsforecast import StatsForecast
 from statsforecast.utils import ConformalIntervals
 
 from promocast.forecasting.conformal import conformal_quantiles
-from promocast.forecasting.distributed import DISTRIBUTED_ML, DaskEngine, fit_predict_distributed
+from promocast.forecasting.distributed import DISTRIBUTED_ML, fit_predict_distributed
+from promocast.forecasting.lags import _lags, direct_buckets, resolve_seasonal_lags
 from promocast.forecasting.panel import future_grid, split_at
+from promocast.forecasting.spec import DEFAULT_QUANTILES as DEFAULT_QUANTILES  # re-exported
+from promocast.forecasting.spec import (
+    ForecastSpec,
+    Progress,
+    _interval_column,
+    _levels,
+    quantile_column,
+)
 from promocast.forecasting.zoo import (
     DEEP_MODELS,
-    ML_MODELS,
     NO_INTERVALS,
-    STAT_MODELS,
     ZooConfig,
     ml_model,
     stat_model,
 )
-
-DEFAULT_QUANTILES = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
-Progress = Callable[[str], None]
-
-
-def quantile_column(model: str, q: float) -> str:
-    """``lgbm-q0.1``: the column of model ``lgbm``'s 10 % quantile (DESIGN §3)."""
-    return f"{model}-q{q:g}"
-
-
-def _levels(quantiles: tuple[float, ...]) -> list[int]:
-    return sorted({int(round(100 * abs(2 * q - 1))) for q in quantiles if q != 0.5})
-
-
-def _interval_column(model: str, q: float) -> str:
-    level = int(round(100 * abs(2 * q - 1)))
-    return f"{model}-{'lo' if q < 0.5 else 'hi'}-{level}"
-
-
-@dataclass
-class ForecastSpec:
-    """What to fit and how: frequency, horizon, models, quantiles and the panel's inputs.
-
-    ``known`` are dynamic inputs known over the horizon (prices, promotion flags, calendar);
-    ``static`` are per-series constants (category, store) used by the global models.
-    """
-
-    freq: str
-    horizon: int
-    models: list[str]
-    season_length: int
-    quantiles: tuple[float, ...] = DEFAULT_QUANTILES
-    known: list[str] = field(default_factory=list)
-    static: list[str] = field(default_factory=list)
-    seed: int = 0
-    num_threads: int = 2
-    calibration_windows: int = 2
-    """Statistical models without intervals: conformal windows per series (statsforecast)."""
-    ml_calibration_windows: int = 1
-    """Global models: hold-out windows whose residuals, pooled over all series, calibrate the
-    quantiles (one refit per window)."""
-    lgbm_params: dict | None = None
-    target_transform: str = "log1p"
-    """Statistical models: ``log1p`` (default: relative errors, suits counts spanning
-    magnitudes) or ``none``."""
-    lgbm_loss: str = "log_l2"
-    """LightGBM's training loss: ``log_l2`` (squared error on log1p units), ``tweedie`` (raw
-    units, log link, the M5 winners' choice) or ``mape`` (raw units, LightGBM's MAPE objective:
-    the point forecast is then the MAPE-optimal one, below the median)."""
-    point: str = "median"
-    """Global models' point forecast (the ``<model>`` column): ``median``, or ``mape``, the
-    forecast that minimises the expected absolute percentage error under the calibrated
-    predictive distribution (below the median: MAPE punishes over-forecasts of small actuals
-    more than under-forecasts)."""
-    strategy: str = "direct"
-    """Global models: ``direct`` (every lag at least the step forecast, so each step is
-    forecast from actuals only, with that step's known inputs) or ``recursive`` (lags from 1,
-    forecasts fed back step by step)."""
-    direct_models: int = 3
-    """Direct strategy: how many models split the horizon (steps 1..a, a+1..b, ..., growing
-    geometrically), each with lags from its last step, so near steps see the latest actuals
-    (one model with lags from the horizon would blind step 1 to the last ``horizon - 1``
-    periods). 1 = a single model for all steps."""
-    seasonal_lags: bool | None = None
-    """LightGBM: also the lags one season back (season - 1, season, season + 1) when the
-    season is longer than the recent lags (weekly data: last year's weeks, which carry the
-    yearly pattern no recent lag sees). ``None`` = when the training series are long enough
-    (median length at least two seasons: rows without these lags are dropped from training, so
-    at least a season of rows per series remains) and a season ago predicts them better than
-    ``horizon`` periods ago does."""
-    gap: int = 0
-    """Leading steps nobody needs (a backtest's gap): no model is fitted for them alone; the
-    next model forecasts them too."""
-    engine: DaskEngine | None = field(default=None, repr=False, compare=False)
-    """Where fits run: ``None`` here, or a Dask cluster (``forecasting.distributed``)."""
-
-    @property
-    def stat_models(self) -> list[str]:
-        return [m for m in self.models if m in STAT_MODELS]
-
-    @property
-    def ml_models(self) -> list[str]:
-        return [m for m in self.models if m in ML_MODELS]
-
-    @property
-    def ml_target_transform(self) -> str:
-        """How LightGBM's raw score maps to units: ``log1p`` (log_l2 loss), ``log`` (the
-        Tweedie log link) or ``none`` (MAPE on units)."""
-        return {"log_l2": "log1p", "tweedie": "log", "mape": "none"}[self.lgbm_loss]
-
-
-def direct_buckets(spec: ForecastSpec) -> list[tuple[int, int]]:
-    """(first step, last step) of each global model; the model's lags start at its last step.
-
-    Boundaries grow geometrically (horizon 28, three models: steps 1-3, 4-9, 10-28): recent
-    actuals matter most for the nearest steps. Buckets holding only gap steps are merged into
-    the next one."""
-    h = spec.horizon
-    if spec.strategy != "direct":
-        return [(1, h)]
-    n = max(1, min(spec.direct_models, h))
-    ends = sorted({max(1, round(h ** (k / n))) for k in range(1, n)} | {h})
-    ends = [e for e in ends if e > spec.gap] or [h]
-    buckets, start = [], 1
-    for end in ends:
-        buckets.append((start, end))
-        start = end + 1
-    return buckets
-
-
-def _lags(spec: ForecastSpec, first: int | None = None, seasonal: bool = False,
-          ) -> tuple[list[int], dict, list[str]]:
-    """Lags, rolling means and date features that suit the frequency (the M5 winners' habits
-    scaled to the data: weekly and yearly memory for daily data).
-
-    With the ``direct`` strategy every lag is at least the horizon: the features of step h are
-    then actuals at the cutoff or before, so one model forecasts all steps without feeding its
-    own forecasts back (errors do not compound; the known inputs of the target period still
-    enter as they are)."""
-    if first is None:
-        first = spec.horizon if spec.strategy == "direct" else 1
-    if spec.freq == "D":
-        lags = sorted({*range(first, first + 7), *(k for k in (7, 14, 21, 28) if k >= first)})
-        transforms = {first: [RollingMean(7), RollingMean(28)]}
-        if first < 7:  # last week's level, a week back (the same weekday mix as the target)
-            transforms[7] = [RollingMean(7, min_samples=1)]
-        dates = ["dayofweek", "month", "dayofyear"]
-    elif spec.freq.startswith("W"):
-        lags = list(range(first, first + 8))
-        transforms = {first: [RollingMean(4), RollingMean(13), RollingMean(40, min_samples=4)]}
-        dates = ["month", "week"]
-    else:
-        lags = sorted({first, first + 1, first + 2, *(k for k in (12,) if k >= first)})
-        transforms = {first: [RollingMean(3), RollingMean(12, min_samples=3)]}
-        dates = ["month"]
-    s = spec.season_length
-    if seasonal and spec.seasonal_lags and s - 1 > max(lags):
-        lags = [*lags, s - 1, s, s + 1]
-    return lags, transforms, dates
-
-
-def resolve_seasonal_lags(spec: ForecastSpec, train: pd.DataFrame) -> ForecastSpec:
-    """``spec`` with ``seasonal_lags`` decided from the training data when left to ``None``."""
-    if spec.seasonal_lags is not None:
-        return spec
-    length = train.groupby("unique_id")["ds"].size().median() if len(train) else 0
-    on = bool(length >= 2 * spec.season_length) and _seasonal_beats_recent(
-        train, spec.season_length, spec.horizon)
-    return replace(spec, seasonal_lags=on)
-
-
-def _seasonal_beats_recent(train: pd.DataFrame, season: int, horizon: int) -> bool:
-    """Whether the value a season ago predicts the training data better than the value
-    ``horizon`` periods ago (the latest a forecast of the last step sees), by the pooled mean
-    absolute change in log1p units over observed rows: the seasonal lags then carry signal
-    (Walmart departments: 0.27 against 0.40 at 13 weeks); where promotions and noise dominate
-    (Dominick's OJ: 0.80 against 0.76 at 3 weeks) they would only cost training rows."""
-    frame = train.sort_values(["unique_id", "ds"])
-    log_y = np.log1p(frame["y"].clip(lower=0).astype(float))
-    if "observed" in frame:
-        log_y = log_y.where(frame["observed"] == 1)
-    by = log_y.groupby(frame["unique_id"].to_numpy(), sort=False)
-    seasonal = (log_y - by.shift(season)).abs().mean()
-    recent = (log_y - by.shift(horizon)).abs().mean()
-    return bool(np.isfinite(seasonal) and seasonal < recent)
-
 
 NAN_TOLERANT = ("lgbm",)
 """Global models that accept missing features (seasonal lags of series younger than a season)."""
@@ -282,36 +121,108 @@ def _ml_groups(spec: ForecastSpec) -> list[tuple[list[str], bool]]:
     return [(names, log) for names, log in groups if names]
 
 
+@dataclass
+class FittedBucket:
+    """One fitted global model of the direct strategy: ``models`` forecasting steps
+    ``first..last`` with lags from ``last``, in log1p units when ``log_target``."""
+
+    models: list[str]
+    log_target: bool
+    first: int
+    last: int
+    forecaster: MLForecast
+
+
+def _keep_last(mlf: MLForecast) -> int:
+    """Periods each series must keep for prediction: the longest lag, or lag + window of the
+    longest rolling mean (predictions are unchanged; the fitted state stays small)."""
+    lags = list(mlf.ts.lags or [1])
+    for lag, transforms in (mlf.ts.lag_transforms or {}).items():
+        lags += [lag + getattr(t, "window_size", 0) for t in transforms]
+    return int(max(lags)) + 1
+
+
+def _fit_one(train: pd.DataFrame, spec: ForecastSpec, models: list[str], log_target: bool,
+             last: int) -> MLForecast:
+    cols = ["unique_id", "ds", "y", "weight", *spec.known, *spec.static]
+    mlf = _forecaster(spec, models, log_target, lags_from=last)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mlf.fit(train[cols], static_features=spec.static, weight_col="weight",
+                keep_last_n=_keep_last(mlf))
+    return mlf
+
+
+def fit_buckets(train: pd.DataFrame, spec: ForecastSpec) -> list[FittedBucket]:
+    """The global models of ``spec`` fitted on ``train`` on this machine, one per group of
+    models sharing a target space and per direct bucket; each keeps only the history its
+    features need, so it can be saved, updated with new periods and asked again."""
+    return [FittedBucket(names, log_target, first, last,
+                         _fit_one(train, spec, names, log_target, last))
+            for names, log_target in _ml_groups(spec) for first, last in direct_buckets(spec)]
+
+
+def _x_frame(future: pd.DataFrame, spec: ForecastSpec) -> tuple[pd.DataFrame, np.ndarray]:
+    x_df = future[["unique_id", "ds", *spec.known]].sort_values(["unique_id", "ds"])
+    return x_df, x_df.groupby("unique_id").cumcount().to_numpy() + 1
+
+
+def _join_pieces(pieces: list[tuple[list[str], pd.DataFrame]], spec: ForecastSpec) -> pd.DataFrame:
+    """Bucket forecasts (each piece keeps only its own steps) -> one frame, a column per model."""
+    out = None
+    for names in dict.fromkeys(tuple(n) for n, _ in pieces):
+        part = pd.concat([p for n, p in pieces if tuple(n) == names], ignore_index=True)
+        out = part if out is None else out.merge(part, on=["unique_id", "ds"], how="outer")
+    models = [m for m in spec.ml_models if m in out]
+    out[models] = out[models].clip(lower=0)
+    return out.sort_values(["unique_id", "ds"], ignore_index=True)
+
+
+def _own_steps(piece: pd.DataFrame, first: int) -> pd.DataFrame:
+    piece = piece.sort_values(["unique_id", "ds"], ignore_index=True)
+    step = piece.groupby("unique_id").cumcount().to_numpy() + 1
+    return piece[step >= first]
+
+
+def predict_buckets(fitted: list[FittedBucket], future: pd.DataFrame, spec: ForecastSpec,
+                    ids: list[str] | None = None) -> pd.DataFrame:
+    """Point forecasts of fitted global models from the end of their series (``ids``: only
+    these series; ``future`` must hold their known inputs)."""
+    x_df, x_step = _x_frame(future, spec)
+    pieces = []
+    for bucket in fitted:
+        x_last = x_df[x_step <= bucket.last] if spec.known else None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            piece = bucket.forecaster.predict(h=bucket.last, X_df=x_last, ids=ids)
+        pieces.append((bucket.models, _own_steps(piece, bucket.first)))
+    return _join_pieces(pieces, spec)
+
+
 def _fit_points(train: pd.DataFrame, future: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
     """Point forecasts of the global models (unique_id, ds, one column per model)."""
+    if spec.engine is None:
+        return predict_buckets(fit_buckets(train, spec), future, spec)
     cols = ["unique_id", "ds", "y", "weight", *spec.known, *spec.static]
-    x_df = future[["unique_id", "ds", *spec.known]].sort_values(["unique_id", "ds"])
-    x_step = x_df.groupby("unique_id").cumcount().to_numpy() + 1
-    out = None
+    x_df, x_step = _x_frame(future, spec)
+    pieces = []
     for names, log_target in _ml_groups(spec):
-        pieces = []
-        on_dask = spec.engine is not None and set(names) <= set(DISTRIBUTED_ML)
-        if spec.engine is not None and not on_dask:
-            logging.getLogger("promocast.distributed").info(
-                "%s: no distributed trainer in mlforecast, fitted locally", ", ".join(names))
+        on_dask = set(names) <= set(DISTRIBUTED_ML)
         for first, last in direct_buckets(spec):
             x_last = x_df[x_step <= last] if spec.known else None
             if on_dask:
                 piece = fit_predict_distributed(
                     spec.engine, _forecaster_args(spec, names, log_target, lags_from=last),
                     train[cols], spec.static, last, x_last)
-            else:
-                mlf = _forecaster(spec, names, log_target, lags_from=last)
+            else:  # no distributed trainer in mlforecast for scikit-learn models
+                logging.getLogger("promocast.distributed").info(
+                    "%s fitted locally (mlforecast trains only LightGBM on Dask)", ", ".join(names))
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    mlf.fit(train[cols], static_features=spec.static, weight_col="weight")
-                    piece = mlf.predict(h=last, X_df=x_last)
-            step = piece.groupby("unique_id").cumcount().to_numpy() + 1
-            pieces.append(piece[step >= first])
-        part = pd.concat(pieces, ignore_index=True)
-        out = part if out is None else out.merge(part, on=["unique_id", "ds"], how="outer")
-    out[spec.ml_models] = out[spec.ml_models].clip(lower=0)
-    return out.sort_values(["unique_id", "ds"], ignore_index=True)
+                    piece = _fit_one(train, spec, names, log_target, last).predict(h=last,
+                                                                                  X_df=x_last)
+            pieces.append((names, _own_steps(piece, first)))
+    return _join_pieces(pieces, spec)
 
 
 def window_inputs(train: pd.DataFrame, after: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
@@ -358,19 +269,17 @@ def _holdout_residuals(train: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _fit_predict_ml(train: pd.DataFrame, future: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
-    """Global models: point forecasts, and quantiles from pooled hold-out residuals.
+def _ml_quantiles(points: pd.DataFrame, residuals: pd.DataFrame,
+                  spec: ForecastSpec) -> pd.DataFrame:
+    """Global models' points -> quantiles from pooled hold-out residuals.
 
     The ``<model>`` column is the calibrated median (or the MAPE-optimal point, ``point="mape"``),
     except under LightGBM's ``mape`` loss where it is the model's own forecast."""
-    spec = resolve_seasonal_lags(spec, train)
-    points = _fit_points(train, future, spec)
-    residuals = _holdout_residuals(train, spec)
     out = points[["unique_id", "ds"]].copy()
     for model in spec.ml_models:
         own_point = model == "lgbm" and spec.lgbm_loss == "mape"
         values, best = conformal_quantiles(points, residuals, model, spec.quantiles,
-                                            "mape" if own_point else spec.point)
+                                           "mape" if own_point else spec.point)
         values = np.sort(np.clip(values, 0, None), axis=1)
         for k, q in enumerate(spec.quantiles):
             out[quantile_column(model, q)] = values[:, k]
@@ -381,6 +290,45 @@ def _fit_predict_ml(train: pd.DataFrame, future: pd.DataFrame, spec: ForecastSpe
         else:
             out[model] = best
     return out
+
+
+def _fit_predict_ml(train: pd.DataFrame, future: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
+    """Global models: point forecasts, and quantiles from pooled hold-out residuals."""
+    spec = resolve_seasonal_lags(spec, train)
+    return _ml_quantiles(_fit_points(train, future, spec), _holdout_residuals(train, spec), spec)
+
+
+@dataclass
+class GlobalState:
+    """Fitted global models and the hold-out residuals that turn their points into quantiles:
+    kept after a forecast so that new periods update it without retraining (``refresh``)."""
+
+    spec: ForecastSpec
+    buckets: list[FittedBucket]
+    residuals: pd.DataFrame
+
+    @property
+    def last_dates(self) -> pd.Series:
+        """Last period of each series the models have seen (unique_id -> date)."""
+        ts = self.buckets[0].forecaster.ts
+        return pd.Series(pd.DatetimeIndex(ts.last_dates), index=pd.Index(ts.uids, name="unique_id"))
+
+    def update(self, new: pd.DataFrame) -> None:
+        """Append new periods of known series (unique_id, ds, y; in order, without gaps) to
+        every model's stored history: the next forecast starts after them."""
+        for bucket in self.buckets:
+            bucket.forecaster.update(new[["unique_id", "ds", "y"]])
+
+    def forecast(self, future: pd.DataFrame, ids: list[str] | None = None) -> pd.DataFrame:
+        """Quantile forecasts from the end of each series, with the known inputs ``future``."""
+        points = predict_buckets(self.buckets, future, self.spec, ids)
+        return _ml_quantiles(points, self.residuals, self.spec)
+
+
+def fit_global(train: pd.DataFrame, spec: ForecastSpec) -> GlobalState:
+    """Fit the global models of ``spec`` on this machine and keep them (see GlobalState)."""
+    spec = resolve_seasonal_lags(replace(spec, engine=None), train)
+    return GlobalState(spec, fit_buckets(train, spec), _holdout_residuals(train, spec))
 
 
 def _tidy(raw: pd.DataFrame, models: list[str], quantiles: tuple[float, ...]) -> pd.DataFrame:
@@ -402,19 +350,22 @@ def _tidy(raw: pd.DataFrame, models: list[str], quantiles: tuple[float, ...]) ->
     return out
 
 
-def fit_predict(train: pd.DataFrame, future: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
+def fit_predict(train: pd.DataFrame, future: pd.DataFrame, spec: ForecastSpec,
+                fitted: GlobalState | None = None) -> pd.DataFrame:
     """Forecast every series of ``train`` over ``spec.horizon`` periods.
 
     ``future`` holds the known inputs (``spec.known``) of the horizon for every series: planned
     or, in a backtest, actual prices, promotions and calendar. Returns unique_id, ds, one column
-    per model (median) and ``<model>-q<q>`` quantile columns.
+    per model (median) and ``<model>-q<q>`` quantile columns. ``fitted``: the global models
+    already fitted on ``train`` (``fit_global``), asked instead of fitting them again.
     """
     parts: list[pd.DataFrame] = []
     logging.getLogger("statsforecast").setLevel(logging.ERROR)
     if spec.stat_models:
         parts.append(_tidy(_fit_predict_stats(train, spec), spec.stat_models, spec.quantiles))
     if spec.ml_models:
-        parts.append(_fit_predict_ml(train, future, spec))
+        parts.append(fitted.forecast(future) if fitted is not None
+                     else _fit_predict_ml(train, future, spec))
     deep = [m for m in spec.models if m in DEEP_MODELS]
     if deep:  # the optional [deep] extra: torch and neuralforecast are imported only here
         from promocast.forecasting.deep import fit_predict_deep

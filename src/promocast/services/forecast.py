@@ -24,6 +24,7 @@ from promocast.forecasting.distributed import check_engine, open_engine
 from promocast.forecasting.engine import (
     DEFAULT_QUANTILES,
     ForecastSpec,
+    fit_global,
     fit_predict,
     quantile_column,
 )
@@ -135,6 +136,7 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
                          f"a shorter horizon than {horizon}")
     first = ["unique_id", "item_id", "store_id", "ds"]
     extra: dict = {}
+    fitted = None
     if levels:
         from promocast.services.hierarchy import forecast_levels
 
@@ -143,8 +145,11 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
         predicted, long, extra = levelled.frame, levelled.long, levelled.summary
         first = ["level", "unique_id", "item_id", "store_id", "category", "ds"]
     else:
+        fitted = None
         with open_engine(engine, scheduler, workers) as cluster:
-            predicted = fit_predict(train, future, replace(spec, engine=cluster))
+            if cluster is None and spec.ml_models:  # kept for `forecast --refresh`
+                fitted = fit_global(train, spec)
+            predicted = fit_predict(train, future, replace(spec, engine=cluster), fitted=fitted)
         keys = train.drop_duplicates("unique_id").set_index("unique_id")[["item_id", "store_id"]]
         predicted = predicted.join(keys, on="unique_id")
         long = pd.concat([
@@ -165,6 +170,10 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
     with Store(db) as store:
         store.save_run(run_id, "forecast", base, horizon, json.dumps(params), panel.data_hash,
                        json.dumps(summary), long)
+    if fitted is not None:
+        from promocast.services.refresh import save_state
+
+        save_state(db, run_id, fitted, {"country": country})
     if out is not None:
         frame = predicted[first + [c for c in predicted.columns if c not in first]]
         write_predictions(frame.assign(run_id=run_id), out)

@@ -66,22 +66,27 @@ def sales_hash(store: Store) -> str:
     return hashlib.sha256(f"{row['n']}:{row['h']}".encode()).hexdigest()[:16]
 
 
-def load_panel(db: Path, *, country: str = "CN", progress: Progress | None = None) -> Panel:
-    """Sales, inputs and promotions of the store as one regular long panel."""
+def load_panel(db: Path, *, country: str = "CN", since: pd.Timestamp | None = None,
+               progress: Progress | None = None) -> Panel:
+    """Sales, inputs and promotions of the store as one regular long panel (``since``: only
+    the periods from that date on, for work that needs the recent past only)."""
     say = progress or (lambda _m: None)
     say("reading the store")
+    window = "WHERE s.date >= ?" if since is not None else ""
+    params = [pd.Timestamp(since).date()] if since is not None else []
     with Store(db, read_only=True) as store:
         if not store.count("sales"):
             raise EmptyStore(f"{db} holds no sales: load data with `promocast ingest` first")
-        sales = store.query("""
+        sales = store.query(f"""
             SELECT s.date AS ds, s.item_id, s.store_id, s.units AS y, s.price, s.base_price,
                    s.on_promo, coalesce(i.category, 'uncategorised') AS category,
                    (inv.on_hand IS NOT NULL AND inv.on_hand <= 0)::INTEGER AS stockout
             FROM sales s LEFT JOIN items i USING (item_id)
-            LEFT JOIN inventory inv USING (date, item_id, store_id)""")
+            LEFT JOIN inventory inv USING (date, item_id, store_id) {window}""", params)
         exog_cols = [c for c in store.columns(EXOG_TABLE) if c not in EXOG_KEY]
         if exog_cols:
-            exog = store.read(EXOG_TABLE).rename(columns={"date": "ds"})
+            exog = store.query(f"SELECT * FROM {EXOG_TABLE} s {window}", params).rename(
+                columns={"date": "ds"})
             sales = sales.merge(exog, on=["ds", "item_id", "store_id"], how="left")
         promotions = store.read("promotions")
         items = store.read("items", ["item_id", "category"])

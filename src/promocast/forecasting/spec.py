@@ -1,0 +1,103 @@
+"""What a forecast is asked for: ``ForecastSpec`` (frequency, horizon, models, quantiles,
+the panel's inputs and how the global models are built) and the quantile column names of
+DESIGN §3."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from promocast.forecasting.zoo import ML_MODELS, STAT_MODELS
+
+if TYPE_CHECKING:
+    from promocast.forecasting.distributed import DaskEngine
+
+DEFAULT_QUANTILES = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
+Progress = Callable[[str], None]
+
+
+def quantile_column(model: str, q: float) -> str:
+    """``lgbm-q0.1``: the column of model ``lgbm``'s 10 % quantile (DESIGN §3)."""
+    return f"{model}-q{q:g}"
+
+
+def _levels(quantiles: tuple[float, ...]) -> list[int]:
+    return sorted({int(round(100 * abs(2 * q - 1))) for q in quantiles if q != 0.5})
+
+
+def _interval_column(model: str, q: float) -> str:
+    level = int(round(100 * abs(2 * q - 1)))
+    return f"{model}-{'lo' if q < 0.5 else 'hi'}-{level}"
+
+
+@dataclass
+class ForecastSpec:
+    """What to fit and how: frequency, horizon, models, quantiles and the panel's inputs.
+
+    ``known`` are dynamic inputs known over the horizon (prices, promotion flags, calendar);
+    ``static`` are per-series constants (category, store) used by the global models.
+    """
+
+    freq: str
+    horizon: int
+    models: list[str]
+    season_length: int
+    quantiles: tuple[float, ...] = DEFAULT_QUANTILES
+    known: list[str] = field(default_factory=list)
+    static: list[str] = field(default_factory=list)
+    seed: int = 0
+    num_threads: int = 2
+    calibration_windows: int = 2
+    """Statistical models without intervals: conformal windows per series (statsforecast)."""
+    ml_calibration_windows: int = 1
+    """Global models: hold-out windows whose residuals, pooled over all series, calibrate the
+    quantiles (one refit per window)."""
+    lgbm_params: dict | None = None
+    target_transform: str = "log1p"
+    """Statistical models: ``log1p`` (default: relative errors, suits counts spanning
+    magnitudes) or ``none``."""
+    lgbm_loss: str = "log_l2"
+    """LightGBM's training loss: ``log_l2`` (squared error on log1p units), ``tweedie`` (raw
+    units, log link, the M5 winners' choice) or ``mape`` (raw units, LightGBM's MAPE objective:
+    the point forecast is then the MAPE-optimal one, below the median)."""
+    point: str = "median"
+    """Global models' point forecast (the ``<model>`` column): ``median``, or ``mape``, the
+    forecast that minimises the expected absolute percentage error under the calibrated
+    predictive distribution (below the median: MAPE punishes over-forecasts of small actuals
+    more than under-forecasts)."""
+    strategy: str = "direct"
+    """Global models: ``direct`` (every lag at least the step forecast, so each step is
+    forecast from actuals only, with that step's known inputs) or ``recursive`` (lags from 1,
+    forecasts fed back step by step)."""
+    direct_models: int = 3
+    """Direct strategy: how many models split the horizon (steps 1..a, a+1..b, ..., growing
+    geometrically), each with lags from its last step, so near steps see the latest actuals
+    (one model with lags from the horizon would blind step 1 to the last ``horizon - 1``
+    periods). 1 = a single model for all steps."""
+    seasonal_lags: bool | None = None
+    """LightGBM: also the lags one season back (season - 1, season, season + 1) when the
+    season is longer than the recent lags (weekly data: last year's weeks, which carry the
+    yearly pattern no recent lag sees). ``None`` = when the training series are long enough
+    (median length at least two seasons: rows without these lags are dropped from training, so
+    at least a season of rows per series remains) and a season ago predicts them better than
+    ``horizon`` periods ago does."""
+    gap: int = 0
+    """Leading steps nobody needs (a backtest's gap): no model is fitted for them alone; the
+    next model forecasts them too."""
+    engine: DaskEngine | None = field(default=None, repr=False, compare=False)
+    """Where fits run: ``None`` here, or a Dask cluster (``forecasting.distributed``)."""
+
+    @property
+    def stat_models(self) -> list[str]:
+        return [m for m in self.models if m in STAT_MODELS]
+
+    @property
+    def ml_models(self) -> list[str]:
+        return [m for m in self.models if m in ML_MODELS]
+
+    @property
+    def ml_target_transform(self) -> str:
+        """How LightGBM's raw score maps to units: ``log1p`` (log_l2 loss), ``log`` (the
+        Tweedie log link) or ``none`` (MAPE on units)."""
+        return {"log_l2": "log1p", "tweedie": "log", "mape": "none"}[self.lgbm_loss]
