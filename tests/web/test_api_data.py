@@ -72,6 +72,35 @@ def test_a_good_upload_is_loaded_and_counted(tmp_path: Path) -> None:
     assert found["total"] == 1 and found["series"][0]["units"] == 55
 
 
+def test_uploaded_day_refreshes_the_forecasts(tmp_path: Path) -> None:
+    """The Data page's button after an upload: the kept models take the new day and forecast
+    again (a job), no retraining; without new data the job says so."""
+    db = copy_of_shop(tmp_path)
+    with TestClient(make_app(db)) as c:
+        def run() -> dict:
+            started = c.post("/api/forecasts/refresh")
+            assert started.status_code == 202
+            c.app.state.jobs._pool.submit(lambda: None).result()  # queue order: ours is done
+            return c.get(f"/api/jobs/{started.json()['job_id']}").json()
+
+        stale = run()
+        assert stale["status"] == "failed" and "no new periods" in stale["error"]
+        info = c.get("/api/info", params={"quality": False}).json()
+        day = (pd.Timestamp(info["end"]) + pd.Timedelta(days=1)).date()
+        sales = pd.read_csv(shop_db().parent / "data" / "sales.csv")
+        new = sales[sales["date"] == info["end"]].assign(date=str(day))
+        answer = c.post("/api/ingest", files=[("files", ("sales_day.csv", io.BytesIO(
+            new.to_csv(index=False).encode()), "text/csv"))])
+        assert answer.status_code == 200, answer.text
+        job = run()
+        forecast = c.get("/api/forecasts/" + sales["item_id"].iloc[0]).json()
+    reset_store_mode()
+    assert job["status"] == "done", job["error"]
+    assert job["result"]["new_periods"] == len(new) == 20
+    assert job["result"]["start"] == str(day + pd.Timedelta(days=1))
+    assert forecast["run"]["run_id"] == job["result"]["run_id"]
+
+
 def test_series_search_filters_and_ranks(client: TestClient) -> None:
     everything = client.get("/api/series").json()
     assert everything["total"] == 10

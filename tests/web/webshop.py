@@ -51,6 +51,9 @@ def copy_of_shop(folder: Path) -> Path:
     """A private copy of the served shop, for tests that change the store."""
     target = folder / "shop.duckdb"
     shutil.copy(shop_db(), target)
+    models = shop_db().parent / f"{shop_db().name}.models"  # the forecast's kept models
+    if models.is_dir():
+        shutil.copytree(models, folder / f"{target.name}.models")
     return target
 
 

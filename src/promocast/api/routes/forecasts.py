@@ -13,6 +13,7 @@ from promocast.api.schemas import BacktestRequest, ExplainRequest, ForecastReque
 from promocast.services.explain import run_explain
 from promocast.services.forecast import run_forecast
 from promocast.services.forecasting import run_backtest
+from promocast.services.refresh import run_refresh
 from promocast.services.series import item_forecast, kept_backtests
 
 router = APIRouter(prefix="/api", tags=["forecasts"])
@@ -42,6 +43,13 @@ def start_forecast(body: ForecastRequest, db: DbDep, jobs: JobsDep,
     """Fit on all history and forecast every series (a job; the forecasts are kept)."""
     return accepted(jobs.submit("forecast", body.model_dump(), lambda say: run_forecast(
         db, horizon=body.horizon, models=body.models, country=settings.country, progress=say)))
+
+
+@router.post("/forecasts/refresh", status_code=202)
+def start_refresh(db: DbDep, jobs: JobsDep) -> JobAccepted:
+    """Forecast again from the newest data with the models kept by the last forecast, without
+    retraining (a job: new periods appended, the next horizon forecast and kept)."""
+    return accepted(jobs.submit("forecast_refresh", {}, lambda say: run_refresh(db, progress=say)))
 
 
 @router.get("/backtests")

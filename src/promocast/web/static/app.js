@@ -147,7 +147,14 @@ function dataPage() {
     const res = await api("POST", "/api/ingest", body);
     if (res.ok) {
       out.innerHTML = `<p class="ok" id="upload-ok">${esc(T("data.loaded"))}</p><ul>${res.data.lines.map((l) => `<li>${esc(l)}</li>`).join("")}</ul>` +
-        `<p><a href="/data">${esc(T("data.refresh"))}</a></p>`;
+        `<p><a href="/data">${esc(T("data.refresh"))}</a></p>` +
+        `<p><button type="button" id="refresh-forecasts">${esc(T("data.refresh_forecasts"))}</button> <span id="refresh-status" class="note"></span></p>`;
+      $("#refresh-forecasts").addEventListener("click", async () => {
+        $("#refresh-forecasts").disabled = true;
+        const done = await runJob("/api/forecasts/refresh", {}, $("#refresh-status"));
+        $("#refresh-forecasts").disabled = false;
+        if (done) $("#refresh-status").textContent = T("data.refreshed", { n: done.series, start: done.start, end: done.end });
+      });
       return;
     }
     let html = `<p class="error" id="upload-error">${esc(T("data.refused"))}</p>`;
