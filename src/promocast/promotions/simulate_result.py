@@ -43,14 +43,21 @@ class Simulation:
         """Series not promoted themselves: what the category's rivals lose."""
         return self.series[self.series["role"] == "other"].reset_index(drop=True)
 
-    def to_json(self) -> dict[str, Any]:
-        """JSON-safe: NaN -> null, dates as ISO strings, numbers to 4 decimals."""
+    def to_json(self, days: str = "all") -> dict[str, Any]:
+        """JSON-safe: NaN -> null, dates as ISO strings, numbers to 4 decimals. ``days``: the
+        day rows of every touched item (``all``), of the promoted days only (``promoted``: rows
+        with a promo_id) or none (``none``); converting only those is most of the saving."""
+        rows = self.rows
+        if days == "promoted" and "promo_id" in rows:
+            rows = rows[rows["promo_id"].notna()]
+        elif days == "none":
+            rows = rows.iloc[:0]
         return {
             "quantiles": list(self.quantiles),
             "samples": self.n_samples,
             "totals": {k: {q: _num(v) for q, v in d.items()} for k, d in self.totals.items()},
             "items": records(self.series),
-            "days": records(self.rows),
+            "days": records(rows),
             "warnings": [{k: _jsonable(v) for k, v in w.items()} for w in self.warnings],
             "method": self.method,
         }

@@ -134,11 +134,12 @@ def _normals():
 
 
 def simulate_planned(db: Path, planned: pd.DataFrame, *, source: str, country: str = "CN",
-                     samples: int = 1000, keep: bool = True,
+                     samples: int = 1000, keep: bool = True, days: str = "all",
                      progress: Progress | None = None) -> dict:
     """Price planned promotions (``scenario_frame`` rows) against the no-promotion baseline:
     units, revenue and margin per day and in total with quantiles, other items of the category,
-    stock warnings. ``keep``: save the result in the store (``promo_results``, kind simulate)."""
+    stock warnings. ``keep``: save the result in the store (``promo_results``, kind simulate).
+    ``days``: which day rows the answer lists (``Simulation.to_json``)."""
     from promocast.promotions.scenario import check_scenario
     from promocast.promotions.simulate import simulate
 
@@ -159,13 +160,14 @@ def simulate_planned(db: Path, planned: pd.DataFrame, *, source: str, country: s
     result = simulate(expanded, baseline, context.params, context.items, prices=context.prices,
                       stock=context.inventory if len(context.inventory) else None,
                       n_samples=samples, source=source, normals=_normals())
-    document = {**result.to_json(), "effects_result_id": context.effects_id,
+    document = {**result.to_json(days), "effects_result_id": context.effects_id,
                 "seconds": round(time.perf_counter() - started, 3)}
-    if keep:
+    if keep:  # the kept result lists every day, whatever the answer shows
+        whole = document if days == "all" else {**document, "days": result.to_json()["days"]}
         with Store(db) as store:
             document["result_id"] = store.save_promo_result(
                 "simulate", context.data_hash, json.dumps({"scenario": source}),
-                json.dumps(document))
+                json.dumps(whole))
     return document
 
 
@@ -178,14 +180,19 @@ def run_simulate(db: Path, *, scenario: Path, country: str = "CN", samples: int 
 
 
 def simulate_rows(db: Path, rows: list[dict], *, country: str = "CN", samples: int = 1000,
-                  keep: bool = False) -> dict:
+                  keep: bool = False, days: str = "all") -> dict:
     """A what-if from a list of scenario rows (the API's JSON body); errors name row 1.. of
     the list. Rows without a promo_id each get their own (WHATIF1, WHATIF2, ...)."""
     if not rows:
         raise UsageError("a scenario needs at least one planned promotion")
     frame = pd.DataFrame(rows)
+    for column in ("start_date", "end_date"):  # ISO dates parsed here skip the text parser
+        if column in frame:
+            parsed = pd.to_datetime(frame[column], format="%Y-%m-%d", errors="coerce")
+            if parsed.notna().sum() == frame[column].notna().sum():
+                frame[column] = parsed
     generated = [f"WHATIF{n}" for n in range(1, len(frame) + 1)]
     frame["promo_id"] = frame["promo_id"].fillna(pd.Series(generated)) if "promo_id" in frame \
         else generated
     return simulate_planned(db, scenario_frame(frame, "scenario", first_row=1), source="scenario",
-                            country=country, samples=samples, keep=keep)
+                            country=country, samples=samples, keep=keep, days=days)

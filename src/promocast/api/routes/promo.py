@@ -57,13 +57,8 @@ def simulate(body: SimulateRequest, db: DbDep, settings: SettingsDep) -> Respons
     (quantiles) against the no-promotion baseline; other items of the category; stock
     warnings. Answers from the kept effects and baseline without refitting."""
     rows = [row.model_dump(exclude_none=True, mode="json") for row in body.scenario]
-    document = simulate_rows(db, rows, country=settings.country, samples=body.samples,
-                             keep=body.keep)
-    if body.days == "none":
-        document["days"] = []
-    elif body.days == "promoted":
-        document["days"] = [r for r in document["days"] if r.get("promo_id") is not None]
-    return json_response(document)
+    return json_response(simulate_rows(db, rows, country=settings.country,
+                                       samples=body.samples, keep=body.keep, days=body.days))
 
 
 @router.get("/plan")
