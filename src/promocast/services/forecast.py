@@ -140,12 +140,12 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
     if levels:
         from promocast.services.hierarchy import forecast_levels
 
-        levelled = forecast_levels(train, future, spec, levels, reconcile=reconcile,
-                                   point=point, progress=progress)
+        with open_engine(engine, scheduler, workers) as cluster:
+            levelled = forecast_levels(train, future, replace(spec, engine=cluster), levels,
+                                       reconcile=reconcile, point=point, progress=progress)
         predicted, long, extra = levelled.frame, levelled.long, levelled.summary
         first = ["level", "unique_id", "item_id", "store_id", "category", "ds"]
     else:
-        fitted = None
         with open_engine(engine, scheduler, workers) as cluster:
             if cluster is None and spec.ml_models:  # kept for `forecast --refresh`
                 fitted = fit_global(train, spec)
