@@ -9,6 +9,9 @@ from promocast.data.schema import TABLES
 from promocast.data.storage import EXOG_KEY, EXOG_TABLE, Store
 from promocast.data.validate import infer_store_frequencies
 
+_QUALITY: dict[tuple, dict] = {}
+"""The newest quality report, keyed by store, last ingest and table sizes."""
+
 
 def store_info(db: Path, *, quality: bool = True) -> dict:
     """The ``info --json`` document of DESIGN §3, plus promotion coverage and demand classes."""
@@ -35,18 +38,25 @@ def store_info(db: Path, *, quality: bool = True) -> dict:
                     ).itertuples()},
             }
         info["exogenous"] = [c for c in store.columns(EXOG_TABLE) if c not in EXOG_KEY]
+        last = store.query("SELECT ingest_id, ingested_at, source FROM ingest_log ORDER BY ingest_id DESC LIMIT 1")
         if quality and tables["sales"]["rows"]:
-            sales = store.query("SELECT date, item_id, store_id, units, on_promo FROM sales")
-            inventory = (store.query("SELECT date, item_id, store_id, on_hand FROM inventory")
-                         if tables["inventory"]["rows"] else None)
-            orders = (store.query("SELECT customer_id FROM orders")
-                      if tables["orders"]["rows"] else None)
-            report = quality_report(sales, inventory, freq_by_store, orders)
+            # the report reads every sales row: kept per store until the next ingest
+            key = (str(db), int(last.ingest_id[0]) if len(last) else 0,
+                   *(t["rows"] for t in tables.values()))
+            report = _QUALITY.get(key)
+            if report is None:
+                sales = store.query("SELECT date, item_id, store_id, units, on_promo FROM sales")
+                inventory = (store.query("SELECT date, item_id, store_id, on_hand FROM inventory")
+                             if tables["inventory"]["rows"] else None)
+                orders = (store.query("SELECT customer_id FROM orders")
+                          if tables["orders"]["rows"] else None)
+                report = quality_report(sales, inventory, freq_by_store, orders)
+                _QUALITY.clear()
+                _QUALITY[key] = report
             info["warnings"] = report["warnings"]
             info["demand_classes"] = report["demand_classes"]
         else:
             info["warnings"] = []
-        last = store.query("SELECT ingest_id, ingested_at, source FROM ingest_log ORDER BY ingest_id DESC LIMIT 1")
         if len(last):
             info["last_ingest"] = {"id": int(last.ingest_id[0]), "at": str(last.ingested_at[0]),
                                    "source": str(last.source[0])}

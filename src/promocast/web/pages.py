@@ -45,10 +45,11 @@ def _render(request: Request, template: str, page: str, **context: object) -> HT
     return response
 
 
-def _facts(request: Request) -> dict | None:
-    """The store's facts, or None when it holds no sales yet."""
+def _facts(request: Request, quality: bool = False) -> dict | None:
+    """The store's facts (with the data-quality warnings when ``quality``), or None when it
+    holds no sales yet."""
     try:
-        info = store_info(request.app.state.settings.db)
+        info = store_info(request.app.state.settings.db, quality=quality)
     except EmptyStore:
         return None
     return info if info.get("series") else None
@@ -56,7 +57,7 @@ def _facts(request: Request) -> dict | None:
 
 @router.get("/", response_class=HTMLResponse)
 def overview(request: Request) -> HTMLResponse:
-    info = _facts(request)
+    info = _facts(request, quality=True)
     if info is None:
         return _render(request, "empty.html", "overview", empty=True)
     settings = request.app.state.settings
@@ -72,7 +73,7 @@ def overview(request: Request) -> HTMLResponse:
 
 @router.get("/data", response_class=HTMLResponse)
 def data_page(request: Request) -> HTMLResponse:
-    return _render(request, "data.html", "data", info=_facts(request),
+    return _render(request, "data.html", "data", info=_facts(request, quality=True),
                    max_upload_mb=request.app.state.settings.max_upload_mb)
 
 
