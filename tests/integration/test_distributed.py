@@ -7,6 +7,7 @@ differ slightly, its accuracy must not."""
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Iterator
 from dataclasses import replace
@@ -28,7 +29,7 @@ def scheduler() -> Iterator[str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+                               dashboard_address=None, silence_logs=logging.ERROR)
     yield cluster.scheduler_address
     cluster.close()
 

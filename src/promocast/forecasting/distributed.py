@@ -94,7 +94,7 @@ def open_engine(engine: str = "local", scheduler: str | None = None,
                 raise UsageError(f"no Dask scheduler answers at {scheduler}: {exc}") from exc
         else:
             cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
+                                   dashboard_address=None, silence_logs=logging.ERROR)
             client = Client(cluster)
     try:
         count = len(client.scheduler_info().get("workers", {})) or 1
