@@ -125,6 +125,17 @@ def run_load(base: str, items: list[str], end: pd.Timestamp, clients: int, secon
     return pd.DataFrame(records, columns=["endpoint", "seconds", "status"])
 
 
+def warm(base: str, items: list[str], end: pd.Timestamp) -> None:
+    """One forecast and one what-if before the clock starts."""
+    start = end + pd.Timedelta(days=3)
+    with httpx.Client(base_url=base, timeout=600) as http:
+        http.get(f"/api/forecasts/{items[0]}").raise_for_status()
+        http.post("/api/promo/simulate", json={"scenario": [{
+            "promo_type": "percent_off", "item_id": items[0], "discount_pct": 20,
+            "start_date": str(start.date()),
+            "end_date": str((start + pd.Timedelta(days=13)).date())}]}).raise_for_status()
+
+
 def summary(frame: pd.DataFrame, seconds: float) -> pd.DataFrame:
     rows = []
     for kind, part in frame.groupby("endpoint"):
@@ -149,10 +160,12 @@ def main() -> None:
                         help="think time between a client's requests, s (repeatable)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--db", type=Path, help="a store prepared by an earlier run (its "
+                        "forecast, effects and baseline kept), instead of a new shop")
     args = parser.parse_args()
     thinks = args.think or [1.0, 0.0]
     with tempfile.TemporaryDirectory() as folder:
-        db = prepare(Path(folder), args.items, args.years, args.seed)
+        db = args.db or prepare(Path(folder), args.items, args.years, args.seed)
         from promocast.services.series import find_series
 
         items = [s["item_id"] for s in find_series(db, limit=10_000)["series"]]
@@ -162,6 +175,9 @@ def main() -> None:
         port = free_port()
         server = serve(db, port)
         try:
+            # warm-up, not measured: the server reads its what-if inputs in the background
+            # at start-up; wait for them with one what-if, as an operator's smoke test would
+            warm(f"http://127.0.0.1:{port}", items, end)
             blocks = []
             for think in thinks:
                 frame = run_load(f"http://127.0.0.1:{port}", items, end, args.clients,

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
-from webshop import make_app, reset_store_mode, shop_db
+from webshop import copy_of_shop, make_app, reset_store_mode, shop_db
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +101,22 @@ def test_plan_job_and_an_infeasible_rule_named(client: TestClient) -> None:
     bad_rules = client.post("/api/promo/plan", json={"budget": 10, "rules": {"grid": "x"}})
     failed = _wait(client, bad_rules.json()["job_id"])
     assert failed["status"] == "failed" and "grid" in failed["error"]
+
+
+def test_serve_reads_the_whatif_inputs_at_start_up(tmp_path) -> None:
+    """`promocast serve` warms the what-if inputs in the background (kept effects and baseline
+    only, never an estimation), so the first what-ifs do not queue behind their loading."""
+    import threading
+
+    from promocast.api import create_app
+    from promocast.config import Settings
+    from promocast.services import whatif
+
+    db = copy_of_shop(tmp_path)
+    with TestClient(create_app(Settings(db=db), warm_up=True)):
+        for thread in threading.enumerate():
+            if thread.name == "promocast-warm-up":
+                thread.join(120)
+        warmed = whatif._CONTEXTS.get(str(db))
+    reset_store_mode()
+    assert warmed is not None and len(warmed.baseline) and len(warmed.params)

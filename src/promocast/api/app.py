@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -26,18 +27,24 @@ from promocast.api.security import SecurityMiddleware
 from promocast.config import Settings, get_settings
 from promocast.services.jobs import JobRunner
 from promocast.services.server import prepare_store_for_server
+from promocast.services.whatif import warm_whatif_context
 
 log = logging.getLogger("promocast.api")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """A FastAPI app serving ``settings.db``. Security settings are read once, here."""
+def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> FastAPI:
+    """A FastAPI app serving ``settings.db``. Security settings are read once, here.
+    ``warm_up``: read the kept what-if inputs into memory at start-up, in the background, so
+    the first what-ifs do not wait for them (``promocast serve`` does)."""
     settings = settings or get_settings()
     prepare_store_for_server()
     jobs = JobRunner(settings.db)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if warm_up:
+            threading.Thread(target=warm_whatif_context, args=(settings.db, settings.country),
+                             name="promocast-warm-up", daemon=True).start()
         yield
         jobs.shutdown()
 

@@ -38,7 +38,7 @@ def serve(
     console.print(f"promocast serving {settings.db} at {where} "
                   f"({'API token required' if settings.api_token else 'no token: loopback only'})",
                   highlight=False, markup=False)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning",
+    uvicorn.run(create_app(settings, warm_up=True), host=host, port=port, log_level="warning",
                 server_header=False)
 
 

@@ -10,6 +10,7 @@ store; the CLI builds the context once per call.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -71,10 +72,20 @@ def _context_key(store: Store) -> tuple:
     return int(ingest), str(effects["t"].iloc[0]), str(baseline["t"].iloc[0])
 
 
+def warm_whatif_context(db: Path, country: str = "CN") -> None:
+    """Read the kept effects and baseline into memory when the store has them for its data
+    (a server's start-up: the first what-ifs then answer at once); never estimates them."""
+    try:
+        whatif_context(db, country=country, kept_only=True)
+    except Exception:  # noqa: BLE001 - a warm-up that fails leaves the first request to try
+        logging.getLogger("promocast.api").debug("what-if warm-up skipped", exc_info=True)
+
+
 def whatif_context(db: Path, *, country: str = "CN", last_day: pd.Timestamp | None = None,
-                   progress: Progress | None = None) -> WhatIfContext:
+                   kept_only: bool = False, progress: Progress | None = None) -> WhatIfContext | None:
     """The context for ``db`` (from memory when nothing changed since it was built). The first
-    call on new data estimates the effects and forecasts the baseline and keeps both."""
+    call on new data estimates the effects and forecasts the baseline and keeps both
+    (``kept_only``: returns None instead when they are not kept for these data)."""
     from promocast.services.forecasting import sales_hash
 
     cached = _CONTEXTS.get(str(db))
@@ -104,6 +115,8 @@ def whatif_context(db: Path, *, country: str = "CN", last_day: pd.Timestamp | No
         baseline = None
         if kept is not None:
             baseline = kept_baseline(db, data_hash, end + pd.Timedelta(days=1), wanted_end)
+        if (kept is None or baseline is None) and kept_only:
+            return None
         if kept is None or baseline is None:
             shop = read_shop(db, country=country, progress=progress)
             if kept is None:
