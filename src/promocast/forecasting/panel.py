@@ -29,8 +29,7 @@ def regular_panel(frame: pd.DataFrame, freq: str, known: list[str] | None = None
     out["observed"] = out["y"].notna().astype("int8")
     if "stockout" in out:
         out.loc[out["stockout"].fillna(0) > 0, "observed"] = 0
-    out["y"] = out.groupby("unique_id", sort=False)["y"].transform(
-        lambda y: y.interpolate(limit_direction="both")).fillna(0.0)
+    out["y"] = _interpolate_within(out, "y").fillna(0.0)
     for col in known or []:
         if col in out and out[col].isna().any():
             out[col] = _fill_within(out, col)
@@ -43,6 +42,28 @@ def regular_panel(frame: pd.DataFrame, freq: str, known: list[str] | None = None
             out[col] = _fill_within(out, col)
     out["weight"] = out["observed"].astype("float32")
     return out
+
+
+def _interpolate_within(frame: pd.DataFrame, col: str) -> pd.Series:
+    """Linear interpolation between each series' observed values over equally spaced rows,
+    the first / last observed value before / after them (what ``Series.interpolate(
+    limit_direction="both")`` gives one series at a time), from four vectorised groupby
+    fills: a per-series ``transform`` costs seconds at thousands of series."""
+    values = frame[col].astype(float)
+    known = values.notna()
+    pos = pd.Series(np.arange(len(frame), dtype=float), index=frame.index).where(known)
+    groups = frame["unique_id"]
+    before = values.groupby(groups, sort=False).ffill()
+    after = values.groupby(groups, sort=False).bfill()
+    before_pos = pos.groupby(groups, sort=False).ffill().to_numpy()
+    after_pos = pos.groupby(groups, sort=False).bfill().to_numpy()
+    here = np.arange(len(frame), dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = (after.to_numpy() - before.to_numpy()) / (after_pos - before_pos)
+        inside = slope * (here - before_pos) + before.to_numpy()  # np.interp's own order
+    out = np.where(known, values.to_numpy(), inside)
+    out = np.where(np.isnan(out), np.where(np.isnan(before), after, before), out)
+    return pd.Series(out, index=frame.index, name=col)
 
 
 def _fill_within(frame: pd.DataFrame, col: str) -> pd.Series:
