@@ -116,3 +116,35 @@ def test_window_inputs_give_every_series_a_full_window() -> None:
     assert s0.loc[0, "price"] == 0.8 and s0.loc[0, "y"] == 5.0  # the actual inputs where known
     assert s0["price"].iloc[1:].tolist() == [1.0, 1.0]  # else the last known, never NaN
     assert s0["y"].iloc[1:].isna().all()  # and no actual: never scored
+
+
+def test_calibration_refits_a_sample_of_series_when_there_are_many() -> None:
+    """Hold-out residuals are pooled across series: above ``ml_calibration_series`` a seeded
+    sample is refitted, the same one every time, and the quantiles still hold in order."""
+    from dataclasses import replace
+
+    import numpy as np
+    import pandas as pd
+
+    from promocast.forecasting.engine import (
+        ForecastSpec,
+        _holdout_residuals,
+        fit_predict,
+        window_inputs,
+    )
+    from promocast.testing.checks import small_panel
+
+    panel = small_panel(n_series=10, n_days=120)
+    spec = ForecastSpec(freq="D", horizon=7, models=["lgbm"], season_length=7,
+                        known=["price", "promo"], static=["category_code"],
+                        ml_calibration_series=4)
+    first = _holdout_residuals(panel, spec)
+    again = _holdout_residuals(panel, spec)
+    assert first["unique_id"].nunique() == 4 and first.equals(again)
+    every = _holdout_residuals(panel, replace(spec, ml_calibration_series=3000))
+    assert every["unique_id"].nunique() == 10
+    future = window_inputs(panel[panel["ds"] < panel["ds"].max() - pd.Timedelta(days=6)],
+                           panel, spec)
+    out = fit_predict(panel[panel["ds"] < panel["ds"].max() - pd.Timedelta(days=6)], future, spec)
+    q = out[[f"lgbm-q{q:g}" for q in spec.quantiles]].to_numpy()
+    assert out["unique_id"].nunique() == 10 and (np.diff(q, axis=1) >= 0).all()

@@ -244,9 +244,15 @@ def window_inputs(train: pd.DataFrame, after: pd.DataFrame, spec: ForecastSpec) 
 def _holdout_residuals(train: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
     """Out-of-sample residuals of the global models on the last ``ml_calibration_windows``
     windows of ``horizon`` periods before the cutoff, in log1p units: unique_id, step, the
-    forecast per model. Only observed actuals count."""
+    forecast per model. Only observed actuals count. Above ``ml_calibration_series`` series,
+    a seeded sample of them stands for all."""
     offset = pd.tseries.frequencies.to_offset(spec.freq)
     end = train["ds"].max()
+    ids = train["unique_id"].unique()
+    if len(ids) > spec.ml_calibration_series:
+        rng = np.random.default_rng(spec.seed)
+        sample = rng.choice(np.sort(ids), spec.ml_calibration_series, replace=False)
+        train = train[train["unique_id"].isin(sample)]
     frames: list[pd.DataFrame] = []
     for w in range(1, spec.ml_calibration_windows + 1):
         cutoff = end - w * spec.horizon * offset

@@ -53,6 +53,10 @@ class ForecastSpec:
     ml_calibration_windows: int = 1
     """Global models: hold-out windows whose residuals, pooled over all series, calibrate the
     quantiles (one refit per window)."""
+    ml_calibration_series: int = 3000
+    """Global models: at most this many series (a seeded sample) are refitted for the hold-out
+    windows. The residuals are pooled across series, so a few thousand series calibrate the
+    quantiles as well as all of them, and the refits stop growing with the shop."""
     lgbm_params: dict | None = None
     target_transform: str = "log1p"
     """Statistical models: ``log1p`` (default: relative errors, suits counts spanning
