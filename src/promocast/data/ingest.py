@@ -11,11 +11,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from promocast.data.formats import get_adapter
-from promocast.data.readers import list_input_files, read_table
+from promocast.data.readers import list_input_files, read_table, text_batches
 from promocast.data.schema import LOAD_ORDER, TABLES, table_for_filename
-from promocast.data.validate import MAX_EXAMPLES, ErrorLog, ValidatedTable, validate_table
+from promocast.data.validate import (
+    MAX_EXAMPLES,
+    BatchMismatch,
+    ErrorLog,
+    ValidatedTable,
+    validate_batches,
+    validate_table,
+)
 from promocast.exceptions import DataValidationError, RowError, UnknownTable, UsageError
 
 EXOG_KEY = ["date", "item_id", "store_id"]
@@ -41,7 +49,9 @@ class PreparedLoad:
             if name not in self.tables:
                 continue
             frame = self.tables[name]
-            out[name] = frame[TABLES[name].names]
+            names = TABLES[name].names
+            # frame[names] copies every column: skip it when nothing is to be dropped or moved
+            out[name] = frame if list(frame.columns) == names else frame[names]
             if name == "sales" and self.exog_columns:
                 out["sales_exog"] = frame[EXOG_KEY + self.exog_columns]
         return out
@@ -113,6 +123,13 @@ def prepare_files(paths: list[Path], *, table: str | None = None,
                 f"cannot tell the table of {path.name}: name it sales*, items*, promotions*, "
                 "events*, inventory*, orders* or stores*, or pass --table NAME"
             )
+        batched = _validate_in_batches(path, name, user_map, today)
+        if batched is not None:
+            result, log = batched
+            logs.append(log)
+            if result is not None:
+                validated.append(result)
+            continue
         try:
             raw = read_table(path)
         except DataValidationError as exc:
@@ -136,6 +153,21 @@ def prepare_files(paths: list[Path], *, table: str | None = None,
         load.notes.append("skipped (not a table name: sales*, items*, promotions*, events*, "
                           f"inventory*, orders*, stores*): {', '.join(skipped)}")
     return load
+
+
+def _validate_in_batches(path: Path, name: str, user_map: dict[str, str] | None,
+                         today: pd.Timestamp) -> tuple[ValidatedTable | None, ErrorLog] | None:
+    """A large plain text file read and validated a batch at a time (an M5-size sales file is
+    2.4 GB of text: whole, as strings, it would need several times that); None when the file
+    is small, not plain ASCII, or malformed, for the whole-file path and its messages."""
+    batches = text_batches(path)
+    if batches is None:
+        return None
+    try:
+        return validate_batches(batches, TABLES[name], str(path), first_row=2,
+                                user_map=user_map, today=today)
+    except (pa.ArrowInvalid, BatchMismatch):
+        return None
 
 
 def prepare_format(fmt: str, path: Path, *, today: pd.Timestamp | None = None) -> PreparedLoad:

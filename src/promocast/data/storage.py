@@ -254,13 +254,20 @@ class Store:
         types = dict(self.con.execute(
             "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?",
             [table]).fetchall())
-        self.con.register("_incoming", frame[cols])
+        # frame[cols] copies every column: register the frame itself when it has no others
+        self.con.register("_incoming", frame if list(frame.columns) == cols else frame[cols])
+        select = ", ".join(f"CAST({_quote(c)} AS {types[c]}) AS {_quote(c)}" for c in cols)
+        t, s = _quote(table), "_staged"
         try:
-            select = ", ".join(f"CAST({_quote(c)} AS {types[c]}) AS {_quote(c)}" for c in cols)
+            if not self.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]:
+                # An empty table (a first load, 59 M sales rows at M5 size): every row is new,
+                # no staged copy and no joins are needed.
+                col_list = ", ".join(_quote(c) for c in cols)
+                self.con.execute(f"INSERT INTO {t} ({col_list}) SELECT {select} FROM _incoming")
+                return UpsertCount(len(frame), 0, 0)
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE _staged AS SELECT {select} FROM _incoming")
         finally:
             self.con.unregister("_incoming")
-        t, s = _quote(table), "_staged"
         on = " AND ".join(f"t.{_quote(k)} = s.{_quote(k)}" for k in key)
         distinct = " OR ".join(f"t.{_quote(v)} IS DISTINCT FROM s.{_quote(v)}" for v in values) or "FALSE"
         total = len(frame)

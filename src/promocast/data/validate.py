@@ -7,10 +7,13 @@ so the message can show the first 20 errors and the total without building milli
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from promocast.data.frequency import infer_frequency
 from promocast.data.mapping import canonical_names
@@ -20,6 +23,8 @@ from promocast.exceptions import RowError
 MAX_EXAMPLES = 20
 STR = "string[pyarrow]"
 """Arrow-backed strings: trimming and parsing a million cells is vectorised, not a Python loop."""
+DISTINCT_MIN_ROWS = 100_000
+"""Text columns from this length on are parsed once per distinct value (``_by_distinct``)."""
 
 PROMO_TYPE_SYNONYMS = {
     "满减": "threshold", "满额减": "threshold", "spend_save": "threshold", "spend_x_save_y": "threshold",
@@ -84,10 +89,31 @@ def _as_str(values: pd.Series) -> pd.Series:
     return out.mask(out == "", pd.NA)
 
 
+def _by_distinct(text: pd.Series, parse: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``parse`` applied to the distinct values of an Arrow-backed text column only, then
+    spread back by their codes: the same result as parsing every cell, but a 59 M-row sales
+    file has a few thousand distinct dates and prices, and pandas parses Arrow strings one by
+    one through Python objects (a minute per column at that size)."""
+    if getattr(text.dtype, "storage", None) != "pyarrow" or len(text) < DISTINCT_MIN_ROWS:
+        return parse(text)
+    encoded = pc.dictionary_encode(pa.chunked_array(pa.array(text.array))).combine_chunks()
+    if len(encoded.dictionary) > len(text) // 4:
+        return parse(text)
+    distinct = pd.Series(encoded.dictionary.to_pandas(), dtype=STR)
+    parsed = parse(distinct)
+    codes = pc.fill_null(encoded.indices, len(distinct)).to_numpy(zero_copy_only=False)
+    missing = pd.Series([None], dtype=parsed.dtype)
+    values = pd.concat([parsed, missing], ignore_index=True).to_numpy()
+    return pd.Series(values[codes], index=text.index, dtype=parsed.dtype)
+
+
 def _parse_number(values: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return values.astype("float64")
-    text = values.astype(STR).str.strip()
+    return _by_distinct(values.astype(STR).str.strip(), _number_text)
+
+
+def _number_text(text: pd.Series) -> pd.Series:
     parsed = pd.to_numeric(text, errors="coerce")
     retry = parsed.isna() & text.notna()
     if retry.any():  # "¥1,299.00", "12%"
@@ -101,6 +127,10 @@ def _parse_date(values: pd.Series, with_time: bool) -> pd.Series:
         out = values.dt.tz_localize(None) if getattr(values.dt, "tz", None) else values
         return out if with_time else out.dt.normalize()
     text = values.astype(STR).str.strip()
+    return _by_distinct(text, lambda t: _date_text(t, with_time))
+
+
+def _date_text(text: pd.Series, with_time: bool) -> pd.Series:
     if with_time:
         parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
     else:
@@ -121,7 +151,7 @@ def _parse_flag(values: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(values):
         return values.astype("float64").where(values.isin([0, 1]), np.nan)
     text = values.astype(STR).str.strip().str.lower()
-    return text.map(FLAG_WORDS).astype("float64")
+    return _by_distinct(text, lambda t: t.map(FLAG_WORDS).astype("float64"))
 
 
 def _parse(column: Column, values: pd.Series) -> pd.Series:
@@ -140,8 +170,12 @@ _EXPECTED = {"date": "a date YYYY-MM-DD", "timestamp": "a date-time YYYY-MM-DD H
 
 def validate_table(raw: pd.DataFrame, spec: TableSpec, source: str, *, first_row: int = 2,
                    user_map: dict[str, str] | None = None, today: pd.Timestamp | None = None,
-                   ) -> tuple[ValidatedTable | None, ErrorLog]:
-    """Parse and check one table. Returns the typed table (None when any error) and the errors."""
+                   whole: bool = True) -> tuple[ValidatedTable | None, ErrorLog]:
+    """Parse and check one table. Returns the typed table (None when any error) and the errors.
+
+    ``whole=False``: ``raw`` is one batch of a larger file (its index numbers its rows in the
+    file): the rules across rows (keys, frequency, order lines) are left to
+    ``validate_batches``, and the typed frame keeps the batch's index."""
     log = ErrorLog()
     notes: list[str] = []
     names = canonical_names(list(raw.columns), set(spec.names), user_map)
@@ -210,10 +244,86 @@ def validate_table(raw: pd.DataFrame, spec: TableSpec, source: str, *, first_row
         if ignored:
             notes.append(f"{source}: columns ignored (not part of table {spec.name}): {', '.join(ignored)}")
 
+    if whole:
+        _whole_rules(log, spec, source, frame, seen, first_row, raw[seen["date"]]
+                     if spec.name == "sales" else None)
     _table_rules(log, spec, source, frame, raw, seen, first_row, today)
     if log.total:
         return None, log
-    return ValidatedTable(spec.name, source, frame.reset_index(drop=True), exog, notes), log
+    return ValidatedTable(spec.name, source, frame.reset_index(drop=True) if whole else frame,
+                          exog, notes), log
+
+
+class BatchMismatch(ValueError):
+    """The batches of one file disagree (its extra columns are numeric in some batches only):
+    the file must be validated whole."""
+
+
+def validate_batches(batches: Iterable[pd.DataFrame], spec: TableSpec, source: str, *,
+                     first_row: int = 2, user_map: dict[str, str] | None = None,
+                     today: pd.Timestamp | None = None) -> tuple[ValidatedTable | None, ErrorLog]:
+    """``validate_table`` over a file read in batches (each indexed by its rows in the file),
+    holding one raw batch at a time: the typed batches are joined column by column, then the
+    rules across rows run on the whole table. Errors count as in one piece, except that a file
+    with errors in its cells is not checked for duplicate keys and frequency as well.
+    Raises ``BatchMismatch`` when the batches disagree on the extra columns."""
+    log = ErrorLog()
+    parts: list[pd.DataFrame] | None = []
+    exog: list[str] | None = None
+    notes: list[str] = []
+    seen: dict[str, str] = {}
+    for batch in batches:
+        if exog is None:
+            names = canonical_names(list(batch.columns), set(spec.names), user_map)
+            seen = {dst: src for src, dst in names.items()}
+        table, batch_log = validate_table(batch, spec, source, first_row=first_row,
+                                          user_map=user_map, today=today, whole=False)
+        log.examples += batch_log.examples
+        log.total += batch_log.total
+        if batch_log.total and all(e.row is None for e in batch_log.examples):
+            return None, log  # the header is wrong: every batch would say so again
+        if table is None:
+            parts = None
+            continue
+        if exog is None:
+            exog, notes = table.exog_columns, table.notes
+        elif table.exog_columns != exog:
+            raise BatchMismatch(source)
+        if parts is not None:
+            parts.append(table.frame)
+    if log.total or not parts:
+        return None, log
+    frame = _concat_columns(parts)
+    _whole_rules(log, spec, source, frame, seen, first_row,
+                 _DateText(frame["date"]) if spec.name == "sales" else None)
+    if log.total:
+        return None, log
+    return ValidatedTable(spec.name, source, frame, exog or [], notes), log
+
+
+def _concat_columns(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The batches as one frame with a fresh index, joined one column at a time (each batch's
+    column is dropped once copied, so only one column is ever held twice)."""
+    columns: dict[str, pd.Series] = {}
+    for col in list(parts[0].columns):
+        columns[col] = pd.concat([part.pop(col) for part in parts], ignore_index=True)
+    return pd.DataFrame(columns, copy=False)
+
+
+class _DateText:
+    """Typed dates shown as a user wrote them (YYYY-MM-DD) in error examples, formatted only
+    for the rows shown (the batches' raw text is gone by the time rows are compared)."""
+
+    def __init__(self, dates: pd.Series) -> None:
+        self.dates = dates
+
+    @property
+    def iloc(self) -> _DateText:
+        return self
+
+    def __getitem__(self, pos: int) -> str | None:
+        value = self.dates.iloc[pos]
+        return None if pd.isna(value) else value.strftime("%Y-%m-%d")
 
 
 def _check_bounds(log: ErrorLog, source: str, rows: pd.Index, column: Column, values: pd.Series,
@@ -236,16 +346,6 @@ def _table_rules(log: ErrorLog, spec: TableSpec, source: str, frame: pd.DataFram
                  raw: pd.DataFrame, seen: dict[str, str], first_row: int,
                  today: pd.Timestamp | None) -> None:
     rows = frame.index
-    if spec.name == "orders" and "line" not in seen:
-        # Lines numbered in file order within each order: one order may list an item twice.
-        frame["line"] = (frame.groupby("order_id", sort=False).cumcount() + 1).astype("float64")
-    key = list(spec.key)
-    if key and not frame[key].isna().any(axis=None):
-        dup = frame.duplicated(subset=key, keep="first").to_numpy()
-        if dup.any():
-            label = frame[key].astype(str).agg("/".join, axis=1)
-            log.add_mask(source, rows, dup, ",".join(key), label,
-                         f"duplicate key ({', '.join(key)}) already given on an earlier row", first_row)
     if spec.name == "promotions":
         bad = (frame["end_date"] < frame["start_date"]).to_numpy()
         log.add_mask(source, rows, bad, "end_date", raw[seen["end_date"]], "end_date before start_date", first_row)
@@ -258,21 +358,86 @@ def _table_rules(log: ErrorLog, spec: TableSpec, source: str, frame: pd.DataFram
         neither = (frame["item_id"].isna() & frame["category"].isna()).to_numpy()
         log.add_mask(source, rows, neither, "item_id", None,
                      "a promotion needs item_id or category", first_row)
+    if spec.name == "sales" and today is not None:
+        future = (frame["date"] > today).to_numpy()
+        log.add_mask(source, rows, future, "date", raw[seen["date"]],
+                     f"date is after today ({today.date()}): sales must be actuals", first_row)
+
+
+def _whole_rules(log: ErrorLog, spec: TableSpec, source: str, frame: pd.DataFrame,
+                 seen: dict[str, str], first_row: int, dates_shown: object | None) -> None:
+    """The rules across rows: order line numbers, duplicate keys, one frequency per store
+    (``dates_shown``: the sales dates as the error examples show them)."""
+    rows = frame.index
+    if spec.name == "orders" and "line" not in seen:
+        # Lines numbered in file order within each order: one order may list an item twice.
+        frame["line"] = (frame.groupby("order_id", sort=False).cumcount() + 1).astype("float64")
+    key = list(spec.key)
+    if key and not any(frame[k].isna().any() for k in key):  # frame[key] would copy them
+        dup = _duplicated(frame, key)
+        if dup.any():
+            label = frame[key].astype(str).agg("/".join, axis=1)
+            log.add_mask(source, rows, dup, ",".join(key), label,
+                         f"duplicate key ({', '.join(key)}) already given on an earlier row", first_row)
     if spec.name == "sales":
-        if today is not None:
-            future = (frame["date"] > today).to_numpy()
-            log.add_mask(source, rows, future, "date", raw[seen["date"]],
-                         f"date is after today ({today.date()}): sales must be actuals", first_row)
-        _check_frequency(log, source, frame, raw[seen["date"]], first_row)
+        _check_frequency(log, source, frame, dates_shown, first_row)
 
 
-def _check_frequency(log: ErrorLog, source: str, frame: pd.DataFrame, original: pd.Series,
-                     first_row: int) -> None:
+def _combined_codes(frame: pd.DataFrame, columns: list[str],
+                    ) -> tuple[np.ndarray, list[pd.Index], list[int]] | None:
+    """One int64 code per row for the values of ``columns`` together (mixed radix over each
+    column's factorisation), its uniques and radixes; None when they would not fit in int64."""
+    combined = np.zeros(len(frame), dtype=np.int64)
+    uniques, sizes = [], []
+    for col in columns:
+        codes, values = pd.factorize(frame[col])
+        size = max(len(values), 1)
+        if int(np.prod([*sizes, size], dtype=object)) >= 2**62:
+            return None
+        combined *= size
+        combined += codes
+        uniques.append(pd.Index(values))
+        sizes.append(size)
+    return combined, uniques, sizes
+
+
+def _duplicated(frame: pd.DataFrame, key: list[str]) -> np.ndarray:
+    """``frame.duplicated(subset=key, keep="first")`` without its hash table of every row
+    (about 4 GB for 57 M sales rows): the rows' combined key codes, sorted stably."""
+    coded = _combined_codes(frame, key) if len(frame) > 1 else None
+    if coded is None:
+        return frame.duplicated(subset=key, keep="first").to_numpy()
+    combined = coded[0]
+    order = np.argsort(combined, kind="stable")  # equal keys keep their file order
+    ranked = combined[order]
+    repeat = np.zeros(len(frame), dtype=bool)
+    repeat[1:] = ranked[1:] == ranked[:-1]
+    dup = np.empty(len(frame), dtype=bool)
+    dup[order] = repeat
+    return dup
+
+
+def _distinct_pairs(dates: pd.DataFrame) -> pd.DataFrame:
+    """The distinct (store_id, date) rows, from their combined codes (no row hash table)."""
+    coded = _combined_codes(dates, ["store_id", "date"])
+    if coded is None:
+        return dates.drop_duplicates()
+    combined, (stores, days), (_, n_days) = coded
+    distinct = np.unique(combined)
+    return pd.DataFrame({"store_id": stores[distinct // n_days],
+                         "date": days[distinct % n_days]})
+
+
+def _check_frequency(log: ErrorLog, source: str, frame: pd.DataFrame,
+                     original: pd.Series | _DateText, first_row: int) -> None:
     """One frequency per store: every store's dates all daily, all weekly or all monthly."""
-    dates = frame[["store_id", "date"]].dropna()
+    # No copy of the two columns (57 M rows at M5 size) unless some cell is missing.
+    dates = pd.DataFrame({"store_id": frame["store_id"], "date": frame["date"]}, copy=False)
+    if dates["store_id"].isna().any() or dates["date"].isna().any():
+        dates = dates.dropna()
     if dates.empty:
         return
-    distinct = dates.drop_duplicates()
+    distinct = _distinct_pairs(dates)
     for store, group in distinct.groupby("store_id", sort=True):
         if infer_frequency(group["date"]) is not None:
             continue
