@@ -63,7 +63,8 @@ def future_inputs(panel_frame: pd.DataFrame, freq: str, horizon: int, known: lis
     unless a scenario plans another, promotion flags from the promotions table and the scenario,
     the calendar; other inputs keep their last value."""
     grid = future_grid(panel_frame, freq, horizon)
-    last = panel_frame.sort_values("ds").groupby("unique_id").tail(1).set_index("unique_id")
+    # each series' newest row, without sorting a copy of the whole panel
+    last = panel_frame.loc[panel_frame.groupby("unique_id")["ds"].idxmax()].set_index("unique_id")
     carry = [c for c in last.columns if c not in ("ds", "y", "observed", "weight")]
     future = grid.join(last[carry], on="unique_id")
     future["price"] = future["base_price"]
@@ -130,7 +131,8 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
                         season_length=panel.season_length, quantiles=quantiles,
                         known=panel.known, static=panel.static)
     say(f"fitting {', '.join(base)} on {panel.frame['unique_id'].nunique()} series")
-    train = panel.frame[panel.frame.groupby("unique_id")["ds"].transform("size") > 2 * horizon]
+    long_enough = panel.frame.groupby("unique_id")["ds"].transform("size") > 2 * horizon
+    train = panel.frame if long_enough.all() else panel.frame[long_enough]  # no needless copy
     if train.empty:
         raise UsageError(f"no series has more than {2 * horizon} periods of history: forecast "
                          f"a shorter horizon than {horizon}")
