@@ -16,8 +16,11 @@ driver acts multiplicatively, so the model is log-linear in a Poisson mean:
    only the low-demand days of deep promotions and biased their lifts down.
    Steps 2 and 3 alternate (backfitting) so the calendar is learnt net of the promotions and
    the promotions net of the calendar.
-4. **Shrinkage** (``shrinkage``): empirical Bayes toward the category, by each estimate's
-   standard error; intervals are the posterior ones.
+4. **Shrinkage** (``shrinkage``): empirical Bayes over two levels, items toward their category
+   and categories toward the shop, by each estimate's standard error; intervals are the
+   posterior ones. The second level matters for rare mechanisms: a category's one-day flash
+   sales are too few to tell its mean lift, and an optimiser picks exactly the lifts that
+   noise made too high (plans priced with the truth: 18 % -> 66 % of the best plan's margin).
 
 Why not the textbook double ML (residualise log demand and the treatments on the controls,
 then regress residual on residual)? On daily item x store counts log(units) is undefined at
@@ -64,7 +67,8 @@ LIFT_FLOOR = -0.5
 """A lift below -50 % (a mechanism halving sales at the same price) is flagged as implausible."""
 METHOD = (
     "Poisson GLM per item with a cross-fitted LightGBM calendar offset (backfitted), "
-    "period-clustered standard errors, empirical Bayes shrinkage toward the category"
+    "period-clustered standard errors, empirical Bayes shrinkage toward the category and of "
+    "the category toward the shop"
 )
 
 

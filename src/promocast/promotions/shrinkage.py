@@ -1,18 +1,33 @@
-"""Empirical Bayes: shrink each item's estimate toward its category, by how noisy it is.
+"""Empirical Bayes: shrink each item's estimate toward its category, and each category toward
+the shop, by how noisy they are.
 
-Model: an item's true effect b_i ~ Normal(mu_category, tau^2); its estimate
-beta_i ~ Normal(b_i, se_i^2). ``tau^2`` (how much items of one category truly differ) is
-estimated once per parameter, pooling the within-category spread of every category
-(a DerSimonian-Laird moment estimator summed over categories): a category of four items cannot
-tell its own spread, the shop as a whole can. ``mu`` per category is the precision-weighted mean
-of its items. The posterior of item i (Morris's approximation, which adds the uncertainty of mu):
+Model (two levels): an item's true effect b_i ~ Normal(mu_c, tau^2) around its category's mean,
+the category's mean mu_c ~ Normal(mu_0, omega^2) around the shop's, and the item's estimate
+beta_i ~ Normal(b_i, se_i^2).
 
+- ``tau^2`` (how much items of one category truly differ) is estimated once per parameter,
+  pooling the within-category spread of every category (a DerSimonian-Laird moment estimator
+  summed over categories): a category of four items cannot tell its own spread, the shop can.
+- Each category's own mean m_c is the precision-weighted mean of its items (weights
+  1 / (se_i^2 + tau^2)), with standard error s_c.
+- ``omega^2`` (how much categories truly differ) is the DerSimonian-Laird estimate over the
+  category means; mu_0 is their precision-weighted mean. A category's mean is then shrunk
+  toward the shop's like an item toward its category: a mechanism a category ran a handful of
+  times (one-day flash sales) borrows from the other categories instead of trusting a mean that
+  two lucky items made. With one category (or categories that truly differ far more than their
+  noise) this level changes nothing.
+
+The posteriors (Morris's approximation, which adds the uncertainty of the mean shrunk toward):
+
+    g_c      = s_c^2 / (s_c^2 + omega^2)
+    mu_c     = (1 - g_c) m_c + g_c mu_0,      var(mu_c) = (1 - g_c) s_c^2 + g_c^2 var(mu_0)
     shrink_i = se_i^2 / (se_i^2 + tau^2)
-    mean_i   = (1 - shrink_i) beta_i + shrink_i mu
-    var_i    = (1 - shrink_i) se_i^2 + shrink_i^2 var(mu)
+    mean_i   = (1 - shrink_i) beta_i + shrink_i mu_c
+    var_i    = (1 - shrink_i) se_i^2 + shrink_i^2 var(mu_c)
 
-An item with no estimate of its own (never on that mechanism, price never moved) gets the
-category's prediction: mean mu, variance tau^2 + var(mu).
+An item with no estimate of its own (never on that mechanism, price never moved) gets its
+category's prediction: mean mu_c, variance tau^2 + var(mu_c); a category with no estimate at
+all gets the shop's (mu_0, omega^2 + var(mu_0)).
 """
 
 from __future__ import annotations
@@ -21,6 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import optimize
 
 
 @dataclass(frozen=True)
@@ -30,8 +46,9 @@ class Shrunk:
     mean: pd.Series
     sd: pd.Series
     own: pd.Series  # True where the item had an estimate of its own
-    categories: pd.DataFrame  # index category: mu, se_mu, n_items
+    categories: pd.DataFrame  # index category: mu, se_mu (posterior), mu_own, se_own, n_items
     tau2: float
+    omega2: float = 0.0
 
 
 def between_item_variance(estimate: np.ndarray, se: np.ndarray, group: np.ndarray) -> float:
@@ -51,10 +68,39 @@ def between_item_variance(estimate: np.ndarray, se: np.ndarray, group: np.ndarra
     return max(0.0, (q_total - dof) / scale)
 
 
+def paule_mandel(estimate: np.ndarray, se: np.ndarray) -> float:
+    """Between-group variance of one set of estimates by Paule and Mandel's estimator: the
+    spread at which the weighted squares equal their degrees of freedom. Less biased toward
+    zero than DerSimonian-Laird when the groups are few (Veroniki et al. 2016)."""
+    if len(estimate) < 2:
+        return 0.0
+
+    def excess(spread2: float) -> float:
+        w = 1.0 / (se**2 + spread2)
+        mean = np.sum(w * estimate) / np.sum(w)
+        return float(np.sum(w * (estimate - mean) ** 2)) - (len(estimate) - 1)
+
+    if excess(0.0) <= 0:
+        return 0.0
+    upper = float(np.var(estimate)) * 10 + 1e-12
+    while excess(upper) > 0:
+        upper *= 10
+    return float(optimize.brentq(excess, 0.0, upper, xtol=1e-10))
+
+
+def _toward(est: np.ndarray, var: np.ndarray, spread2: float, target: float,
+            target_var: float) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior mean and variance of estimates with sampling variances ``var`` whose truths
+    spread by ``spread2`` around ``target`` (itself known to variance ``target_var``)."""
+    factor = var / (var + spread2) if spread2 > 0 else np.ones_like(var)
+    return (1 - factor) * est + factor * target, (1 - factor) * var + factor**2 * target_var
+
+
 def shrink(
     estimate: pd.Series, se: pd.Series, group: pd.Series, tau2: float | None = None
 ) -> Shrunk:
-    """Shrink ``estimate`` (NaN = no estimate of its own) toward its ``group``'s mean."""
+    """Shrink ``estimate`` (NaN = no estimate of its own) toward its ``group``'s mean, and the
+    group means toward the shop's."""
     est, err = estimate.to_numpy(float), se.to_numpy(float)
     grp = group.astype(str).to_numpy()
     own = np.isfinite(est) & np.isfinite(err) & (err > 0)
@@ -65,28 +111,35 @@ def shrink(
         inside = own & (grp == g)
         if inside.any():
             w = 1.0 / (err[inside] ** 2 + tau2)
-            rows.append(
-                (
-                    g,
-                    float(np.sum(w * est[inside]) / np.sum(w)),
-                    float(np.sqrt(1.0 / np.sum(w))),
-                    int(inside.sum()),
-                )
-            )
+            rows.append((g, float(np.sum(w * est[inside]) / np.sum(w)),
+                         float(np.sqrt(1.0 / np.sum(w))), int(inside.sum())))
         else:
             rows.append((g, np.nan, np.nan, 0))
-    cats = pd.DataFrame(rows, columns=["category", "mu", "se_mu", "n_items"]).set_index("category")
-    mu = cats["mu"].reindex(grp).to_numpy()
-    var_mu = cats["se_mu"].reindex(grp).to_numpy() ** 2
+    cats = pd.DataFrame(rows, columns=["category", "mu_own", "se_own", "n_items"]).set_index(
+        "category")
+    known = cats["mu_own"].notna().to_numpy()
+    m, s = cats["mu_own"].to_numpy(), cats["se_own"].to_numpy()
+    omega2 = paule_mandel(m[known], s[known])
+    mu, var_mu = m.copy(), s**2
+    if known.any():
+        w0 = 1.0 / (s[known] ** 2 + omega2)
+        mu0, var0 = float(np.sum(w0 * m[known]) / np.sum(w0)), float(1.0 / np.sum(w0))
+        if known.sum() > 1:
+            mu[known], var_mu[known] = _toward(m[known], s[known] ** 2, omega2, mu0, var0)
+        mu[~known], var_mu[~known] = mu0, omega2 + var0
+    cats["mu"], cats["se_mu"] = mu, np.sqrt(var_mu)
+    mu_i = cats["mu"].reindex(grp).to_numpy()
+    var_mu_i = cats["se_mu"].reindex(grp).to_numpy() ** 2
     with np.errstate(invalid="ignore", divide="ignore"):
         factor = np.where(own, err**2 / (err**2 + tau2) if tau2 > 0 else 1.0, 1.0)
         factor = np.where(own & (tau2 == 0), 1.0, factor)
-        mean = np.where(own, (1 - factor) * est + factor * mu, mu)
-        var = np.where(own, (1 - factor) * err**2 + factor**2 * var_mu, tau2 + var_mu)
+        mean = np.where(own, (1 - factor) * est + factor * mu_i, mu_i)
+        var = np.where(own, (1 - factor) * err**2 + factor**2 * var_mu_i, tau2 + var_mu_i)
     return Shrunk(
         pd.Series(mean, index=estimate.index),
         pd.Series(np.sqrt(var), index=estimate.index),
         pd.Series(own, index=estimate.index),
-        cats,
+        cats[["mu", "se_mu", "mu_own", "se_own", "n_items"]],
         float(tau2),
+        float(omega2),
     )
