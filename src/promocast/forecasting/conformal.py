@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from promocast.forecasting.metrics import quantile_column
+
 MIN_POOL = 30
 """Fewest residuals a pool (a step, a forecast-size bin) needs before it is used on its own."""
 
@@ -63,3 +65,47 @@ def conformal_quantiles(points: pd.DataFrame, residuals: pd.DataFrame, model: st
             if point == "mape":
                 best[rows] = log_point[rows] + mape_shift(r[pool])
     return np.expm1(np.clip(out, None, 50)), np.clip(np.expm1(np.clip(best, None, 50)), 0, None)
+
+
+def spread_scale(actual: np.ndarray, median: np.ndarray, bound: np.ndarray, q: float) -> float:
+    """The factor s for which ``median + s (bound - median)`` is exceeded by the actuals a
+    share ``1 - q`` of the time: the fix of a quantile that is right in shape but too wide or
+    too narrow (an ensemble's averaged quantiles are too wide: averaging cuts the error of
+    the median, not the members' spreads). Rows whose bound sits on the median carry no
+    information about the spread and are left out."""
+    d = bound - median
+    upper = q > 0.5
+    keep = np.isfinite(actual) & np.isfinite(d) & ((d > 1e-12) if upper else (d < -1e-12))
+    if keep.sum() < MIN_POOL:
+        return 1.0
+    # actual <= median + s d  <=>  r <= s above the median (d > 0), r >= s below it (d < 0)
+    r = (actual[keep] - median[keep]) / d[keep]
+    scale = float(np.quantile(r, q if upper else 1.0 - q))
+    return float(np.clip(scale, 0.1, 10.0))
+
+
+def calibrate_spread(frame: pd.DataFrame, name: str, quantiles: tuple[float, ...]
+                     ) -> pd.DataFrame:
+    """Rescale ``name``'s quantiles around its median, fold by fold of a backtest (``cutoff``,
+    ``actual``), each fold by factors learnt on the *other* folds (cross-fitting: no fold is
+    calibrated on its own actuals). With one fold nothing is rescaled."""
+    cutoffs = frame["cutoff"].unique() if "cutoff" in frame else []
+    if len(cutoffs) < 2 or "actual" not in frame:
+        return frame
+    out = frame.copy()
+    centre = quantile_column(name, 0.5)
+    median = frame[centre if centre in frame else name].to_numpy(dtype=float)
+    actual = frame["actual"].to_numpy(dtype=float)
+    fold = frame["cutoff"].to_numpy()
+    for q in quantiles:
+        if abs(q - 0.5) < 1e-9:
+            continue
+        col = quantile_column(name, q)
+        bound = frame[col].to_numpy(dtype=float)
+        fixed = bound.copy()
+        for c in cutoffs:
+            inside = fold == c
+            s = spread_scale(actual[~inside], median[~inside], bound[~inside], q)
+            fixed[inside] = median[inside] + s * (bound[inside] - median[inside])
+        out[col] = np.maximum(fixed, 0.0)
+    return out
