@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from conftest import load_demo_shop
-from promocast.promotions.evaluate import counterfactual_baseline, evaluate_promotions
+from promocast.promotions.counterfactual import counterfactual_baseline
+from promocast.promotions.evaluate import evaluate_promotions
 
 # --------------------------------------------------------------------------- demo shop
 

@@ -363,7 +363,8 @@ def evaluation(db: Path, shop: Shop, *, refresh: bool = False,
                progress: Progress | None = None) -> tuple[dict, pd.DataFrame, str]:
     """Past promotions against their counterfactual baseline: (document, table, result id),
     reused from the store when the data have not changed."""
-    from promocast.promotions.evaluate import counterfactual_baseline, evaluate_promotions
+    from promocast.promotions.counterfactual import counterfactual_baseline
+    from promocast.promotions.evaluate import evaluate_promotions
 
     say = _say(progress)
     panel = shop.panel
