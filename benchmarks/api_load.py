@@ -7,10 +7,13 @@ random items), send, wait for the answer, think ``--think`` seconds (uniform 0.5
 pause, every client hammers the server back to back). Before the clock starts the store holds a
 28-day forecast, the effects and the no-promotion baseline (what a shop has after its nightly
 run). ``GET /health`` is measured in the same run as the floor of the stack itself (FastAPI +
-uvicorn + the security middleware answering a constant): the peer baseline.
+uvicorn + the security middleware answering a constant): the peer baseline. Each load runs
+twice: what-ifs priced in the server process (``--whatif-workers 0``, the plain FastAPI way)
+and in ``serve``'s default what-if worker processes (one per core up to 4).
 
 Run: .venv/bin/python benchmarks/api_load.py [--items 200] [--years 2] [--clients 20]
-     [--seconds 60] [--think 1.0] [--think 0] [--no-write]
+     [--seconds 60] [--think 1.0] [--think 0] [--whatif-workers N ...] [--db STORE]
+     [--no-write]
 """
 
 from __future__ import annotations
@@ -63,10 +66,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def serve(db: Path, port: int) -> subprocess.Popen:
+def serve(db: Path, port: int, whatif_workers: int) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k != "PROMOCAST_API_TOKEN"}
     process = subprocess.Popen([sys.executable, "-m", "promocast", "serve", "--db", str(db),
-                                "--port", str(port)], env=env, stdout=subprocess.PIPE,
+                                "--port", str(port), "--whatif-workers", str(whatif_workers)],
+                               env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     for _ in range(600):  # wait for the server to listen (startup, not a measurement)
@@ -160,6 +164,9 @@ def main() -> None:
                         help="think time between a client's requests, s (repeatable)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--whatif-workers", type=int, action="append",
+                        help="what-if worker processes of the server (repeatable; default: 0, "
+                             "the server alone, then serve's own default)")
     parser.add_argument("--db", type=Path, help="a store prepared by an earlier run (its "
                         "forecast, effects and baseline kept), instead of a new shop")
     args = parser.parse_args()
@@ -172,34 +179,42 @@ def main() -> None:
         from promocast.services.info import store_info
 
         end = pd.Timestamp(store_info(db, quality=False)["end"])
-        port = free_port()
-        server = serve(db, port)
-        try:
-            # warm-up, not measured: the server reads its what-if inputs in the background
-            # at start-up; wait for them with one what-if, as an operator's smoke test would
-            warm(f"http://127.0.0.1:{port}", items, end)
-            blocks = []
-            for think in thinks:
-                frame = run_load(f"http://127.0.0.1:{port}", items, end, args.clients,
-                                 args.seconds, think, args.seed)
-                table = summary(frame, args.seconds)
-                print(f"\nthink {think} s\n{markdown_table(table)}", flush=True)
-                blocks.append((think, table))
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+        from promocast.services.server import default_whatif_workers
+
+        configs = args.whatif_workers or [0, default_whatif_workers()]
+        blocks = []
+        for workers in configs:
+            port = free_port()
+            server = serve(db, port, workers)
+            try:
+                # warm-up, not measured: the server reads its what-if inputs (and starts its
+                # what-if workers) in the background at start-up; wait for them with one
+                # what-if, as an operator's smoke test would
+                warm(f"http://127.0.0.1:{port}", items, end)
+                for think in thinks:
+                    frame = run_load(f"http://127.0.0.1:{port}", items, end, args.clients,
+                                     args.seconds, think, args.seed)
+                    table = summary(frame, args.seconds)
+                    print(f"\nwhat-if workers {workers}, think {think} s\n"
+                          f"{markdown_table(table)}", flush=True)
+                    blocks.append((workers, think, table))
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
     body = [f"Demo shop: {args.items} items x 2 stores x {args.years:g} years; {args.clients} "
-            f"clients for {args.seconds:g} s per run; one uvicorn worker; what-if = 5 random "
-            "items x 14 days, random mechanism and depth, 500 draws. Target (issue 5): p95 <= "
-            "200 ms for forecast and what-if, zero errors."]
-    for think, table in blocks:
+            f"clients for {args.seconds:g} s per run; one uvicorn worker, what-ifs priced in the "
+            "server process (0 workers, the plain FastAPI way) or in `serve`'s what-if worker "
+            "processes; what-if = 5 random items x 14 days, random mechanism and depth, 500 "
+            "draws. Target (issue 5): p95 <= 200 ms for forecast and what-if, zero errors."]
+    for workers, think, table in blocks:
         label = (f"think time {think:g} s (uniform 0.5x-1.5x) between a client's requests"
                  if think else "no think time: every client sends its next request at once")
-        body.append(f"**{label}**\n\n{markdown_table(table)}")
+        body.append(f"**{workers} what-if workers; {label}**\n\n{markdown_table(table)}")
     if not args.no_write:
         write_section("api_load", "API under load (issue 5)", "\n\n".join(body),
                       "python benchmarks/api_load.py" + "".join(f" --think {t:g}"
-                                                                for t in thinks))
+                                                                for t in thinks)
+                      + "".join(f" --whatif-workers {w}" for w in configs))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ DEFAULT_DB = Path("promocast.duckdb")
 
 
 class Settings(BaseSettings):
-    """``PROMOCAST_DB``, ``PROMOCAST_COUNTRY``, ``PROMOCAST_API_TOKEN``, ``PROMOCAST_MAX_UPLOAD_MB``."""
+    """``PROMOCAST_DB``, ``PROMOCAST_COUNTRY``, ``PROMOCAST_API_TOKEN``, ``PROMOCAST_MAX_UPLOAD_MB``,
+    ``PROMOCAST_WHATIF_WORKERS``."""
 
     model_config = SettingsConfigDict(env_prefix="PROMOCAST_", extra="ignore")
 
@@ -22,6 +23,9 @@ class Settings(BaseSettings):
     country: str = "CN"
     api_token: str | None = None
     max_upload_mb: int = 200
+    whatif_workers: int = 0
+    """Worker processes pricing what-ifs (0: in the server process; ``serve`` picks one per
+    core up to 4 unless told)."""
 
 
 def get_settings() -> Settings:

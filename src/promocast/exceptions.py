@@ -51,6 +51,9 @@ class DataValidationError(PromocastError):
             self.total = len(self.errors)
         super().__init__(self.message())
 
+    def __reduce__(self):  # pickled whole (a what-if worker raises it in another process)
+        return (type(self), (self.errors, self.total, self.shown))
+
     def message(self) -> str:
         lines = [
             f"refused: {self.total} error(s) in the input; nothing was written to the store."

@@ -28,6 +28,7 @@ from promocast.config import Settings, get_settings
 from promocast.services.jobs import JobRunner
 from promocast.services.server import prepare_store_for_server
 from promocast.services.whatif import warm_whatif_context
+from promocast.services.whatif_pool import WhatIfPool
 
 log = logging.getLogger("promocast.api")
 
@@ -35,18 +36,23 @@ log = logging.getLogger("promocast.api")
 def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> FastAPI:
     """A FastAPI app serving ``settings.db``. Security settings are read once, here.
     ``warm_up``: read the kept what-if inputs into memory at start-up, in the background, so
-    the first what-ifs do not wait for them (``promocast serve`` does)."""
+    the first what-ifs do not wait for them (``promocast serve`` does). With
+    ``settings.whatif_workers`` what-ifs are priced in that many worker processes."""
     settings = settings or get_settings()
     prepare_store_for_server()
     jobs = JobRunner(settings.db)
+    pool = WhatIfPool(settings.whatif_workers) if settings.whatif_workers > 0 else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if warm_up:
-            threading.Thread(target=warm_whatif_context, args=(settings.db, settings.country),
+            threading.Thread(target=warm_whatif_context,
+                             args=(settings.db, settings.country, pool),
                              name="promocast-warm-up", daemon=True).start()
         yield
         jobs.shutdown()
+        if pool is not None:
+            pool.shutdown()
 
     app = FastAPI(title="promocast", version=__version__, lifespan=lifespan, docs_url=None,
                   redoc_url=None,
@@ -54,6 +60,7 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> Fa
                               "Send `Authorization: Bearer <token>` when the server has one.")
     app.state.settings = settings
     app.state.jobs = jobs
+    app.state.whatif_pool = pool
     errors.install(app)
 
     @app.exception_handler(StarletteHTTPException)

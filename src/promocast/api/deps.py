@@ -23,6 +23,11 @@ def _jobs(request: Request) -> JobRunner:
     return request.app.state.jobs
 
 
+def _whatif_pool(request: Request):
+    return getattr(request.app.state, "whatif_pool", None)
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 DbDep = Annotated[Path, Depends(_db)]
 JobsDep = Annotated[JobRunner, Depends(_jobs)]
+WhatIfPoolDep = Annotated[object | None, Depends(_whatif_pool)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -18,17 +19,25 @@ def serve(
     port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
     max_upload_mb: Annotated[int | None, typer.Option(
         "--max-upload-mb", min=1, help="Largest upload (default $PROMOCAST_MAX_UPLOAD_MB or 200).")] = None,
+    whatif_workers: Annotated[int | None, typer.Option(
+        "--whatif-workers", min=0, max=64,
+        help="Processes pricing what-ifs (default $PROMOCAST_WHATIF_WORKERS, else one per core "
+             "up to 4; 0 = in the server process).")] = None,
 ) -> None:
     """Serve the dashboard (zh / en) and the REST API (docs at /docs).
 
     Example: promocast serve --db demo_out/promocast.duckdb --port 8000"""
-    from promocast.services.server import check_bind
+    from promocast.services.server import check_bind, default_whatif_workers
 
     settings = get_settings()
     check_bind(host, settings.api_token)
     updates: dict = {"db": Path(resolve_db(db))}
     if max_upload_mb is not None:
         updates["max_upload_mb"] = max_upload_mb
+    if whatif_workers is not None:
+        updates["whatif_workers"] = whatif_workers
+    elif "PROMOCAST_WHATIF_WORKERS" not in os.environ:
+        updates["whatif_workers"] = default_whatif_workers()
     settings = settings.model_copy(update=updates)
     import uvicorn
 

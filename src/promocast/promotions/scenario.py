@@ -65,6 +65,9 @@ class InvalidScenario(UsageError):
             lines.append(f"  ... and {len(errors) - 20} more")
         super().__init__("\n".join(lines))
 
+    def __reduce__(self):  # pickled whole (a what-if worker raises it in another process)
+        return (type(self), (self.errors,))
+
 
 def _text(value: object) -> str | None:
     if value is None or (not isinstance(value, str) and pd.isna(value)):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 
 from promocast.data.storage import serve_from_one_process
 from promocast.exceptions import UsageError
@@ -35,3 +36,10 @@ def check_bind(host: str, token: str | None) -> None:
 def prepare_store_for_server() -> None:
     """One process serves readers and background writers: open every store read-write."""
     serve_from_one_process()
+
+
+def default_whatif_workers() -> int:
+    """What-if worker processes for ``serve``: one per core up to 4, none on one core (a
+    worker there would only compete with the server for it)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return 0 if (cores or 1) < 2 else min(4, cores)

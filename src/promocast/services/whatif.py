@@ -9,19 +9,23 @@ store; the CLI builds the context once per call.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from promocast.data.schema import PROMOTIONS
 from promocast.data.storage import Store
-from promocast.exceptions import UsageError
+from promocast.data.validate import plain_promotions
+from promocast.exceptions import PromocastError, UsageError
 from promocast.services.forecast import read_scenario, scenario_frame
 from promocast.services.promotions import (
     effect_estimates,
@@ -38,6 +42,16 @@ BASELINE_DAYS = 56
 CHECK_EVERY = 2.0
 """Seconds a cached context is trusted before the store is asked whether it changed: a
 dashboard redraws a what-if on every keystroke, and new data arrive by the day."""
+_SERIALS = itertools.count(1)
+
+
+class BaselineTooShort(PromocastError):
+    """The scenario runs past the kept no-promotion baseline: the caller extends the context
+    to ``last_day`` (which forecasts, so needs the store) and prices again."""
+
+    def __init__(self, last_day: pd.Timestamp) -> None:
+        super().__init__(last_day)
+        self.last_day = pd.Timestamp(last_day)
 
 
 @dataclass
@@ -57,6 +71,7 @@ class WhatIfContext:
     effects_id: str
     baseline: pd.DataFrame
     checked_at: float = 0.0
+    serial: int = field(default_factory=lambda: next(_SERIALS))  # one per built context
 
 
 _CONTEXTS: dict[str, WhatIfContext] = {}
@@ -72,11 +87,17 @@ def _context_key(store: Store) -> tuple:
     return int(ingest), str(effects["t"].iloc[0]), str(baseline["t"].iloc[0])
 
 
-def warm_whatif_context(db: Path, country: str = "CN") -> None:
+def warm_whatif_context(db: Path, country: str = "CN", pool=None) -> None:
     """Read the kept effects and baseline into memory when the store has them for its data
-    (a server's start-up: the first what-ifs then answer at once); never estimates them."""
+    (a server's start-up: the first what-ifs then answer at once), and into ``pool``'s
+    workers; never estimates them."""
     try:
-        whatif_context(db, country=country, kept_only=True)
+        context = whatif_context(db, country=country, kept_only=True)
+        if pool is not None:
+            if context is not None:
+                pool.warm(context)
+            else:
+                pool.start()
     except Exception:  # noqa: BLE001 - a warm-up that fails leaves the first request to try
         logging.getLogger("promocast.api").debug("what-if warm-up skipped", exc_info=True)
 
@@ -146,37 +167,64 @@ def _normals():
     return lru_cache(maxsize=16)(draw_normals)
 
 
-def simulate_planned(db: Path, planned: pd.DataFrame, *, source: str, country: str = "CN",
-                     samples: int = 1000, keep: bool = True, days: str = "all",
-                     progress: Progress | None = None) -> dict:
-    """Price planned promotions (``scenario_frame`` rows) against the no-promotion baseline:
-    units, revenue and margin per day and in total with quantiles, other items of the category,
-    stock warnings. ``keep``: save the result in the store (``promo_results``, kind simulate).
-    ``days``: which day rows the answer lists (``Simulation.to_json``)."""
+def price(context: WhatIfContext, planned: pd.DataFrame, *, source: str, samples: int = 1000,
+          days: str = "all", whole: bool = False) -> tuple[dict, dict | None]:
+    """Price planned promotions (``scenario_frame`` rows) in ``context``, without the store:
+    the answer listing the ``days`` rows and, with ``whole``, the one listing every day (what
+    is kept). Raises ``BaselineTooShort`` when the scenario outruns the context's baseline."""
     from promocast.promotions.scenario import check_scenario
     from promocast.promotions.simulate import simulate
 
     started = time.perf_counter()
-    context = whatif_context(db, country=country, progress=progress)
     expanded = check_scenario(planned, item_ids=context.category_of.index,
                               categories=context.category_of, store_ids=context.store_ids,
                               history_end=context.history_end,
                               first_row=planned.attrs.get("first_row", 2), source=source)
     last_day = pd.Timestamp(expanded["ds"].max()) + pd.Timedelta(days=7)
     if context.baseline["ds"].max() < last_day:
-        context = whatif_context(db, country=country, last_day=last_day, progress=progress)
+        raise BaselineTooShort(last_day)
     baseline = context.baseline
     baseline = baseline[baseline["ds"].between(expanded["ds"].min(), last_day)].reset_index(
         drop=True)
-    (progress or (lambda _m: None))(
-        f"pricing {expanded['item_id'].nunique()} items x {expanded['ds'].nunique()} days")
     result = simulate(expanded, baseline, context.params, context.items, prices=context.prices,
                       stock=context.inventory if len(context.inventory) else None,
                       n_samples=samples, source=source, normals=_normals())
     document = {**result.to_json(days), "effects_result_id": context.effects_id,
                 "seconds": round(time.perf_counter() - started, 3)}
+    if not whole:
+        return document, None
+    return document, (document if days == "all" else {**document, "days": result.to_json()["days"]})
+
+
+def simulate_planned(db: Path, planned: pd.DataFrame | list[dict], *, source: str, country: str = "CN",
+                     samples: int = 1000, keep: bool = True, days: str = "all",
+                     progress: Progress | None = None, pool=None) -> dict:
+    """Price planned promotions (``scenario_frame`` rows) against the no-promotion baseline:
+    units, revenue and margin per day and in total with quantiles, other items of the category,
+    stock warnings. ``keep``: save the result in the store (``promo_results``, kind simulate).
+    ``days``: which day rows the answer lists (``Simulation.to_json``). ``pool``: a
+    ``WhatIfPool`` that prices in its worker processes (a server's other cores); ``planned``
+    may then be the API's rows, checked in the worker (``rows_frame``)."""
+    started = time.perf_counter()
+    context = whatif_context(db, country=country, progress=progress)
+    if progress is not None and isinstance(planned, pd.DataFrame):
+        progress(f"pricing {len(planned)} planned promotions")
+    for _attempt in range(2):
+        try:
+            if pool is not None:
+                document, whole = pool.price(context, planned, source=source, samples=samples,
+                                             days=days, whole=keep)
+            else:
+                document, whole = price(context, planned, source=source, samples=samples,
+                                        days=days, whole=keep)
+            break
+        except BaselineTooShort as short:
+            context = whatif_context(db, country=country, last_day=short.last_day,
+                                     progress=progress)
+    else:  # pragma: no cover - the second context covers the scenario by construction
+        raise UsageError("the no-promotion baseline could not be extended over the scenario")
+    document["seconds"] = round(time.perf_counter() - started, 3)
     if keep:  # the kept result lists every day, whatever the answer shows
-        whole = document if days == "all" else {**document, "days": result.to_json()["days"]}
         with Store(db) as store:
             document["result_id"] = store.save_promo_result(
                 "simulate", context.data_hash, json.dumps({"scenario": source}),
@@ -192,20 +240,40 @@ def run_simulate(db: Path, *, scenario: Path, country: str = "CN", samples: int 
                             samples=samples, progress=progress)
 
 
-def simulate_rows(db: Path, rows: list[dict], *, country: str = "CN", samples: int = 1000,
-                  keep: bool = False, days: str = "all") -> dict:
-    """A what-if from a list of scenario rows (the API's JSON body); errors name row 1.. of
-    the list. Rows without a promo_id each get their own (WHATIF1, WHATIF2, ...)."""
+def rows_frame(rows: list[dict]) -> pd.DataFrame:
+    """Scenario rows (the API's JSON body) as a checked scenario frame; errors name row 1.. of
+    the list. Rows without a promo_id each get their own (WHATIF1, WHATIF2, ...). Plainly
+    valid rows skip the generic table parser (``validate.plain_promotions``)."""
     if not rows:
         raise UsageError("a scenario needs at least one planned promotion")
+    rows = [{**row, "promo_id": f"WHATIF{n}" if row.get("promo_id") is None else row["promo_id"]}
+            for n, row in enumerate(rows, start=1)]
+    prices = [row.get("price") for row in rows]
+    if all(p is None or (isinstance(p, int | float) and not isinstance(p, bool)) for p in prices):
+        plain = plain_promotions([{k: v for k, v in row.items() if k != "price"} for row in rows],
+                                 PROMOTIONS)
+        if plain is not None:
+            plain["planned_price"] = np.array([np.nan if p is None else p for p in prices],
+                                              dtype="float64")
+            plain.attrs["first_row"] = 1
+            return plain
     frame = pd.DataFrame(rows)
     for column in ("start_date", "end_date"):  # ISO dates parsed here skip the text parser
         if column in frame:
             parsed = pd.to_datetime(frame[column], format="%Y-%m-%d", errors="coerce")
             if parsed.notna().sum() == frame[column].notna().sum():
                 frame[column] = parsed
-    generated = [f"WHATIF{n}" for n in range(1, len(frame) + 1)]
-    frame["promo_id"] = frame["promo_id"].fillna(pd.Series(generated)) if "promo_id" in frame \
-        else generated
-    return simulate_planned(db, scenario_frame(frame, "scenario", first_row=1), source="scenario",
-                            country=country, samples=samples, keep=keep, days=days)
+    return scenario_frame(frame, "scenario", first_row=1)
+
+
+def simulate_rows(db: Path, rows: list[dict], *, country: str = "CN", samples: int = 1000,
+                  keep: bool = False, days: str = "all", pool=None) -> dict:
+    """A what-if from a list of scenario rows (the API's JSON body, see ``rows_frame``);
+    ``pool``: price in a ``WhatIfPool``'s workers (the rows are checked there too)."""
+    if pool is not None:
+        if not rows:
+            raise UsageError("a scenario needs at least one planned promotion")
+        return simulate_planned(db, rows, source="scenario", country=country, samples=samples,
+                                keep=keep, days=days, pool=pool)
+    return simulate_planned(db, rows_frame(rows), source="scenario", country=country,
+                            samples=samples, keep=keep, days=days)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from promocast.api.deps import DbDep, JobsDep, SettingsDep
+from promocast.api.deps import DbDep, JobsDep, SettingsDep, WhatIfPoolDep
 from promocast.api.routes.forecasts import accepted, json_response
 from promocast.api.schemas import EffectsRequest, JobAccepted, PlanRequest, SimulateRequest
 from promocast.exceptions import EmptyStore
@@ -52,13 +52,15 @@ def start_evaluation(body: EffectsRequest, db: DbDep, jobs: JobsDep,
 
 
 @router.post("/simulate")
-def simulate(body: SimulateRequest, db: DbDep, settings: SettingsDep) -> Response:
+def simulate(body: SimulateRequest, db: DbDep, settings: SettingsDep,
+             pool: WhatIfPoolDep) -> Response:
     """What-if: units, revenue and margin of the planned promotions per day and in total
     (quantiles) against the no-promotion baseline; other items of the category; stock
     warnings. Answers from the kept effects and baseline without refitting."""
     rows = [row.model_dump(exclude_none=True, mode="json") for row in body.scenario]
     return json_response(simulate_rows(db, rows, country=settings.country,
-                                       samples=body.samples, keep=body.keep, days=body.days))
+                                       samples=body.samples, keep=body.keep, days=body.days,
+                                       pool=pool))
 
 
 @router.get("/plan")

@@ -1,0 +1,140 @@
+"""What-ifs priced in worker processes, so a server answers them on every core.
+
+One server process runs Python under one lock: at 20 dashboard users a second of what-ifs
+(~70 ms each) queues behind itself while the other core idles. The pool's workers never open
+the store (the server holds the DuckDB file): the server builds the ``WhatIfContext`` as
+before, writes it once to a snapshot file per context (new data, new effects, a longer
+baseline), and each worker loads the snapshot it is pointed at the first time it needs it
+and keeps it. A scenario's rows are checked and priced in the worker; the answer (and, when
+kept, the whole result) comes back to the server, which writes to the store. A worker that
+dies takes the pool with it: the pool is rebuilt and that what-if is priced in the server.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import pickle
+import tempfile
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+import pandas as pd
+
+from promocast.services.whatif import WhatIfContext, price, rows_frame
+
+log = logging.getLogger(__name__)
+
+_LOADED: dict[str, WhatIfContext] = {}
+"""In a worker: the context of the snapshot it last loaded (one at a time)."""
+
+
+def _start_worker() -> None:
+    """A worker computes on one thread: the server's cores are shared out by processes."""
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = "1"
+
+
+def _context(snapshot: str) -> WhatIfContext:
+    context = _LOADED.get(snapshot)
+    if context is None:
+        with open(snapshot, "rb") as handle:
+            context = pickle.load(handle)
+        _LOADED.clear()
+        _LOADED[snapshot] = context
+    return context
+
+
+def _load(snapshot: str) -> int:
+    """Warm a worker: load the snapshot now rather than on its first what-if."""
+    return _context(snapshot).serial
+
+
+def _price(snapshot: str, planned: pd.DataFrame | list[dict], source: str, samples: int,
+           days: str, whole: bool) -> tuple[dict, dict | None]:
+    """In a worker: check and price one scenario (``whatif.price``)."""
+    frame = planned if isinstance(planned, pd.DataFrame) else rows_frame(planned)
+    return price(_context(snapshot), frame, source=source, samples=samples, days=days,
+                 whole=whole)
+
+
+class WhatIfPool:
+    """``workers`` processes pricing what-ifs (started on first use or by ``start``)."""
+
+    def __init__(self, workers: int) -> None:
+        if workers < 1:
+            raise ValueError("a what-if pool needs at least one worker")
+        self.workers = workers
+        self._folder = Path(tempfile.mkdtemp(prefix="promocast-whatif-"))
+        self._lock = threading.Lock()
+        self._executor: ProcessPoolExecutor | None = None
+        self._snapshots: list[tuple[int, str]] = []  # (context serial, file), newest last
+
+    def start(self) -> None:
+        with self._lock:
+            self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker)
+        return self._executor
+
+    def snapshot(self, context: WhatIfContext) -> str:
+        """The file holding ``context``, written the first time this context is seen. The
+        newest two are kept: a what-if queued a moment before the context changed still finds
+        its file."""
+        with self._lock:
+            for serial, path in self._snapshots:
+                if serial == context.serial:
+                    return path
+            target = self._folder / f"context-{context.serial}.pkl"
+            partial = target.with_suffix(".tmp")
+            with open(partial, "wb") as handle:
+                pickle.dump(context, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(partial, target)
+            self._snapshots.append((context.serial, str(target)))
+            while len(self._snapshots) > 2:
+                Path(self._snapshots.pop(0)[1]).unlink(missing_ok=True)
+            return str(target)
+
+    def warm(self, context: WhatIfContext) -> None:
+        """Start the workers and have each load ``context`` before the first what-if."""
+        snapshot = self.snapshot(context)
+        with self._lock:
+            executor = self._start()
+        for future in [executor.submit(_load, snapshot) for _ in range(self.workers)]:
+            future.result()
+
+    def price(self, context: WhatIfContext, planned: pd.DataFrame | list[dict], *, source: str,
+              samples: int, days: str, whole: bool) -> tuple[dict, dict | None]:
+        """``whatif.price`` in a worker; in this process when the pool broke (rebuilt for
+        the next one). Errors of the scenario come back as raised in the worker."""
+        snapshot = self.snapshot(context)
+        with self._lock:
+            executor = self._start()
+        try:
+            return executor.submit(_price, snapshot, planned, source, samples, days,
+                                   whole).result()
+        except BrokenProcessPool:
+            log.warning("a what-if worker died; pricing in the server and restarting the pool")
+            with self._lock:
+                if self._executor is executor:
+                    self._executor = None
+            executor.shutdown(wait=False, cancel_futures=True)
+            frame = planned if isinstance(planned, pd.DataFrame) else rows_frame(planned)
+            return price(context, frame, source=source, samples=samples, days=days,
+                         whole=whole)
+
+    def shutdown(self) -> None:
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+        for path in self._folder.glob("*"):
+            path.unlink(missing_ok=True)
+        self._folder.rmdir()

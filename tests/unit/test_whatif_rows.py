@@ -1,0 +1,85 @@
+"""A what-if's rows: the direct path for plainly valid rows gives the generic parser's frame,
+and anything not plain goes through the parser and its named errors."""
+
+from __future__ import annotations
+
+import random
+
+import pandas as pd
+import pytest
+
+from promocast.data.schema import PROMO_TYPES
+from promocast.exceptions import DataValidationError
+from promocast.services import whatif
+
+
+def _generic(rows: list[dict], monkeypatch: pytest.MonkeyPatch) -> pd.DataFrame:
+    with monkeypatch.context() as m:
+        m.setattr(whatif, "plain_promotions", lambda *_a, **_k: None)
+        return whatif.rows_frame(rows)
+
+
+def _random_rows(rng: random.Random) -> list[dict]:
+    rows = []
+    for n in range(rng.randint(1, 6)):
+        start = pd.Timestamp("2025-01-01") + pd.Timedelta(days=rng.randrange(0, 60))
+        row = {"promo_type": rng.choice([*PROMO_TYPES, " Flash-Sale ", "满减", "discount"]),
+               "start_date": str(start.date()),
+               "end_date": str((start + pd.Timedelta(days=rng.randrange(0, 20))).date())}
+        if rng.random() < 0.8:
+            row["item_id"] = rng.choice(["SKU1", " SKU2 ", "7"])
+        else:
+            row["category"] = rng.choice(["snacks", "dairy"])
+        for key, upper in (("discount_pct", 90), ("threshold_amount", 500), ("amount_off", 50),
+                           ("gift_value", 30), ("fixed_cost", 1000), ("price", 99)):
+            if rng.random() < 0.4:
+                row[key] = rng.choice([round(rng.uniform(0, upper), 2), rng.randrange(0, upper)])
+        for key in ("feature", "display"):
+            if rng.random() < 0.3:
+                row[key] = rng.choice([0, 1])
+        if rng.random() < 0.3:
+            row["store_id"] = rng.choice(["S1", "online", None])
+        if rng.random() < 0.3:
+            row["promo_id"] = f"P{n}"
+        rows.append(row)
+    return rows
+
+
+def test_plain_rows_give_the_parsers_frame(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(7)
+    direct = 0
+    for _ in range(200):
+        rows = _random_rows(rng)
+        fast = whatif.rows_frame(rows)
+        slow = _generic(rows, monkeypatch)
+        pd.testing.assert_frame_equal(fast, slow, check_dtype=False)
+        assert fast.dtypes.drop("planned_price").equals(slow.dtypes.drop("planned_price"))
+        assert fast.attrs == slow.attrs == {"first_row": 1}
+        named = [{**{k: v for k, v in r.items() if k != "price"},
+                  "promo_id": r.get("promo_id") or f"W{n}"} for n, r in enumerate(rows)]
+        direct += whatif.plain_promotions(named, whatif.PROMOTIONS) is not None
+    assert direct > 150  # most random rows are plain
+
+
+@pytest.mark.parametrize("row, column", [
+    ({"discount_pct": 120}, "discount_pct"),
+    ({"end_date": "2024-12-01"}, "end_date"),
+    ({"promo_type": "mystery"}, "promo_type"),
+    ({"item_id": None}, "item_id"),
+    ({"start_date": "01/05/2025"}, "start_date"),
+    ({"amount_off": -5}, "amount_off"),
+])
+def test_rows_that_are_not_plain_get_the_parsers_errors(row: dict, column: str) -> None:
+    base = {"promo_type": "percent_off", "item_id": "SKU1", "start_date": "2025-01-05",
+            "end_date": "2025-01-10", "discount_pct": 20}
+    rows = [base, {**base, **row}]
+    with pytest.raises(DataValidationError) as caught:
+        whatif.rows_frame(rows)
+    assert any(e.row == 2 and e.column == column for e in caught.value.errors)
+
+
+def test_repeated_promo_ids_are_refused_by_the_parser() -> None:
+    base = {"promo_type": "gift", "item_id": "SKU1", "start_date": "2025-01-05",
+            "end_date": "2025-01-10", "promo_id": "A"}
+    with pytest.raises(DataValidationError, match="promo_id"):
+        whatif.rows_frame([base, base])
