@@ -4,7 +4,9 @@ forecast and of a what-if of 5 items x 14 days; errors counted.
 The server is a real ``promocast serve`` process (uvicorn, one worker) on loopback; the clients
 are threads in this process, each looping: pick an endpoint (forecast or what-if, half each;
 random items), send, wait for the answer, think ``--think`` seconds (uniform 0.5x-1.5x; 0 = no
-pause, every client hammers the server back to back). Before the clock starts the store holds a
+pause, every client hammers the server back to back). With a think time the clients also
+arrive spread over the first 1.5 think times (twenty users do not click in the same
+millisecond); without one they all start at once. Before the clock starts the store holds a
 28-day forecast, the effects and the no-promotion baseline (what a shop has after its nightly
 run). ``GET /health`` is measured in the same run as the floor of the stack itself (FastAPI +
 uvicorn + the security middleware answering a constant): the peer baseline. Each load runs
@@ -93,6 +95,8 @@ def run_load(base: str, items: list[str], end: pd.Timestamp, clients: int, secon
 
     def client(number: int) -> None:
         rng = random.Random(seed * 1000 + number)
+        if think > 0:  # clients arrive spread over one think time, not all in the same instant
+            time.sleep(think * rng.uniform(0, 1.5))
         with httpx.Client(base_url=base, timeout=30) as http:
             while time.perf_counter() < stop:
                 kind = rng.choice(("forecast", "whatif", "forecast", "whatif", "health"))

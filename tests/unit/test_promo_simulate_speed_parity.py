@@ -388,3 +388,26 @@ def test_memoised_normals_give_the_same_numbers_and_stay_unchanged():
     assert cached.cache_info().hits == 1
     noise = cached(5, 1, 1, 3, True)
     assert not noise.rows.flags.writeable and not noise.elasticity.flags.writeable
+
+
+@pytest.mark.parametrize("levels", [list(QS), [0.1, 0.5, 0.9], [0.05, 0.95]])
+def test_compiled_copula_draws_equal_the_numpy_ones(levels: list[float]) -> None:
+    from promocast.promotions.simulate_draws import _hinge, baseline_draws
+
+    rng = np.random.default_rng(3)
+    n_rows, n_series = 300, 17
+    qvalues = np.sort(rng.gamma(1.5, 4.0, (n_rows, len(levels))), axis=1)
+    qvalues[:5] = 0.0  # series that sell nothing
+    bsid = rng.integers(0, n_series, n_rows)
+    normals = draw_normals(11, n_rows, n_series, 250, True)
+    got = baseline_draws(qvalues[:, 0], qvalues, levels, bsid, 0.4, normals)
+    z = normals.rows * np.float32(np.sqrt(0.6))
+    z += normals.series[bsid] * np.float32(np.sqrt(0.4))
+    expected = _hinge(qvalues, levels, z)
+    assert got.dtype == expected.dtype == np.float32
+    np.testing.assert_array_equal(got, expected)
+    with_nan = qvalues.copy()
+    with_nan[7, 1] = np.nan  # NaN quantiles keep numpy's propagation
+    np.testing.assert_array_equal(
+        baseline_draws(with_nan[:, 0], with_nan, levels, bsid, 0.4, normals),
+        _hinge(with_nan, levels, z))

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 from scipy import sparse, stats
 
 from promocast.promotions.simulate_factors import MEASURES, Factors
@@ -127,9 +128,49 @@ def baseline_draws(
     if normals.rows is None or normals.series is None:
         return np.repeat(point[:, None], normals.elasticity.shape[1], axis=1)
     # single precision: the draws only feed quantiles, and halve the memory traffic
-    z = normals.rows * np.float32(np.sqrt(1 - rho))
-    z += normals.series[bsid] * np.float32(np.sqrt(rho))
+    a, b = np.float32(np.sqrt(1 - rho)), np.float32(np.sqrt(rho))
+    if len(levels) >= 2 and not np.isnan(qvalues).any():
+        zq = stats.norm.ppf(levels).astype(np.float32)
+        v = np.sort(qvalues, axis=1).astype(np.float32)
+        slope = np.diff(v, axis=1) / np.diff(zq)
+        return _copula_hinge(normals.rows, normals.series, np.asarray(bsid, dtype=np.int64), a,
+                             b, zq, v, slope)
+    z = normals.rows * a
+    z += normals.series[bsid] * b
     return _hinge(qvalues, levels, z)
+
+
+@njit(cache=True, nogil=True)
+def _copula_hinge(rows, series, bsid, a, b, zq, v, slope):  # pragma: no cover - compiled
+    """``_hinge(v, levels, rows * a + series[bsid] * b)`` in one pass over the draws, with the
+    same single-precision operations in the same order (the same numbers, bit for bit: a
+    test pins it) and no temporaries: a what-if's 2,000 rows x 500 draws cost 2 ms instead
+    of 15. NaN-free inputs only (the caller checks)."""
+    n_rows, n = rows.shape
+    m = zq.shape[0]
+    out = np.empty((n_rows, n), dtype=np.float32)
+    zero = np.float32(0.0)
+    z = np.empty(n, dtype=np.float32)
+    for i in range(n_rows):
+        s = series[bsid[i]]
+        r = rows[i]
+        y = out[i]
+        v0 = v[i, 0]
+        s0 = slope[i, 0]
+        z0 = zq[0]
+        for j in range(n):
+            z[j] = r[j] * a + s[j] * b
+            y[j] = (z[j] - z0) * s0 + v0
+        for k in range(1, m - 1):
+            ds = slope[i, k] - slope[i, k - 1]
+            zk = zq[k]
+            for j in range(n):
+                step = z[j] - zk
+                step = step if step > zero else zero
+                y[j] = y[j] + step * ds
+        for j in range(n):
+            y[j] = y[j] if y[j] > zero else zero
+    return out
 
 
 def elasticity_extra(

@@ -49,8 +49,19 @@ def _context(snapshot: str) -> WhatIfContext:
 
 
 def _load(snapshot: str) -> int:
-    """Warm a worker: load the snapshot now rather than on its first what-if."""
-    return _context(snapshot).serial
+    """Warm a worker: load the snapshot and price a one-day what-if now (compiled kernels,
+    lazy imports) rather than on its first real what-if."""
+    context = _context(snapshot)
+    first = context.history_end + pd.Timedelta(days=1)
+    try:
+        item = str(context.category_of.index[0])
+        price(context, rows_frame([{"promo_type": "percent_off", "item_id": item,
+                                    "discount_pct": 10.0, "start_date": str(first.date()),
+                                    "end_date": str(first.date())}]),
+              source="warm-up", samples=100, days="none")
+    except Exception:  # noqa: BLE001 - a shop this what-if does not fit still serves others
+        log.debug("what-if worker warm-up skipped", exc_info=True)
+    return context.serial
 
 
 def _price(snapshot: str, planned: pd.DataFrame | list[dict], source: str, samples: int,
