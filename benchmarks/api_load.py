@@ -210,13 +210,26 @@ def main() -> None:
             "server process (0 workers, the plain FastAPI way) or in `serve`'s what-if worker "
             "processes; what-if = 5 random items x 14 days, random mechanism and depth, 500 "
             "draws. Target (issue 5): p95 <= 200 ms for forecast and what-if, zero errors."]
+    verdicts = []
     for workers, think, table in blocks:
         label = (f"think time {think:g} s (uniform 0.5x-1.5x) between a client's requests"
                  if think else "no think time: every client sends its next request at once")
         body.append(f"**{workers} what-if workers; {label}**\n\n{markdown_table(table)}")
+        p95 = table.set_index("endpoint")["p95_ms"]
+        errors = int(table["errors"].sum())
+        met = p95.get("forecast", 1e9) <= 200 and p95.get("whatif", 1e9) <= 200 and not errors
+        verdicts.append(f"{workers} what-if workers, think {think:g} s: forecast p95 "
+                        f"{p95.get('forecast', float('nan')):.0f} ms, what-if p95 "
+                        f"{p95.get('whatif', float('nan')):.0f} ms, {errors} errors: "
+                        f"{'met' if met else 'NOT met'}.")
+    body.append("Result (target p95 <= 200 ms, zero errors): " + " ".join(verdicts)
+                + " Without think time twenty clients send back to back, a saturation test: "
+                "latency is then the queue (clients / throughput), the figure to read there is "
+                "the requests per second.")
     if not args.no_write:
         write_section("api_load", "API under load (issue 5)", "\n\n".join(body),
-                      "python benchmarks/api_load.py" + "".join(f" --think {t:g}"
+                      f"python benchmarks/api_load.py --items {args.items} --years {args.years:g}"
+                      + "".join(f" --think {t:g}"
                                                                 for t in thinks)
                       + "".join(f" --whatif-workers {w}" for w in configs))
 
