@@ -106,9 +106,9 @@ def _codes(*parts: np.ndarray) -> np.ndarray:
 
 def _rivals(days: Days, series: pd.DataFrame, promo_id: np.ndarray) -> np.ndarray:
     """Other items of the category x store x day on promotion under another promo_id."""
-    cell = _codes(
-        series["category"].to_numpy()[days.sid], series["store_id"].to_numpy()[days.sid], days.ds
-    )
+    # category x store coded once per series (a few hundred), not per day row (thousands)
+    per_series = _codes(series["category"].to_numpy(), series["store_id"].to_numpy())
+    cell = _codes(per_series[days.sid], days.ds)
     on = days.on
     n_on = np.bincount(cell[on], minlength=cell.max(initial=-1) + 1)[cell]
     same = np.zeros(len(on), dtype=np.int64)

@@ -45,6 +45,11 @@ dashboard redraws a what-if on every keystroke, and new data arrive by the day."
 _SERIALS = itertools.count(1)
 
 
+class JSONText(str):
+    """A what-if answer already serialised to JSON (by a worker process): the server sends it
+    as it is instead of rebuilding and re-encoding thousands of values under its one lock."""
+
+
 class BaselineTooShort(PromocastError):
     """The scenario runs past the kept no-promotion baseline: the caller extends the context
     to ``last_day`` (which forecasts, so needs the store) and prices again."""
@@ -198,13 +203,16 @@ def price(context: WhatIfContext, planned: pd.DataFrame, *, source: str, samples
 
 def simulate_planned(db: Path, planned: pd.DataFrame | list[dict], *, source: str, country: str = "CN",
                      samples: int = 1000, keep: bool = True, days: str = "all",
-                     progress: Progress | None = None, pool=None) -> dict:
+                     progress: Progress | None = None, pool=None,
+                     as_text: bool = False) -> dict | JSONText:
     """Price planned promotions (``scenario_frame`` rows) against the no-promotion baseline:
     units, revenue and margin per day and in total with quantiles, other items of the category,
     stock warnings. ``keep``: save the result in the store (``promo_results``, kind simulate).
     ``days``: which day rows the answer lists (``Simulation.to_json``). ``pool``: a
     ``WhatIfPool`` that prices in its worker processes (a server's other cores); ``planned``
-    may then be the API's rows, checked in the worker (``rows_frame``)."""
+    may then be the API's rows, checked in the worker (``rows_frame``). ``as_text``: a pool's
+    answer that is not kept comes back as ``JSONText`` (its ``seconds`` then count the pricing
+    in the worker)."""
     started = time.perf_counter()
     context = whatif_context(db, country=country, progress=progress)
     if progress is not None and isinstance(planned, pd.DataFrame):
@@ -213,7 +221,9 @@ def simulate_planned(db: Path, planned: pd.DataFrame | list[dict], *, source: st
         try:
             if pool is not None:
                 document, whole = pool.price(context, planned, source=source, samples=samples,
-                                             days=days, whole=keep)
+                                             days=days, whole=keep, as_text=as_text and not keep)
+                if isinstance(document, str):
+                    return JSONText(document)
             else:
                 document, whole = price(context, planned, source=source, samples=samples,
                                         days=days, whole=keep)
@@ -267,13 +277,14 @@ def rows_frame(rows: list[dict]) -> pd.DataFrame:
 
 
 def simulate_rows(db: Path, rows: list[dict], *, country: str = "CN", samples: int = 1000,
-                  keep: bool = False, days: str = "all", pool=None) -> dict:
+                  keep: bool = False, days: str = "all", pool=None,
+                  as_text: bool = False) -> dict | JSONText:
     """A what-if from a list of scenario rows (the API's JSON body, see ``rows_frame``);
     ``pool``: price in a ``WhatIfPool``'s workers (the rows are checked there too)."""
     if pool is not None:
         if not rows:
             raise UsageError("a scenario needs at least one planned promotion")
         return simulate_planned(db, rows, source="scenario", country=country, samples=samples,
-                                keep=keep, days=days, pool=pool)
+                                keep=keep, days=days, pool=pool, as_text=as_text)
     return simulate_planned(db, rows_frame(rows), source="scenario", country=country,
                             samples=samples, keep=keep, days=days)

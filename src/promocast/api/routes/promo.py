@@ -60,7 +60,7 @@ def simulate(body: SimulateRequest, db: DbDep, settings: SettingsDep,
     rows = [row.model_dump(exclude_none=True, mode="json") for row in body.scenario]
     return json_response(simulate_rows(db, rows, country=settings.country,
                                        samples=body.samples, keep=body.keep, days=body.days,
-                                       pool=pool))
+                                       pool=pool, as_text=True))
 
 
 @router.get("/plan")
