@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from promocast.promotions.advice import advice_table, advise, best_depth, usual_depths, week_margin
+from promocast.promotions.advice import advise, best_depth, usual_depths, week_margin
+from promocast.promotions.advice_text import advice_table
 
 
 def params(rows: list[dict]) -> pd.DataFrame:

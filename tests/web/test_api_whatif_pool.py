@@ -78,6 +78,8 @@ def test_a_worker_that_dies_costs_no_answer(clients) -> None:
     _same(answers[1].json(), alone.post("/api/promo/simulate", json=body).json())
 
 
-def test_serve_uses_the_cores_it_has() -> None:
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    assert default_whatif_workers() == (0 if cores < 2 else min(4, cores))
+@pytest.mark.parametrize(("cores", "workers"), [(1, 0), (2, 2), (3, 3), (16, 4)])
+def test_serve_uses_the_cores_it_has(monkeypatch: pytest.MonkeyPatch, cores: int,
+                                     workers: int) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(cores)), raising=False)
+    assert default_whatif_workers() == workers

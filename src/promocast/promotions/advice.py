@@ -21,104 +21,27 @@ Money claims are careful: a gain is reported with its range over the elasticity'
 advice says the estimate is too uncertain to promise a gain (``confident`` False). Lifts carry
 no interval in EffectParams, so lift-based advice is confident only with a wide margin (lift
 below half the break-even lift) and otherwise marked indicative.
+
+Source 2 and the category sums are ``advice_past``'s; the record and its wording
+``advice_text``'s.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from promocast.promotions.plan import promo_terms
-
-MECHANISM_ZH = {
-    "percent_off": "折扣",
-    "amount_off": "立减",
-    "threshold": "满减",
-    "gift": "赠品",
-    "flash_sale": "限时秒杀",
-    "bundle": "组合装",
-    "feature_display": "重点陈列",
-}
-MECHANISM_EN = {
-    "percent_off": "percent-off discounts",
-    "amount_off": "money-off deals",
-    "threshold": "spend-and-save (threshold) deals",
-    "gift": "gifts",
-    "flash_sale": "flash sales",
-    "bundle": "bundles",
-    "feature_display": "feature / display",
-}
-UNCERTAIN_EN = (
-    " The estimate is too uncertain to promise a gain (its range crosses zero): test it in "
-    "one store or a few weeks first."
+from promocast.promotions.advice_past import category_rollup, evaluation_advice
+from promocast.promotions.advice_text import (
+    INDICATIVE_EN,
+    INDICATIVE_ZH,
+    MECHANISM_EN,
+    MECHANISM_ZH,
+    Advice,
+    make_advice,
+    money,
 )
-UNCERTAIN_ZH = "估计不确定性过大，无法承诺收益（区间跨越零）：建议先在一家门店或几周内试行。"
-INDICATIVE_EN = " The lift estimate carries no interval here: treat this as indicative."
-INDICATIVE_ZH = "该销量提升估计没有置信区间：仅供参考。"
-MIXED_EN = " Not every item's estimate is firm: treat the total as indicative."
-MIXED_ZH = "并非每个商品的估计都可靠：汇总结果仅供参考。"
-UNIT_ZH = {"per promotion week": "每个促销周", "per promotion": "每次促销", "per week": "每周"}
-
-
-@dataclass(frozen=True)
-class Advice:
-    """One recommendation: who it is about, what to do, why, and the money at stake
-    (``expected_gain`` per ``gain_unit``, None when volumes are unknown; ``gain_range`` over
-    the estimate's interval). ``confident`` False: the range crosses zero or the effect has
-    no interval (the reason says so)."""
-
-    subject_kind: str  # "item" | "category"
-    subject: str
-    kind: str
-    action: str
-    reason: str
-    action_zh: str
-    reason_zh: str
-    expected_gain: float | None
-    gain_range: tuple[float | None, float | None]
-    gain_unit: str
-    confident: bool
-
-    def to_json(self) -> dict[str, Any]:
-        def money(x: float | None) -> float | None:
-            return None if x is None or not np.isfinite(x) else round(float(x), 2)
-
-        return {
-            "subject_kind": self.subject_kind,
-            "subject": self.subject,
-            "kind": self.kind,
-            "language": "en",
-            "action": self.action,
-            "reason": self.reason,
-            "expected_gain": money(self.expected_gain),
-            "gain_range": [money(self.gain_range[0]), money(self.gain_range[1])],
-            "gain_unit": self.gain_unit,
-            "confident": self.confident,
-            "zh": {
-                "action": self.action_zh,
-                "reason": self.reason_zh,
-                "gain_unit": UNIT_ZH.get(self.gain_unit, self.gain_unit),
-            },
-        }
-
-
-def advice_table(advice: list[Advice]) -> pd.DataFrame:
-    """The advice as a frame (one row each), e.g. for CSV / Excel export."""
-    rows = [a.to_json() for a in advice]
-    for r in rows:
-        zh = r.pop("zh")
-        r["action_zh"], r["reason_zh"] = zh["action"], zh["reason"]
-        r["gain_low"], r["gain_high"] = r.pop("gain_range")
-    return pd.DataFrame(rows)
-
-
-def _m(x: float) -> str:
-    """Money with sign and thousands separators (the shop's currency)."""
-    return f"{x:+,.0f}"
+from promocast.promotions.plan import promo_terms
 
 
 def week_margin(
@@ -241,14 +164,14 @@ def _depth_advice(item: str, r: pd.Series, max_depth: float, step: float) -> lis
             "the discount"
             if best == 0
             else f"even at the best depth ({best:.0f} %) a promotion week loses "
-            f"{_m(loss)} margin after the post-promotion dip and the sales taken from other "
+            f"{money(loss)} margin after the post-promotion dip and the sales taken from other "
             f"items ({facts_en})"
         )
         why_zh = (
             f"需求对价格不够敏感（{facts_zh}）：增加的销量无法弥补折扣让利"
             if best == 0
             else f"即使采用最佳折扣（{best:.0f}%），扣除促销后回落和对同类商品的蚕食后，"
-            f"每个促销周仍损失毛利{_m(-loss)}（{facts_zh}）"
+            f"每个促销周仍损失毛利{money(-loss)}（{facts_zh}）"
         )
         if best == 0:
             gains = -np.array(
@@ -258,7 +181,7 @@ def _depth_advice(item: str, r: pd.Series, max_depth: float, step: float) -> lis
             gains = -at_best
         confident = bool(gains.min() > 0)
         out.append(
-            _make(
+            make_advice(
                 item,
                 "item",
                 "stop_price_discounts",
@@ -289,7 +212,7 @@ def _depth_advice(item: str, r: pd.Series, max_depth: float, step: float) -> lis
     why_en = f"{facts_en}: the margin-maximising discount is {best:.0f} %"
     why_zh = f"{facts_zh}：利润最大化的折扣为{best:.0f}%"
     out.append(
-        _make(
+        make_advice(
             item,
             "item",
             "discount_depth",
@@ -338,7 +261,7 @@ def _mechanism_advice(
         why_zh = f"{name_zh}价值为售价的{pct:g}%，需要{need_zh}才能回本；{item}的估计提升为{100 * lift:+.0f}%"
         known = not pd.isna(q0)
         out.append(
-            _make(
+            make_advice(
                 item,
                 "item",
                 f"stop_{kind}",
@@ -353,184 +276,6 @@ def _mechanism_advice(
                 note=("", "") if confident else (INDICATIVE_EN, INDICATIVE_ZH),
             )
         )
-    return out
-
-
-def _make(
-    subject: str,
-    subject_kind: str,
-    kind: str,
-    action: str,
-    reason: str,
-    action_zh: str,
-    reason_zh: str,
-    gain: float | None,
-    gains: np.ndarray | None,
-    unit: str,
-    confident: bool,
-    *,
-    note: tuple[str, str] | None = None,
-) -> Advice:
-    low = None if gains is None else float(np.min(gains))
-    high = None if gains is None else float(np.max(gains))
-    if gain is not None and low is not None and high is not None:
-        range_en = f"; expected {_m(gain)} margin {unit} (range {_m(low)} to {_m(high)})"
-        range_zh = f"；预计{UNIT_ZH[unit]}毛利{_m(gain)}（区间{_m(low)}至{_m(high)}）"
-        if low == high:
-            range_en = f"; expected {_m(gain)} margin {unit}"
-            range_zh = f"；预计{UNIT_ZH[unit]}毛利{_m(gain)}"
-        reason, reason_zh = reason + range_en, reason_zh + range_zh
-    reason, reason_zh = reason.rstrip(".") + ".", reason_zh.rstrip("。") + "。"
-    if note is None:  # default: the only doubt is a range that crosses zero
-        note = ("", "") if confident else (UNCERTAIN_EN, UNCERTAIN_ZH)
-    reason, reason_zh = reason + note[0], reason_zh + note[1]
-    return Advice(
-        subject_kind,
-        subject,
-        kind,
-        action,
-        reason,
-        action_zh,
-        reason_zh,
-        gain,
-        (low, high),
-        unit,
-        confident,
-    )
-
-
-def _category_rollup(advice: list[Advice], category_of: pd.Series) -> list[Advice]:
-    """Per category and kind of item advice: how many items, the summed gain."""
-    out = []
-    frame = pd.DataFrame(
-        [
-            (a.subject, a.kind, a.expected_gain, a.gain_range[0], a.gain_range[1], a.confident)
-            for a in advice
-            if a.subject_kind == "item"
-        ],
-        columns=["item", "kind", "gain", "low", "high", "confident"],
-    )
-    if frame.empty:
-        return out
-    frame["category"] = frame["item"].map(category_of)
-    n_items = category_of.value_counts()
-    for (category, kind), g in frame.dropna(subset=["category"]).groupby(["category", "kind"]):
-        if len(g) < 2:
-            continue
-        names = ", ".join(g["item"].head(5)) + (" ..." if len(g) > 5 else "")
-        total = float(g["gain"].sum()) if g["gain"].notna().all() else None
-        gains = np.array([g["low"].sum(), g["high"].sum()]) if total is not None else None
-        what_en, what_zh = {
-            "discount_depth": (
-                "move discounts to their margin-maximising depth",
-                "将折扣调整到利润最大化的深度",
-            ),
-            "stop_price_discounts": ("stop price discounts", "停止价格折扣"),
-        }.get(
-            kind,
-            (f"stop {MECHANISM_EN.get(kind[5:], kind)}", f"停止{MECHANISM_ZH.get(kind[5:], kind)}"),
-        )
-        n = int(n_items.get(category, len(g)))
-        out.append(
-            _make(
-                str(category),
-                "category",
-                kind,
-                f"In {category}: {what_en} on {len(g)} of {n} items ({names})",
-                f"item advice summed over the category ({int(g['confident'].sum())} of {len(g)} "
-                "confident on their own)",
-                f"{category}品类：对{n}个商品中的{len(g)}个{what_zh}（{names}）",
-                f"按品类汇总的单品建议（其中{int(g['confident'].sum())}个单独来看是可靠的）",
-                total,
-                gains,
-                "per promotion week",
-                bool(g["confident"].all()),
-                note=_rollup_note(gains, bool(g["confident"].all())),
-            )
-        )
-    return out
-
-
-def _rollup_note(gains: np.ndarray | None, all_confident: bool) -> tuple[str, str]:
-    if gains is not None and gains.min() <= 0 <= gains.max():
-        return UNCERTAIN_EN, UNCERTAIN_ZH
-    if not all_confident:
-        return MIXED_EN, MIXED_ZH
-    return "", ""
-
-
-def _evaluation_advice(evaluation: pd.DataFrame, min_promotions: int, level: float) -> list[Advice]:
-    """Stop a mechanism whose past promotions lost money; keep one that clearly paid."""
-    ev = evaluation.dropna(subset=["roi"]).copy()
-    out: list[Advice] = []
-    if ev.empty:
-        return out
-    t_level = 0.5 + level / 2
-    for kind_col in ("item_id", "category"):
-        if kind_col not in ev:
-            continue
-        subject_kind = "item" if kind_col == "item_id" else "category"
-        for (subject, mech), g in ev.dropna(subset=[kind_col]).groupby([kind_col, "promo_type"]):
-            n = len(g)
-            if n < min_promotions:
-                continue
-            roi = g["roi"].to_numpy(float)
-            mean = float(roi.mean())
-            half = float(stats.t.ppf(t_level, n - 1) * roi.std(ddof=1) / np.sqrt(n))
-            lo, hi = mean - half, mean + half
-            margin = g["incremental_margin"].to_numpy(float)
-            per_promo = float(np.nanmean(margin))
-            losing = int((margin < 0).sum())
-            name_en, name_zh = (
-                MECHANISM_EN.get(str(mech), str(mech)),
-                MECHANISM_ZH.get(str(mech), str(mech)),
-            )
-            facts_en = (
-                f"over {n} past promotions the mean ROI was {100 * mean:+.0f} % "
-                f"({100 * level:.0f} % interval {100 * lo:+.0f} % to {100 * hi:+.0f} %), "
-                f"{losing} of {n} lost money; together {_m(float(np.nansum(margin)))} margin"
-            )
-            facts_zh = (
-                f"过去{n}次促销的平均投资回报率为{100 * mean:+.0f}%（{100 * level:.0f}%区间"
-                f"{100 * lo:+.0f}%至{100 * hi:+.0f}%），其中{losing}次亏损；"
-                f"合计毛利{_m(float(np.nansum(margin)))}"
-            )
-            margin_sd = float(np.nanstd(margin, ddof=1)) if n > 1 else 0.0
-            m_half = float(stats.t.ppf(t_level, n - 1) * margin_sd / np.sqrt(n))
-            if mean < 0 and per_promo < 0:
-                gains = np.array([-(per_promo + m_half), -(per_promo - m_half)])
-                out.append(
-                    _make(
-                        str(subject),
-                        subject_kind,
-                        f"stop_{mech}",
-                        f"Stop {name_en} on {subject}: ROI {100 * mean:+.0f} %",
-                        facts_en,
-                        f"停止对{subject}的{name_zh}促销：投资回报率{100 * mean:+.0f}%",
-                        facts_zh,
-                        -per_promo,
-                        gains,
-                        "per promotion",
-                        bool(hi < 0 and gains.min() > 0),
-                    )
-                )
-            elif mean > 0 and lo > 0 and per_promo > 0:
-                gains = np.array([per_promo - m_half, per_promo + m_half])
-                out.append(
-                    _make(
-                        str(subject),
-                        subject_kind,
-                        f"keep_{mech}",
-                        f"Keep {name_en} on {subject}: ROI {100 * mean:+.0f} %",
-                        facts_en,
-                        f"继续对{subject}使用{name_zh}：投资回报率{100 * mean:+.0f}%",
-                        facts_zh,
-                        per_promo,
-                        gains,
-                        "per promotion",
-                        bool(gains.min() > 0),
-                    )
-                )
     return out
 
 
@@ -582,9 +327,9 @@ def advise(
     for item, r in frame.iterrows():
         advice += _depth_advice(str(item), r, max_depth, step)
         advice += _mechanism_advice(str(item), r, giveaway_pct, used)
-    advice += _category_rollup(advice, frame["category"])
+    advice += category_rollup(advice, frame["category"])
     if evaluation is not None and len(evaluation):
-        advice += _evaluation_advice(evaluation, min_promotions, level)
+        advice += evaluation_advice(evaluation, min_promotions, level)
     return sorted(
         advice,
         key=lambda a: (not a.confident, -abs(a.expected_gain or 0.0), a.subject_kind, a.subject),

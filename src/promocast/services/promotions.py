@@ -411,7 +411,8 @@ def run_advice(db: Path, *, country: str = "CN", out: Path | None = None,
                shop: Shop | None = None, progress: Progress | None = None) -> dict:
     """``promo advice``: plain-language recommendations per item and category (en and zh) from
     the effects, the shop's usual depths, recent volumes and past promotions' results."""
-    from promocast.promotions.advice import advice_table, advise, usual_depths
+    from promocast.promotions.advice import advise, usual_depths
+    from promocast.promotions.advice_text import advice_table
 
     shop = shop or read_shop(db, country=country, progress=progress)
     _document, params, effects_id = effect_estimates(db, shop, progress=progress)

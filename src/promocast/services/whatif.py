@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from promocast.data.plain_rows import plain_promotions
 from promocast.data.schema import PROMOTIONS
 from promocast.data.storage import Store
-from promocast.data.validate import plain_promotions
 from promocast.exceptions import PromocastError, UsageError
 from promocast.services.forecast import read_scenario, scenario_frame
 from promocast.services.promotions import (

@@ -65,6 +65,8 @@ def _context(snapshot: str) -> WhatIfContext:
 def _load(snapshot: str) -> int:
     """Warm a worker: load the snapshot and price a one-day what-if now (compiled kernels,
     lazy imports) rather than on its first real what-if."""
+    if snapshot in _LOADED:  # warmed already (the start-up hook or an earlier call)
+        return _LOADED[snapshot].serial
     context = _context(snapshot)
     first = context.history_end + pd.Timedelta(days=1)
     try:

@@ -1,0 +1,139 @@
+"""The advice record and its wording: one statement in English and Chinese with the money at
+stake (``make_advice`` writes the range and the caveats the same way for every source)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+MECHANISM_ZH = {
+    "percent_off": "折扣",
+    "amount_off": "立减",
+    "threshold": "满减",
+    "gift": "赠品",
+    "flash_sale": "限时秒杀",
+    "bundle": "组合装",
+    "feature_display": "重点陈列",
+}
+MECHANISM_EN = {
+    "percent_off": "percent-off discounts",
+    "amount_off": "money-off deals",
+    "threshold": "spend-and-save (threshold) deals",
+    "gift": "gifts",
+    "flash_sale": "flash sales",
+    "bundle": "bundles",
+    "feature_display": "feature / display",
+}
+UNCERTAIN_EN = (
+    " The estimate is too uncertain to promise a gain (its range crosses zero): test it in "
+    "one store or a few weeks first."
+)
+UNCERTAIN_ZH = "估计不确定性过大，无法承诺收益（区间跨越零）：建议先在一家门店或几周内试行。"
+INDICATIVE_EN = " The lift estimate carries no interval here: treat this as indicative."
+INDICATIVE_ZH = "该销量提升估计没有置信区间：仅供参考。"
+MIXED_EN = " Not every item's estimate is firm: treat the total as indicative."
+MIXED_ZH = "并非每个商品的估计都可靠：汇总结果仅供参考。"
+UNIT_ZH = {"per promotion week": "每个促销周", "per promotion": "每次促销", "per week": "每周"}
+
+
+@dataclass(frozen=True)
+class Advice:
+    """One recommendation: who it is about, what to do, why, and the money at stake
+    (``expected_gain`` per ``gain_unit``, None when volumes are unknown; ``gain_range`` over
+    the estimate's interval). ``confident`` False: the range crosses zero or the effect has
+    no interval (the reason says so)."""
+
+    subject_kind: str  # "item" | "category"
+    subject: str
+    kind: str
+    action: str
+    reason: str
+    action_zh: str
+    reason_zh: str
+    expected_gain: float | None
+    gain_range: tuple[float | None, float | None]
+    gain_unit: str
+    confident: bool
+
+    def to_json(self) -> dict[str, Any]:
+        def money(x: float | None) -> float | None:
+            return None if x is None or not np.isfinite(x) else round(float(x), 2)
+
+        return {
+            "subject_kind": self.subject_kind,
+            "subject": self.subject,
+            "kind": self.kind,
+            "language": "en",
+            "action": self.action,
+            "reason": self.reason,
+            "expected_gain": money(self.expected_gain),
+            "gain_range": [money(self.gain_range[0]), money(self.gain_range[1])],
+            "gain_unit": self.gain_unit,
+            "confident": self.confident,
+            "zh": {
+                "action": self.action_zh,
+                "reason": self.reason_zh,
+                "gain_unit": UNIT_ZH.get(self.gain_unit, self.gain_unit),
+            },
+        }
+
+
+def advice_table(advice: list[Advice]) -> pd.DataFrame:
+    """The advice as a frame (one row each), e.g. for CSV / Excel export."""
+    rows = [a.to_json() for a in advice]
+    for r in rows:
+        zh = r.pop("zh")
+        r["action_zh"], r["reason_zh"] = zh["action"], zh["reason"]
+        r["gain_low"], r["gain_high"] = r.pop("gain_range")
+    return pd.DataFrame(rows)
+
+
+def money(x: float) -> str:
+    """Money with sign and thousands separators (the shop's currency)."""
+    return f"{x:+,.0f}"
+
+
+def make_advice(
+    subject: str,
+    subject_kind: str,
+    kind: str,
+    action: str,
+    reason: str,
+    action_zh: str,
+    reason_zh: str,
+    gain: float | None,
+    gains: np.ndarray | None,
+    unit: str,
+    confident: bool,
+    *,
+    note: tuple[str, str] | None = None,
+) -> Advice:
+    low = None if gains is None else float(np.min(gains))
+    high = None if gains is None else float(np.max(gains))
+    if gain is not None and low is not None and high is not None:
+        range_en = f"; expected {money(gain)} margin {unit} (range {money(low)} to {money(high)})"
+        range_zh = f"；预计{UNIT_ZH[unit]}毛利{money(gain)}（区间{money(low)}至{money(high)}）"
+        if low == high:
+            range_en = f"; expected {money(gain)} margin {unit}"
+            range_zh = f"；预计{UNIT_ZH[unit]}毛利{money(gain)}"
+        reason, reason_zh = reason + range_en, reason_zh + range_zh
+    reason, reason_zh = reason.rstrip(".") + ".", reason_zh.rstrip("。") + "。"
+    if note is None:  # default: the only doubt is a range that crosses zero
+        note = ("", "") if confident else (UNCERTAIN_EN, UNCERTAIN_ZH)
+    reason, reason_zh = reason + note[0], reason_zh + note[1]
+    return Advice(
+        subject_kind,
+        subject,
+        kind,
+        action,
+        reason,
+        action_zh,
+        reason_zh,
+        gain,
+        (low, high),
+        unit,
+        confident,
+    )
