@@ -101,6 +101,25 @@ def test_uploaded_day_refreshes_the_forecasts(tmp_path: Path) -> None:
     assert forecast["run"]["run_id"] == job["result"]["run_id"]
 
 
+def test_forecast_job_takes_history_and_strategy(tmp_path: Path) -> None:
+    """POST /api/forecasts passes the training window and the strategy to the forecast; an
+    unknown strategy is a 422 before any job starts."""
+    db = copy_of_shop(tmp_path)
+    with TestClient(make_app(db)) as c:
+        bad = c.post("/api/forecasts", json={"horizon": 7, "strategy": "sideways"})
+        started = c.post("/api/forecasts", json={"horizon": 7, "history": 120,
+                                                 "strategy": "recursive"})
+        assert started.status_code == 202, started.text
+        c.app.state.jobs._pool.submit(lambda: None).result()  # queue order: ours is done
+        job = c.get(f"/api/jobs/{started.json()['job_id']}").json()
+        end = c.get("/api/info", params={"quality": False}).json()["end"]
+    reset_store_mode()
+    assert bad.status_code == 422
+    assert job["status"] == "done", job["error"]
+    assert job["result"]["strategy"] == "recursive"
+    assert job["result"]["history_start"] == str((pd.Timestamp(end) - pd.Timedelta(days=119)).date())
+
+
 def test_series_search_filters_and_ranks(client: TestClient) -> None:
     everything = client.get("/api/series").json()
     assert everything["total"] == 10

@@ -61,6 +61,9 @@ class ForecastRequest(BaseModel):
 
     horizon: int = Field(ge=1, le=366)
     models: list[str] = Field(default_factory=lambda: ["lgbm"], min_length=1, max_length=20)
+    history: int | None = Field(default=None, ge=2, le=36600, description=(
+        "Days of history to learn from (default: all, or the newest 12 M sales rows)."))
+    strategy: Literal["auto", "direct", "recursive"] = "auto"
 
 
 class ExplainRequest(BaseModel):

@@ -129,6 +129,8 @@ def forecast(
     engine: EngineOption = "local",
     scheduler: SchedulerOption = None,
     workers: WorkersOption = None,
+    history: Annotated[int | None, typer.Option("--history", min=1, help="Days of history to learn from (default: all, or the most recent 12 M sales rows of a larger shop, at least 400 days).")] = None,
+    strategy: Annotated[str, typer.Option("--strategy", help="Global models: direct (a model per part of the horizon), recursive (one model, forecasts fed back) or auto (recursive above 4 M training rows).")] = "auto",
     db: DbOption = None,
     json_out: JsonOption = None,
 ) -> None:
@@ -150,7 +152,8 @@ def forecast(
 
     if refresh:
         _refresh(horizon=horizon, out_file=out_file, db=db, json_out=json_out,
-                 others=levels is not None or scenario is not None or engine != "local")
+                 others=levels is not None or scenario is not None or engine != "local"
+                 or history is not None or strategy != "auto")
         return
     if horizon is None:
         raise UsageError("--horizon is required (or --refresh to reuse the kept models)")
@@ -164,7 +167,8 @@ def forecast(
                                out=out_file, quantiles=_quantiles(quantiles),
                                scenario=scenario, country=country, levels=level_list,
                                reconcile=reconcile, point=point, engine=engine,
-                               scheduler=scheduler, workers=workers, progress=update)
+                               scheduler=scheduler, workers=workers, history=history,
+                               strategy=strategy, progress=update)
     write_json(json_out, summary)
     out.print(f"run {summary['run_id']}: {summary['series']} series x {horizon} periods "
               f"({summary['start']} .. {summary['end']}), models {', '.join(summary['models'])}; "
@@ -185,7 +189,8 @@ def _refresh(*, horizon: int | None, out_file: Path, db: Path | None, json_out: 
 
     if horizon is not None or others:
         raise UsageError("--refresh reuses the last forecast's models, horizon and settings: "
-                         "drop --horizon, --levels, --scenario and --engine")
+                         "drop --horizon, --levels, --scenario, --engine, --history and "
+                         "--strategy")
     with progress("refresh") as update:
         summary = run_refresh(resolve_db(db), out=out_file, progress=update)
     write_json(json_out, summary)

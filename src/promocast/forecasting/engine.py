@@ -144,13 +144,26 @@ def _keep_last(mlf: MLForecast) -> int:
 
 def _fit_one(train: pd.DataFrame, spec: ForecastSpec, models: list[str], log_target: bool,
              last: int) -> MLForecast:
-    cols = ["unique_id", "ds", "y", "weight", *spec.known, *spec.static]
     mlf = _forecaster(spec, models, log_target, lags_from=last)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        mlf.fit(train[cols], static_features=spec.static, weight_col="weight",
+        mlf.fit(training_frame(train, spec), static_features=spec.static, weight_col="weight",
                 keep_last_n=_keep_last(mlf))
     return mlf
+
+
+def training_frame(train: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
+    """The columns a global model learns from, all in float32 (the target too: mlforecast's
+    lags then come out float32, and LightGBM takes the whole matrix without an upcast to
+    float64 that would double the largest copy of an M5-size fit)."""
+    cols = ["unique_id", "ds", "y", "weight", *spec.known, *spec.static]
+    if list(train.columns) == cols and train["y"].dtype == np.float32:
+        return train  # already one: no second copy
+    data = train[cols]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data["y"] = data["y"].astype("float32")
+    return data
 
 
 def fit_buckets(train: pd.DataFrame, spec: ForecastSpec) -> list[FittedBucket]:
@@ -265,10 +278,13 @@ def _holdout_residuals(train: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
         if grid["y"].isna().all():
             break
         points = _fit_points(fit, grid, spec)
-        keep = [c for c in ("unique_id", "ds", "step", "y", "observed") if c in grid]
+        keep = [c for c in ("unique_id", "ds", "step", "y", "observed", "weight") if c in grid]
         scored = points.merge(grid[keep], on=["unique_id", "ds"]).dropna(subset=["y"])
-        if "observed" in scored:
+        if "observed" in scored:  # a training frame has only the weight (observed as 1 / 0)
             scored = scored[scored["observed"] == 1]
+        elif "weight" in scored:
+            scored = scored[scored["weight"] > 0]
+        scored = scored.drop(columns=["weight"], errors="ignore")
         frames.append(scored)
     if not frames:
         return pd.DataFrame(columns=["unique_id", "step", "y", *spec.ml_models])
@@ -322,8 +338,9 @@ class GlobalState:
     def update(self, new: pd.DataFrame) -> None:
         """Append new periods of known series (unique_id, ds, y; in order, without gaps) to
         every model's stored history: the next forecast starts after them."""
+        rows = new[["unique_id", "ds", "y"]].astype({"y": "float32"})  # as trained
         for bucket in self.buckets:
-            bucket.forecaster.update(new[["unique_id", "ds", "y"]])
+            bucket.forecaster.update(rows)
 
     def forecast(self, future: pd.DataFrame, ids: list[str] | None = None) -> pd.DataFrame:
         """Quantile forecasts from the end of each series, with the known inputs ``future``."""
@@ -441,8 +458,7 @@ def fit_ml_forecaster(train: pd.DataFrame, spec: ForecastSpec, model: str = "lgb
     log_target = model != "lgbm" or spec.lgbm_loss == "log_l2"
     spec = resolve_seasonal_lags(spec, train)
     mlf = _forecaster(spec, [model], log_target, lags_from=lags_from)
-    cols = ["unique_id", "ds", "y", "weight", *spec.known, *spec.static]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        mlf.fit(train[cols], static_features=spec.static, weight_col="weight")
+        mlf.fit(training_frame(train, spec), static_features=spec.static, weight_col="weight")
     return mlf

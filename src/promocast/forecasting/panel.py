@@ -23,9 +23,13 @@ def regular_panel(frame: pd.DataFrame, freq: str, known: list[str] | None = None
     Returns the same columns plus ``observed`` (1 = a real, uncensored actual) and ``weight``.
     Inputs in ``known`` (prices, flags) are carried forward into filled rows; the rest are 0.
     """
-    out = fill_gaps(frame, freq=freq, start="per_serie", end="per_serie", id_col="unique_id",
-                    time_col="ds")
-    out = out.sort_values(KEYS).reset_index(drop=True)
+    if freq == "D" and _one_row_a_day(frame):  # nothing to fill: no copy of a large panel
+        fresh = frame.index.equals(pd.RangeIndex(len(frame)))
+        out = frame.copy(deep=False) if fresh else frame.reset_index(drop=True)
+    else:
+        out = fill_gaps(frame, freq=freq, start="per_serie", end="per_serie",
+                        id_col="unique_id", time_col="ds")
+        out = out.sort_values(KEYS).reset_index(drop=True)
     out["observed"] = out["y"].notna().astype("int8")
     if "stockout" in out:
         out.loc[out["stockout"].fillna(0) > 0, "observed"] = 0
@@ -42,6 +46,19 @@ def regular_panel(frame: pd.DataFrame, freq: str, known: list[str] | None = None
             out[col] = _fill_within(out, col)
     out["weight"] = out["observed"].astype("float32")
     return out
+
+
+def _one_row_a_day(frame: pd.DataFrame) -> bool:
+    """Whether the rows are in series then date order with exactly one day between
+    consecutive rows of a series (what the store's query gives for a shop without gaps):
+    ``fill_gaps`` and the sort would then return the frame as it is."""
+    uid = frame["unique_id"]
+    if len(frame) < 2 or not uid.is_monotonic_increasing:
+        return len(frame) < 2
+    ids = uid.to_numpy()
+    same = ids[1:] == ids[:-1]
+    step = np.diff(frame["ds"].to_numpy())
+    return not (same & (step != np.timedelta64(1, "D"))).any()
 
 
 def _interpolate_within(frame: pd.DataFrame, col: str) -> pd.Series:

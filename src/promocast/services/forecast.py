@@ -27,9 +27,15 @@ from promocast.forecasting.engine import (
     fit_global,
     fit_predict,
     quantile_column,
+    training_frame,
 )
 from promocast.forecasting.panel import future_grid
-from promocast.services.forecasting import PRICE_INPUTS, load_panel, write_predictions
+from promocast.services.forecasting import (
+    PRICE_INPUTS,
+    load_panel,
+    recent_start,
+    write_predictions,
+)
 
 Progress = Callable[[str], None]
 
@@ -96,11 +102,27 @@ def future_inputs(panel_frame: pd.DataFrame, freq: str, horizon: int, known: lis
     return future
 
 
+RECURSIVE_ROWS = 4_000_000
+"""Training rows from which ``strategy="auto"`` fits one recursive global model rather than one
+direct model per part of the horizon (three for 28 days): the direct models are the more
+accurate for near steps, but at this size their training time triples with them."""
+
+
+def _days_before_end(db: Path, days: int) -> pd.Timestamp:
+    """The date ``days`` days before the store's last sales date (inclusive window)."""
+    with Store(db, read_only=True) as store:
+        last = store.query("SELECT max(date) AS d FROM sales")["d"].iloc[0]
+    if pd.isna(last):
+        raise UsageError(f"{db} holds no sales: load data with `promocast ingest` first")
+    return pd.Timestamp(last) - pd.Timedelta(days=days - 1)
+
+
 def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None = None,
                  quantiles: tuple[float, ...] = DEFAULT_QUANTILES, scenario: Path | None = None,
                  country: str = "CN", levels: list[str] | None = None,
                  reconcile: str = "wls_struct", point: str = "median",
                  engine: str = "local", scheduler: str | None = None, workers: int | None = None,
+                 history: int | None = None, strategy: str = "auto",
                  progress: Progress | None = None) -> dict:
     """Fit on all history and forecast; returns a summary with the run id.
 
@@ -109,14 +131,24 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
     to the upper ones; the file gets a ``level`` column and the store keeps the upper series
     under ids such as ``total``, ``category=juice``, ``store=S1``. ``point="mean"``
     reconciles means instead of medians (see ``forecasting.hierarchy``). ``engine="dask"``
-    fits on a Dask cluster (``scheduler`` address, or a LocalCluster of ``workers``)."""
+    fits on a Dask cluster (``scheduler`` address, or a LocalCluster of ``workers``).
+
+    ``history``: days of history to learn from (default: all of it up to ``TRAIN_ROWS`` sales
+    rows, the most recent dates beyond). ``strategy`` of the global models: ``direct`` (one
+    model per part of the horizon), ``recursive`` (one model, its forecasts fed back: a third of
+    the training) or ``auto`` (recursive from ``RECURSIVE_ROWS`` training rows on)."""
+    if strategy not in ("auto", "direct", "recursive"):
+        raise UsageError(f"--strategy must be auto, direct or recursive, got {strategy!r}")
+    if history is not None and history < 2 * horizon:
+        raise UsageError(f"--history {history} days is too short for --horizon {horizon}")
     say = progress or (lambda _m: None)
     check_engine(engine, scheduler)
     if levels:
         from promocast.services.hierarchy import parse_level_option
 
         levels = parse_level_option(levels, reconcile, point)
-    panel = load_panel(db, country=country, progress=progress)
+    since = recent_start(db) if history is None else _days_before_end(db, history)
+    panel = load_panel(db, country=country, since=since, progress=progress)
     with Store(db, read_only=True) as store:
         promotions = store.read("promotions")
         items = store.read("items", ["item_id", "category"])
@@ -136,6 +168,10 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
     if train.empty:
         raise UsageError(f"no series has more than {2 * horizon} periods of history: forecast "
                          f"a shorter horizon than {horizon}")
+    history_start = train["ds"].min()
+    if strategy == "auto":
+        strategy = "recursive" if len(train) > RECURSIVE_ROWS else "direct"
+    spec = replace(spec, strategy=strategy)
     first = ["unique_id", "item_id", "store_id", "ds"]
     extra: dict = {}
     fitted = None
@@ -148,11 +184,15 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
         predicted, long, extra = levelled.frame, levelled.long, levelled.summary
         first = ["level", "unique_id", "item_id", "store_id", "category", "ds"]
     else:
+        keys = train.drop_duplicates("unique_id").set_index("unique_id")[["item_id", "store_id"]]
+        # from here on the models need only what they learn from: the panel's other columns
+        # (ids as text, the raw flags) are let go, gigabytes at M5 size
+        train = training_frame(train, spec)
+        panel.frame = train
         with open_engine(engine, scheduler, workers) as cluster:
             if cluster is None and spec.ml_models:  # kept for `forecast --refresh`
                 fitted = fit_global(train, spec)
             predicted = fit_predict(train, future, replace(spec, engine=cluster), fitted=fitted)
-        keys = train.drop_duplicates("unique_id").set_index("unique_id")[["item_id", "store_id"]]
         predicted = predicted.join(keys, on="unique_id")
         long = pd.concat([
             pd.DataFrame({"unique_id": predicted["unique_id"], "item_id": predicted["item_id"],
@@ -168,7 +208,8 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
     summary = {"run_id": run_id, "horizon": horizon, "models": base, "freq": panel.freq,
                "series": int(predicted["unique_id"].nunique()), "rows": len(predicted),
                "data_hash": panel.data_hash, "start": str(predicted["ds"].min().date()),
-               "end": str(predicted["ds"].max().date()), **extra}
+               "end": str(predicted["ds"].max().date()), "strategy": strategy,
+               "history_start": str(history_start.date()), **extra}
     with Store(db) as store:
         store.save_run(run_id, "forecast", base, horizon, json.dumps(params), panel.data_hash,
                        json.dumps(summary), long)

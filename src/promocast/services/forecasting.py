@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from promocast.data.storage import EXOG_KEY, EXOG_TABLE, Store
+from promocast.data.storage import _quote as quote_name
 from promocast.exceptions import EmptyStore, UsageError
 from promocast.features.calendar import build_calendar
 from promocast.features.exogenous import PROMO_FLAGS, calendar_features, price_features, promo_flags
@@ -77,34 +78,38 @@ def load_panel(db: Path, *, country: str = "CN", since: pd.Timestamp | None = No
     with Store(db, read_only=True) as store:
         if not store.count("sales"):
             raise EmptyStore(f"{db} holds no sales: load data with `promocast ingest` first")
-        sales = store.query(f"""
-            SELECT s.date AS ds, s.item_id, s.store_id, s.units AS y, s.price, s.base_price,
-                   s.on_promo, coalesce(i.category, 'uncategorised') AS category,
-                   (inv.on_hand IS NOT NULL AND inv.on_hand <= 0)::INTEGER AS stockout
-            FROM sales s LEFT JOIN items i USING (item_id)
-            LEFT JOIN inventory inv USING (date, item_id, store_id) {window}""", params)
         exog_cols = [c for c in store.columns(EXOG_TABLE) if c not in EXOG_KEY]
-        if exog_cols:
-            exog = store.query(f"SELECT * FROM {EXOG_TABLE} s {window}", params).rename(
-                columns={"date": "ds"})
-            sales = sales.merge(exog, on=["ds", "item_id", "store_id"], how="left")
+        exog_select = "".join(f", e.{quote_name(c)}" for c in exog_cols)
+        exog_join = (f"LEFT JOIN {EXOG_TABLE} e ON e.date = s.date AND e.item_id = s.item_id "
+                     "AND e.store_id = s.store_id") if exog_cols else ""
+        # ids, join and order in DuckDB; strings stay Arrow-backed (query_lean): at M5 size
+        # Python string objects alone would take several GB
+        sales = store.query_lean(f"""
+            SELECT s.item_id || '/' || s.store_id AS unique_id, s.date AS ds, s.item_id,
+                   s.store_id, s.units AS y, s.price, s.base_price, s.on_promo,
+                   coalesce(i.category, 'uncategorised') AS category,
+                   (inv.on_hand IS NOT NULL AND inv.on_hand <= 0)::TINYINT AS stockout
+                   {exog_select}
+            FROM sales s LEFT JOIN items i USING (item_id)
+            LEFT JOIN inventory inv USING (date, item_id, store_id) {exog_join} {window}
+            ORDER BY unique_id, ds""", params)
         promotions = store.read("promotions")
         items = store.read("items", ["item_id", "category"])
         events = store.query("SELECT date, event, store_id FROM events")
         digest = sales_hash(store)
-    sales["ds"] = pd.to_datetime(sales["ds"])
     from promocast.data.validate import infer_store_frequencies
 
     freqs = set(infer_store_frequencies(sales.rename(columns={"ds": "date"})).values())
     if len(freqs) > 1:
         raise UsageError(f"the store mixes frequencies {sorted(freqs)}: forecast one frequency at a time")
     freq = pandas_freq(sales["ds"], freqs.pop())
-    sales["unique_id"] = sales["item_id"].astype(str) + "/" + sales["store_id"].astype(str)
     known_exog = [c for c in exog_cols if not NOT_KNOWN_AHEAD.search(c)]
     say("building the panel (gaps, prices, promotions, calendar)")
     sales.loc[sales["stockout"] > 0, "y"] = np.nan
-    panel = regular_panel(sales.drop(columns=[c for c in exog_cols if c not in known_exog]),
-                          freq, known=["price", "base_price", *known_exog])
+    unknown = [c for c in exog_cols if c not in known_exog]
+    panel = regular_panel(sales.drop(columns=unknown) if unknown else sales, freq,
+                          known=["price", "base_price", *known_exog])
+    del sales
     panel = price_features(panel)
     panel = promo_flags(panel, promotions, items)
     start, end = panel["ds"].min(), panel["ds"].max() + pd.Timedelta(days=400)
@@ -120,6 +125,33 @@ def load_panel(db: Path, *, country: str = "CN", since: pd.Timestamp | None = No
     for col in known:
         panel[col] = panel[col].astype("float32").fillna(0)
     return Panel(panel, freq, known, ["category_code", "store_code", "item_code"], digest)
+
+
+TRAIN_ROWS = 12_000_000
+"""Sales rows a forecast learns from by default. A larger shop (M5: 59 M rows) is read from its
+most recent dates only: the panel, the models' features and LightGBM's binned copy then fit a
+laptop's memory and a training fits the night, while years-old rows add little to a 28-day
+forecast. ``history`` overrides it."""
+MIN_HISTORY_DAYS = 400
+"""The window never gets shorter than a year and the lags' warm-up, so the yearly calendar
+inputs see every season once."""
+
+
+def recent_start(db: Path, max_rows: int = TRAIN_ROWS,
+                 min_days: int = MIN_HISTORY_DAYS) -> pd.Timestamp | None:
+    """First date of the most recent dates holding at most ``max_rows`` sales rows (counted in
+    DuckDB, nothing loaded), but at least ``min_days`` before the last date; ``None`` when the
+    whole history fits."""
+    with Store(db, read_only=True) as store:
+        counts = store.query("SELECT date, count(*) AS n FROM sales GROUP BY date "
+                             "ORDER BY date DESC")
+    if counts.empty or counts["n"].sum() <= max_rows:
+        return None
+    dates = pd.to_datetime(counts["date"])
+    inside = counts["n"].cumsum().to_numpy() <= max_rows
+    start = dates[inside].min() if inside.any() else dates.iloc[0]
+    start = min(start, dates.iloc[0] - pd.Timedelta(days=min_days))
+    return None if start <= dates.iloc[-1] else pd.Timestamp(start)
 
 
 def rolling_cutoffs(panel: Panel, horizon: int, folds: int, step: int) -> list[pd.Timestamp]:

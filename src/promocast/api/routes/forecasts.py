@@ -44,9 +44,11 @@ def forecast_of_item(db: DbDep, item_id: str,
 @router.post("/forecasts", status_code=202)
 def start_forecast(body: ForecastRequest, db: DbDep, jobs: JobsDep,
                    settings: SettingsDep) -> JobAccepted:
-    """Fit on all history and forecast every series (a job; the forecasts are kept)."""
+    """Fit on the history (all of it, or the newest 12 M sales rows of a larger shop) and
+    forecast every series (a job; the forecasts are kept)."""
     return accepted(jobs.submit("forecast", body.model_dump(), lambda say: run_forecast(
-        db, horizon=body.horizon, models=body.models, country=settings.country, progress=say)))
+        db, horizon=body.horizon, models=body.models, country=settings.country,
+        history=body.history, strategy=body.strategy, progress=say)))
 
 
 @router.post("/forecasts/refresh", status_code=202)
