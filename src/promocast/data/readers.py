@@ -13,7 +13,8 @@ import gzip
 import io
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -229,12 +230,43 @@ def _as_frame(table: pa.Table | pa.RecordBatch) -> pd.DataFrame:
     return frame
 
 
-def text_batches(path: Path, batch_bytes: int = BATCH_BYTES) -> Iterator[pd.DataFrame] | None:
+def _line_chunks(path: Path, start: int, size: int) -> Iterator[bytes]:
+    """The file from byte ``start`` in pieces of about ``size`` bytes, each ending at a line
+    end (Arrow's reader also cuts blocks at any newline unless told values hold newlines)."""
+    with path.open("rb") as stream:
+        stream.seek(start)
+        rest = b""
+        while block := stream.read(size):
+            block = rest + block if rest else block
+            cut = block.rfind(b"\n") + 1
+            if not cut:
+                rest = block
+                continue
+            rest = block[cut:]
+            yield block[:cut] if rest else block
+        if rest:
+            yield rest
+
+
+def _parse_chunk(chunk: bytes | None, names: list[str], delimiter: str) -> pa.Table | None:
+    if chunk is None:
+        return None
+    options = _arrow_options(names, delimiter)
+    return pa_csv.read_csv(pa.BufferReader(chunk), read_options=pa_csv.ReadOptions(
+        column_names=names, block_size=max(len(chunk), 1 << 20)), **options)
+
+
+def text_batches(path: Path, batch_bytes: int = BATCH_BYTES,
+                 ) -> Generator[pd.DataFrame, None, None] | None:
     """A large plain-ASCII text file as frames of about ``batch_bytes`` of text each, every cell
     an Arrow-backed string, each frame indexed by its rows' positions in the file (0 = the
     first data row); None for any other file (read it with ``read_table``). Iterating raises
     ``pyarrow.ArrowInvalid`` on a malformed row: read the file with ``read_table`` then, for
-    its message."""
+    its message.
+
+    Memory: one piece is parsed ahead on a helper thread (Arrow parses without the GIL while
+    the caller validates the previous one), no more. Arrow's streaming reader read raw blocks
+    far ahead of its consumer: 1.2-2.4 GB held while a 2.4 GB file was validated."""
     head = _ascii_head(path)
     if head is None:
         return None
@@ -242,16 +274,26 @@ def text_batches(path: Path, batch_bytes: int = BATCH_BYTES) -> Iterator[pd.Data
     names = _header(head, delimiter)
     if names is None or not _usable(names):
         return None
+    header_end = head.find(b"\n") + 1
 
-    def batches() -> Iterator[pd.DataFrame]:
-        reader = pa_csv.open_csv(str(path), read_options=pa_csv.ReadOptions(
-            block_size=batch_bytes), **_arrow_options(names, delimiter))
+    def batches() -> Generator[pd.DataFrame, None, None]:
+        chunks = _line_chunks(path, header_end, batch_bytes)
         offset = 0
-        for batch in reader:
-            frame = _as_frame(batch)
-            frame.index = pd.RangeIndex(offset, offset + len(frame))
-            offset += len(frame)
-            yield frame
+        try:
+            with ThreadPoolExecutor(max_workers=1) as ahead:
+                pending = ahead.submit(lambda: _parse_chunk(next(chunks, None), names, delimiter))
+                while (table := pending.result()) is not None:
+                    pending = ahead.submit(
+                        lambda: _parse_chunk(next(chunks, None), names, delimiter))
+                    if not table.num_rows:
+                        continue
+                    frame = _as_frame(table)
+                    del table
+                    frame.index = pd.RangeIndex(offset, offset + len(frame))
+                    offset += len(frame)
+                    yield frame
+        finally:
+            chunks.close()  # after the helper thread is done with it
 
     return batches()
 

@@ -90,6 +90,11 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _literal(text: str) -> str:
+    """A SQL string literal (DDL such as a view takes no parameters)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 _ONE_PROCESS = False
 _SHARED: dict[str, duckdb.DuckDBPyConnection] = {}
 _SHARED_LOCK = threading.Lock()
@@ -258,36 +263,63 @@ class Store:
     def upsert(self, table: str, frame: pd.DataFrame) -> UpsertCount:
         """Insert new keys, update changed rows, leave identical rows alone. Call inside
         ``transaction()``. ``sales_exog`` grows a column per new exogenous variable."""
+        cols = self._upsert_columns(table, list(frame.columns))
+        # frame[cols] copies every column: register the frame itself when it has no others
+        self.con.register("_incoming", frame if list(frame.columns) == cols else frame[cols])
+        try:
+            return self._upsert_incoming(table, cols, len(frame), materialise=True)
+        finally:
+            self.con.unregister("_incoming")
+            self.con.execute("DROP TABLE IF EXISTS _staged")
+
+    def upsert_parquet(self, table: str, files: list[Path], columns: list[str],
+                       rows: int) -> UpsertCount:
+        """``upsert`` from validated Parquet files (a staged ingest: ``data.staging``), read by
+        DuckDB in a stream rather than through a frame held in memory; ``columns`` missing
+        from a file read as NULL, ``rows``: their number of rows."""
+        cols = self._upsert_columns(table, columns)
+        paths = ", ".join(_literal(str(f)) for f in files)
+        self.con.execute("CREATE OR REPLACE TEMP VIEW _incoming AS SELECT "
+                         + ", ".join(_quote(c) for c in cols)
+                         + f" FROM read_parquet([{paths}], union_by_name = true)")
+        try:
+            return self._upsert_incoming(table, cols, rows, materialise=False)
+        finally:
+            self.con.execute("DROP VIEW IF EXISTS _staged")
+            self.con.execute("DROP VIEW IF EXISTS _incoming")
+
+    def _upsert_columns(self, table: str, columns: list[str]) -> list[str]:
+        """The incoming columns the table has (``sales_exog`` grows the new ones first)."""
         if table == EXOG_TABLE:
-            key = list(EXOG_KEY)
-            for col in frame.columns:
-                if col not in key and col not in self.columns(EXOG_TABLE):
+            for col in columns:
+                if col not in EXOG_KEY and col not in self.columns(EXOG_TABLE):
                     self.con.execute(f"ALTER TABLE {EXOG_TABLE} ADD COLUMN {_quote(col)} DOUBLE")
-        else:
-            key = list(TABLES[table].key)
         target_cols = self.columns(table)
-        cols = [c for c in frame.columns if c in target_cols]
+        return [c for c in columns if c in target_cols]
+
+    def _upsert_incoming(self, table: str, cols: list[str], total: int, *,
+                         materialise: bool) -> UpsertCount:
+        """The upsert of the rows of ``_incoming`` (a registered frame or a view on files).
+        ``materialise``: copy them into a temporary table first (a frame: its rows are then
+        read three times by DuckDB, not converted from pandas three times); a view on Parquet
+        files is read where it lies (at M5 size a copy would take gigabytes)."""
+        key = list(EXOG_KEY) if table == EXOG_TABLE else list(TABLES[table].key)
         values = [c for c in cols if c not in key]
         types = dict(self.con.execute(
             "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?",
             [table]).fetchall())
-        # frame[cols] copies every column: register the frame itself when it has no others
-        self.con.register("_incoming", frame if list(frame.columns) == cols else frame[cols])
         select = ", ".join(f"CAST({_quote(c)} AS {types[c]}) AS {_quote(c)}" for c in cols)
         t, s = _quote(table), "_staged"
-        try:
-            if not self.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]:
-                # An empty table (a first load, 59 M sales rows at M5 size): every row is new,
-                # no staged copy and no joins are needed.
-                col_list = ", ".join(_quote(c) for c in cols)
-                self.con.execute(f"INSERT INTO {t} ({col_list}) SELECT {select} FROM _incoming")
-                return UpsertCount(len(frame), 0, 0)
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE _staged AS SELECT {select} FROM _incoming")
-        finally:
-            self.con.unregister("_incoming")
+        col_list = ", ".join(_quote(c) for c in cols)
+        if not self.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]:
+            # An empty table (a first load, 57 M sales rows at M5 size): every row is new,
+            # no staged copy and no joins are needed.
+            self.con.execute(f"INSERT INTO {t} ({col_list}) SELECT {select} FROM _incoming")
+            return UpsertCount(total, 0, 0)
+        kind = "TABLE" if materialise else "VIEW"
+        self.con.execute(f"CREATE OR REPLACE TEMP {kind} _staged AS SELECT {select} FROM _incoming")
         on = " AND ".join(f"t.{_quote(k)} = s.{_quote(k)}" for k in key)
         distinct = " OR ".join(f"t.{_quote(v)} IS DISTINCT FROM s.{_quote(v)}" for v in values) or "FALSE"
-        total = len(frame)
         (matched, changed), = self.con.execute(
             f"SELECT count(*), count(*) FILTER (WHERE {distinct}) FROM {s} s JOIN {t} t ON {on}"
         ).fetchall()
@@ -297,12 +329,10 @@ class Store:
                 f"UPDATE {t} AS t SET {assignments} FROM {s} s WHERE {on} AND ({distinct})"
             )
         if total - matched:
-            col_list = ", ".join(_quote(c) for c in cols)
             using = ", ".join(_quote(k) for k in key)
             self.con.execute(
                 f"INSERT INTO {t} ({col_list}) SELECT {col_list} FROM {s} ANTI JOIN {t} USING ({using})"
             )
-        self.con.execute(f"DROP TABLE {s}")
         return UpsertCount(int(total - matched), int(changed), int(matched - changed))
 
     def save_run(self, run_id: str, kind: str, models: list[str], horizon: int, params: str,

@@ -8,19 +8,28 @@ so the message can show the first 20 errors and the total without building milli
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from promocast.data.frequency import infer_frequency
 from promocast.data.mapping import canonical_names
+from promocast.data.row_rules import (  # noqa: F401 - ErrorLog, MAX_EXAMPLES and
+    MAX_EXAMPLES,  # infer_store_frequencies are imported from here by the callers
+    DateText,
+    ErrorLog,
+    infer_store_frequencies,
+    whole_rules,
+)
 from promocast.data.schema import PROMO_TYPES, Column, TableSpec
 from promocast.exceptions import RowError
 
-MAX_EXAMPLES = 20
+if TYPE_CHECKING:
+    from promocast.data.staging import StagedTable
+
 STR = "string[pyarrow]"
 """Arrow-backed strings: trimming and parsing a million cells is vectorised, not a Python loop."""
 DISTINCT_MIN_ROWS = 100_000
@@ -40,43 +49,17 @@ FLAG_WORDS = {"1": 1, "0": 0, "true": 1, "false": 0, "yes": 1, "no": 0, "y": 1, 
 
 
 @dataclass
-class ErrorLog:
-    """Errors of one table: the first examples per rule and exact totals."""
-
-    examples: list[RowError] = field(default_factory=list)
-    total: int = 0
-
-    def add(self, error: RowError) -> None:
-        self.total += 1
-        self.examples.append(error)
-
-    def add_mask(self, source: str, frame_rows: pd.Index, mask: np.ndarray, column: str | None,
-                 values: pd.Series | None, rule: str, first_row: int) -> None:
-        """Record every row where ``mask`` is true (count all, keep the first examples)."""
-        hits = np.flatnonzero(mask)
-        if not len(hits):
-            return
-        self.total += len(hits)
-        for pos in hits[:MAX_EXAMPLES]:
-            value = None if values is None else values.iloc[pos]
-            shown = None if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
-            self.examples.append(
-                RowError(source, int(frame_rows[pos]) + first_row, column, shown, rule)
-            )
-
-    def first(self, n: int = MAX_EXAMPLES) -> list[RowError]:
-        return sorted(self.examples, key=lambda e: (e.file, e.row or 0))[:n]
-
-
-@dataclass
 class ValidatedTable:
     """A table that passed validation: typed canonical columns plus kept exogenous columns."""
 
     table: str
     source: str
-    frame: pd.DataFrame
+    frame: pd.DataFrame | None
+    """The typed table in memory, or None when it is ``staged`` on disk (a large file)."""
     exog_columns: list[str]
     notes: list[str]
+    staged: StagedTable | None = None
+    """The table on disk when its batches were staged (``staging.StagedSink``)."""
 
 
 def _as_str(values: pd.Series) -> pd.Series:
@@ -245,7 +228,7 @@ def validate_table(raw: pd.DataFrame, spec: TableSpec, source: str, *, first_row
             notes.append(f"{source}: columns ignored (not part of table {spec.name}): {', '.join(ignored)}")
 
     if whole:
-        _whole_rules(log, spec, source, frame, seen, first_row, raw[seen["date"]]
+        whole_rules(log, spec, source, frame, seen, first_row, raw[seen["date"]]
                      if spec.name == "sales" else None)
     _table_rules(log, spec, source, frame, raw, seen, first_row, today)
     if log.total:
@@ -259,46 +242,104 @@ class BatchMismatch(ValueError):
     the file must be validated whole."""
 
 
+class BatchSink(Protocol):
+    """Where ``validate_batches`` keeps the typed batches of one file until its rules across
+    rows have run: in memory (``FrameSink``) or on disk (``staging.StagedSink``)."""
+
+    rows: int
+
+    def supports(self, spec: TableSpec, seen: dict[str, str]) -> bool: ...
+
+    def add(self, spec: TableSpec, frame: pd.DataFrame) -> None: ...
+
+    def discard(self) -> None: ...
+
+    def finish(self, log: ErrorLog, spec: TableSpec, source: str, seen: dict[str, str],
+               first_row: int) -> pd.DataFrame | StagedTable: ...
+
+
+class FrameSink:
+    """The typed batches held in memory and joined into one frame (column by column)."""
+
+    def __init__(self) -> None:
+        self.parts: list[pd.DataFrame] = []
+        self.rows = 0
+
+    @staticmethod
+    def supports(spec: TableSpec, seen: dict[str, str]) -> bool:
+        return True
+
+    def add(self, spec: TableSpec, frame: pd.DataFrame) -> None:
+        self.parts.append(frame)
+        self.rows += len(frame)
+
+    def discard(self) -> None:
+        self.parts, self.rows = [], 0
+
+    def finish(self, log: ErrorLog, spec: TableSpec, source: str, seen: dict[str, str],
+               first_row: int) -> pd.DataFrame:
+        frame = _concat_columns(self.parts)
+        self.parts = []
+        whole_rules(log, spec, source, frame, seen, first_row,
+                     DateText(frame["date"]) if spec.name == "sales" else None)
+        return frame
+
+
 def validate_batches(batches: Iterable[pd.DataFrame], spec: TableSpec, source: str, *,
                      first_row: int = 2, user_map: dict[str, str] | None = None,
-                     today: pd.Timestamp | None = None) -> tuple[ValidatedTable | None, ErrorLog]:
+                     today: pd.Timestamp | None = None,
+                     sink: BatchSink | None = None) -> tuple[ValidatedTable | None, ErrorLog]:
     """``validate_table`` over a file read in batches (each indexed by its rows in the file),
-    holding one raw batch at a time: the typed batches are joined column by column, then the
-    rules across rows run on the whole table. Errors count as in one piece, except that a file
-    with errors in its cells is not checked for duplicate keys and frequency as well.
-    Raises ``BatchMismatch`` when the batches disagree on the extra columns."""
+    holding one raw batch at a time: the typed batches go to ``sink`` (in memory by default;
+    a ``staging.StagedSink`` keeps them on disk), then the rules across rows run on every row.
+    Errors count as in one piece, except that a file with errors in its cells is not checked
+    for duplicate keys and frequency as well. The result has ``frame`` (in memory) or
+    ``staged`` set. Raises ``BatchMismatch`` when the batches disagree on the extra columns."""
     log = ErrorLog()
-    parts: list[pd.DataFrame] | None = []
+    keep = True
     exog: list[str] | None = None
     notes: list[str] = []
     seen: dict[str, str] = {}
-    for batch in batches:
-        if exog is None:
-            names = canonical_names(list(batch.columns), set(spec.names), user_map)
-            seen = {dst: src for src, dst in names.items()}
-        table, batch_log = validate_table(batch, spec, source, first_row=first_row,
-                                          user_map=user_map, today=today, whole=False)
-        log.examples += batch_log.examples
-        log.total += batch_log.total
-        if batch_log.total and all(e.row is None for e in batch_log.examples):
-            return None, log  # the header is wrong: every batch would say so again
-        if table is None:
-            parts = None
-            continue
-        if exog is None:
-            exog, notes = table.exog_columns, table.notes
-        elif table.exog_columns != exog:
-            raise BatchMismatch(source)
-        if parts is not None:
-            parts.append(table.frame)
-    if log.total or not parts:
-        return None, log
-    frame = _concat_columns(parts)
-    _whole_rules(log, spec, source, frame, seen, first_row,
-                 _DateText(frame["date"]) if spec.name == "sales" else None)
+    try:
+        for batch in batches:
+            if exog is None:
+                names = canonical_names(list(batch.columns), set(spec.names), user_map)
+                seen = {dst: src for src, dst in names.items()}
+                if sink is None or not sink.supports(spec, seen):
+                    sink = FrameSink()
+            table, batch_log = validate_table(batch, spec, source, first_row=first_row,
+                                              user_map=user_map, today=today, whole=False)
+            log.examples += batch_log.examples
+            log.total += batch_log.total
+            if batch_log.total and all(e.row is None for e in batch_log.examples):
+                assert sink is not None
+                sink.discard()
+                return None, log  # the header is wrong: every batch would say so again
+            if table is None:
+                keep = False
+                assert sink is not None
+                sink.discard()
+                continue
+            if exog is None:
+                exog, notes = table.exog_columns, table.notes
+            elif table.exog_columns != exog:
+                raise BatchMismatch(source)
+            if keep:
+                assert sink is not None
+                sink.add(spec, table.frame)
+        if sink is None or log.total or not sink.rows:
+            return None, log
+        kept = sink.finish(log, spec, source, seen, first_row)
+    except BaseException:
+        if sink is not None:
+            sink.discard()
+        raise
     if log.total:
+        sink.discard()
         return None, log
-    return ValidatedTable(spec.name, source, frame, exog or [], notes), log
+    if isinstance(kept, pd.DataFrame):
+        return ValidatedTable(spec.name, source, kept, exog or [], notes), log
+    return ValidatedTable(spec.name, source, None, exog or [], notes, staged=kept), log
 
 
 def _concat_columns(parts: list[pd.DataFrame]) -> pd.DataFrame:
@@ -308,22 +349,6 @@ def _concat_columns(parts: list[pd.DataFrame]) -> pd.DataFrame:
     for col in list(parts[0].columns):
         columns[col] = pd.concat([part.pop(col) for part in parts], ignore_index=True)
     return pd.DataFrame(columns, copy=False)
-
-
-class _DateText:
-    """Typed dates shown as a user wrote them (YYYY-MM-DD) in error examples, formatted only
-    for the rows shown (the batches' raw text is gone by the time rows are compared)."""
-
-    def __init__(self, dates: pd.Series) -> None:
-        self.dates = dates
-
-    @property
-    def iloc(self) -> _DateText:
-        return self
-
-    def __getitem__(self, pos: int) -> str | None:
-        value = self.dates.iloc[pos]
-        return None if pd.isna(value) else value.strftime("%Y-%m-%d")
 
 
 def _check_bounds(log: ErrorLog, source: str, rows: pd.Index, column: Column, values: pd.Series,
@@ -362,96 +387,3 @@ def _table_rules(log: ErrorLog, spec: TableSpec, source: str, frame: pd.DataFram
         future = (frame["date"] > today).to_numpy()
         log.add_mask(source, rows, future, "date", raw[seen["date"]],
                      f"date is after today ({today.date()}): sales must be actuals", first_row)
-
-
-def _whole_rules(log: ErrorLog, spec: TableSpec, source: str, frame: pd.DataFrame,
-                 seen: dict[str, str], first_row: int, dates_shown: object | None) -> None:
-    """The rules across rows: order line numbers, duplicate keys, one frequency per store
-    (``dates_shown``: the sales dates as the error examples show them)."""
-    rows = frame.index
-    if spec.name == "orders" and "line" not in seen:
-        # Lines numbered in file order within each order: one order may list an item twice.
-        frame["line"] = (frame.groupby("order_id", sort=False).cumcount() + 1).astype("float64")
-    key = list(spec.key)
-    if key and not any(frame[k].isna().any() for k in key):  # frame[key] would copy them
-        dup = _duplicated(frame, key)
-        if dup.any():
-            label = frame[key].astype(str).agg("/".join, axis=1)
-            log.add_mask(source, rows, dup, ",".join(key), label,
-                         f"duplicate key ({', '.join(key)}) already given on an earlier row", first_row)
-    if spec.name == "sales":
-        _check_frequency(log, source, frame, dates_shown, first_row)
-
-
-def _combined_codes(frame: pd.DataFrame, columns: list[str],
-                    ) -> tuple[np.ndarray, list[pd.Index], list[int]] | None:
-    """One int64 code per row for the values of ``columns`` together (mixed radix over each
-    column's factorisation), its uniques and radixes; None when they would not fit in int64."""
-    combined = np.zeros(len(frame), dtype=np.int64)
-    uniques, sizes = [], []
-    for col in columns:
-        codes, values = pd.factorize(frame[col])
-        size = max(len(values), 1)
-        if int(np.prod([*sizes, size], dtype=object)) >= 2**62:
-            return None
-        combined *= size
-        combined += codes
-        uniques.append(pd.Index(values))
-        sizes.append(size)
-    return combined, uniques, sizes
-
-
-def _duplicated(frame: pd.DataFrame, key: list[str]) -> np.ndarray:
-    """``frame.duplicated(subset=key, keep="first")`` without its hash table of every row
-    (about 4 GB for 57 M sales rows): the rows' combined key codes, sorted stably."""
-    coded = _combined_codes(frame, key) if len(frame) > 1 else None
-    if coded is None:
-        return frame.duplicated(subset=key, keep="first").to_numpy()
-    combined = coded[0]
-    order = np.argsort(combined, kind="stable")  # equal keys keep their file order
-    ranked = combined[order]
-    repeat = np.zeros(len(frame), dtype=bool)
-    repeat[1:] = ranked[1:] == ranked[:-1]
-    dup = np.empty(len(frame), dtype=bool)
-    dup[order] = repeat
-    return dup
-
-
-def _distinct_pairs(dates: pd.DataFrame) -> pd.DataFrame:
-    """The distinct (store_id, date) rows, from their combined codes (no row hash table)."""
-    coded = _combined_codes(dates, ["store_id", "date"])
-    if coded is None:
-        return dates.drop_duplicates()
-    combined, (stores, days), (_, n_days) = coded
-    distinct = np.unique(combined)
-    return pd.DataFrame({"store_id": stores[distinct // n_days],
-                         "date": days[distinct % n_days]})
-
-
-def _check_frequency(log: ErrorLog, source: str, frame: pd.DataFrame,
-                     original: pd.Series | _DateText, first_row: int) -> None:
-    """One frequency per store: every store's dates all daily, all weekly or all monthly."""
-    # No copy of the two columns (57 M rows at M5 size) unless some cell is missing.
-    dates = pd.DataFrame({"store_id": frame["store_id"], "date": frame["date"]}, copy=False)
-    if dates["store_id"].isna().any() or dates["date"].isna().any():
-        dates = dates.dropna()
-    if dates.empty:
-        return
-    distinct = _distinct_pairs(dates)
-    for store, group in distinct.groupby("store_id", sort=True):
-        if infer_frequency(group["date"]) is not None:
-            continue
-        weekday = group["date"].dt.weekday
-        dominant = weekday.mode().iloc[0]
-        odd_dates = set(group.loc[weekday != dominant, "date"])
-        mask = (frame["store_id"].eq(store) & frame["date"].isin(odd_dates)).to_numpy()
-        log.add_mask(source, frame.index, mask, "date", original,
-                     f"mixed frequency in store {store!r}: most dates fall on weekday "
-                     f"{dominant} (weekly) but this one does not", first_row)
-
-
-def infer_store_frequencies(sales: pd.DataFrame) -> dict[str, str]:
-    """``{store_id: "D" | "W" | "MS"}`` for validated sales."""
-    distinct = sales[["store_id", "date"]].drop_duplicates()
-    return {str(store): infer_frequency(group["date"]) or "D"
-            for store, group in distinct.groupby("store_id", sort=True)}

@@ -10,6 +10,7 @@ import pandas as pd
 
 from promocast.data.ingest import PreparedLoad, prepare_files, prepare_format
 from promocast.data.mapping import load_mapping_file, parse_map_options
+from promocast.data.staging import StagedTable
 from promocast.data.storage import Store, UpsertCount
 
 __all__ = ["IngestSummary", "ingest", "parse_map_options", "prepare", "store_load"]
@@ -53,8 +54,9 @@ class IngestSummary:
 
 def prepare(paths: list[Path], *, fmt: str | None = None, table: str | None = None,
             mapping: dict[str, str] | None = None, mapping_file: Path | None = None,
-            today: pd.Timestamp | None = None) -> PreparedLoad:
-    """Read and validate the inputs (raises ``DataValidationError``; writes nothing)."""
+            today: pd.Timestamp | None = None, staging_dir: Path | None = None) -> PreparedLoad:
+    """Read and validate the inputs (raises ``DataValidationError``; writes nothing to the
+    store; large files are staged in a temporary folder inside ``staging_dir``)."""
     user_map = dict(load_mapping_file(mapping_file)) if mapping_file else {}
     user_map.update(mapping or {})
     if fmt:
@@ -63,11 +65,12 @@ def prepare(paths: list[Path], *, fmt: str | None = None, table: str | None = No
 
             raise UsageError("--format takes one path (the data set's folder or main file)")
         return prepare_format(fmt, paths[0], today=today)
-    return prepare_files(paths, table=table, user_map=user_map, today=today)
+    return prepare_files(paths, table=table, user_map=user_map, today=today,
+                         staging_dir=staging_dir)
 
 
-def _protect_customers(store: Store, orders: pd.DataFrame, pseudonymise: bool,
-                       notes: list[str]) -> pd.DataFrame:
+def _protect_customers(store: Store, orders: pd.DataFrame | StagedTable, pseudonymise: bool,
+                       notes: list[str]) -> pd.DataFrame | StagedTable:
     """Hash the orders' customer ids (``--pseudonymise``) before they are written, with the
     salt from $PROMOCAST_SALT or the one kept in ``meta`` (see ``data.pseudonymise``); refuse
     a load that would mix raw ids or another salt's pseudonyms into a pseudonymised store."""
@@ -94,6 +97,7 @@ def _protect_customers(store: Store, orders: pd.DataFrame, pseudonymise: bool,
                          f"hashed with: set ${pseudo.SALT_ENV} to that salt (or unset it)")
     store.con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [pseudo.META_CHECK, check])
     notes.append(f"customer ids pseudonymised (salted SHA-256, salt from {source})")
+    assert isinstance(orders, pd.DataFrame)
     return orders.assign(customer_id=pseudo.pseudonymise_ids(orders["customer_id"], salt))
 
 
@@ -104,13 +108,20 @@ def store_load(load: PreparedLoad, db: Path, progress: Progress | None = None, *
     counts: dict[str, UpsertCount] = {}
     notes = list(load.notes)
     with Store(db) as store, store.transaction():
-        frames = load.frames_to_store()
-        if "orders" in frames:
-            frames["orders"] = _protect_customers(store, frames["orders"], pseudonymise, notes)
-        for table, frame in frames.items():
+        sources = load.to_store()
+        if "orders" in sources:
+            orders = sources["orders"]
+            if pseudonymise and isinstance(orders, StagedTable):
+                orders = orders.to_frame()  # hashed in pandas: held whole, as before staging
+            sources["orders"] = _protect_customers(store, orders, pseudonymise, notes)
+        for table, source in sources.items():
             if progress:
-                progress(f"storing {table} ({len(frame):,} rows)")
-            counts[table] = store.upsert(table, frame)
+                progress(f"storing {table} ({len(source):,} rows)")
+            if isinstance(source, StagedTable):
+                counts[table] = store.upsert_parquet(table, list(source.files),
+                                                     list(source.columns), source.rows)
+            else:
+                counts[table] = store.upsert(table, source)
         ingest_id = store.log_ingest("; ".join(load.sources), counts)
     return IngestSummary(str(db), ingest_id, load.sources, counts, notes)
 
@@ -122,5 +133,10 @@ def ingest(paths: list[Path], db: Path, *, fmt: str | None = None, table: str | 
     ``pseudonymise``)."""
     if progress:
         progress("reading and validating")
-    load = prepare(paths, fmt=fmt, table=table, mapping=mapping, mapping_file=mapping_file)
-    return store_load(load, db, progress, pseudonymise=pseudonymise)
+    # Large files are staged beside the store (its disk has to hold the data anyway).
+    load = prepare(paths, fmt=fmt, table=table, mapping=mapping, mapping_file=mapping_file,
+                   staging_dir=db.parent if db.parent.is_dir() else None)
+    try:
+        return store_load(load, db, progress, pseudonymise=pseudonymise)
+    finally:
+        load.close()
