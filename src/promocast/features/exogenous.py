@@ -126,6 +126,10 @@ def promo_flags(frame: pd.DataFrame, promotions: pd.DataFrame, items: pd.DataFra
             out[flag] = np.int8(0)
         out["promo"] = out.get("on_promo", pd.Series(0, index=out.index)).fillna(0).astype("int8")
         return out
+    if len(out):  # only the promotions that touch the frame's dates (a recent window of a
+        # long history: years of promotions would be expanded day by day for nothing)
+        promotions = promotions[(promotions["end_date"] >= out["ds"].min())
+                                & (promotions["start_date"] <= out["ds"].max())]
     promos = promotions
     if items is not None and "category" in items and promos["category"].notna().any():
         by_cat = promos[promos["item_id"].isna() & promos["category"].notna()].merge(

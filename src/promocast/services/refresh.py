@@ -104,7 +104,7 @@ def run_refresh(db: Path, *, out: Path | None = None, country: str | None = None
     say(f"appending {len(new)} new periods of {new['unique_id'].nunique()} series")
     state.update(new)
     frame = panel.frame[panel.frame["unique_id"].isin(last.index)]
-    ids = sorted(set(frame["unique_id"]))
+    ids = sorted(set(frame["unique_id"].unique()))
     with Store(db, read_only=True) as store:
         promotions = store.read("promotions")
         items = store.read("items", ["item_id", "category"])
@@ -123,7 +123,7 @@ def run_refresh(db: Path, *, out: Path | None = None, country: str | None = None
                       "quantile": q, "value": predicted[quantile_column(m, q)]})
         for m in models for q in spec.quantiles], ignore_index=True)
     run_id = uuid.uuid4().hex[:12]
-    left_out = sorted(set(panel.frame["unique_id"]) - set(last.index))
+    left_out = sorted(set(panel.frame["unique_id"].unique()) - set(last.index))
     summary = {"run_id": run_id, "refresh_of": previous, "horizon": spec.horizon,
                "models": models, "freq": spec.freq, "series": len(ids), "rows": len(predicted),
                "new_periods": len(new), "data_hash": panel.data_hash,
