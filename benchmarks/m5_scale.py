@@ -369,14 +369,17 @@ def report(args: argparse.Namespace, timings: Timings, peers: dict[str, float], 
            series: int, panel_rows: int, panel_mb: float, n_inputs: int,
            sizes: dict[str, float]) -> str:
     """The Markdown section: per-stage table, targets, peers, extrapolation to M5 size."""
-    scale = FULL_SERIES * FULL_DAYS / max(panel_rows, 1)
+    scale = FULL_SERIES * FULL_DAYS / max(rows, 1)  # the shop's size, not the window read
     full = scale < 1.05
     lines = [
         f"Demo shop: {series:,} daily series ({math.ceil(args.series / args.stores):,} items x "
         f"{args.stores} stores) x {args.days:,} days: {rows:,} sales rows "
         f"({sizes['sales']:.0f} MB sales.csv, {sizes['inventory']:.0f} MB inventory.csv, "
         f"{sizes['orders']:.0f} MB orders.csv not ingested); panel {panel_rows:,} rows x "
-        f"{n_inputs} inputs, {panel_mb:,.0f} MB in pandas. LightGBM threads: {args.threads}.",
+        f"{n_inputs} inputs, {panel_mb:,.0f} MB in pandas"
+        + ("" if panel_rows >= rows else " (the newest dates the forecast reads by default: "
+           "`services.forecasting.recent_start`, 12 M sales rows, at least 400 days)")
+        + f". LightGBM threads: {args.threads}.",
         "",
         "| stage | wall s | peak RSS MB |" + ("" if full else f" linear x{scale:.1f} to M5 size: s / MB |"
                                               ),
