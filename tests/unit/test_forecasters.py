@@ -148,3 +148,31 @@ def test_calibration_refits_a_sample_of_series_when_there_are_many() -> None:
     out = fit_predict(panel[panel["ds"] < panel["ds"].max() - pd.Timedelta(days=6)], future, spec)
     q = out[[f"lgbm-q{q:g}" for q in spec.quantiles]].to_numpy()
     assert out["unique_id"].nunique() == 10 and (np.diff(q, axis=1) >= 0).all()
+
+
+def test_folds_side_by_side_give_the_folds_run_one_by_one(monkeypatch) -> None:
+    """``fold_workers``: whole folds in worker processes; each fold is the same computation
+    (one LightGBM thread either way here), so the predictions are identical."""
+    import pandas as pd
+
+    from promocast.forecasting.engine import ForecastSpec, backtest
+    from promocast.services.forecasting import FOLD_ROWS, fold_workers
+
+    panel = _weekly_panel(6, 120, yearly=False).assign(weight=1.0)
+    spec = ForecastSpec(freq="W-SUN", horizon=4, models=["seasonal_naive", "lgbm"],
+                        season_length=52, num_threads=1)
+    cutoffs = list(panel["ds"].drop_duplicates().sort_values().iloc[[-13, -9, -5]])
+    said: list[str] = []
+    one = backtest(panel, cutoffs, spec, gap=1)
+    two = backtest(panel, cutoffs, spec, gap=1, progress=said.append, fold_workers=2)
+    pd.testing.assert_frame_equal(one, two)
+    assert said[0] == "backtest: 3 folds, 2 at a time" and said[-1] == "backtest fold 3/3 done"
+
+    monkeypatch.delenv("PROMOCAST_FOLD_WORKERS", raising=False)
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    assert fold_workers(10_000, 12) == 4 and fold_workers(10_000, 3) == 3
+    assert fold_workers(FOLD_ROWS + 1, 12) == 1  # a copy per worker: large panels go one by one
+    assert fold_workers(10_000, 12, engine="dask") == 1
+    assert fold_workers(10_000, 12, models=["lgbm", "nhits"]) == 1
+    monkeypatch.setenv("PROMOCAST_FOLD_WORKERS", "2")
+    assert fold_workers(FOLD_ROWS + 1, 12) == 2

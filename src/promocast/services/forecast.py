@@ -1,6 +1,6 @@
-"""The forecast use case: train on all history, forecast quantiles with known future inputs
-(regular prices, planned promotions from the store or a scenario file, the calendar), keep the
-run in the store and write the file."""
+"""The forecast use case: train on the history (all of it, or the newest 12 M sales rows of a
+larger shop), forecast quantiles with known future inputs (regular prices, planned promotions
+from the store or a scenario file, the calendar), keep the run in the store and write the file."""
 
 from __future__ import annotations
 
@@ -124,7 +124,7 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
                  engine: str = "local", scheduler: str | None = None, workers: int | None = None,
                  history: int | None = None, strategy: str = "auto",
                  progress: Progress | None = None) -> dict:
-    """Fit on all history and forecast; returns a summary with the run id.
+    """Fit on the history (see ``history``) and forecast; returns a summary with the run id.
 
     With ``levels`` (e.g. ``["total", "category", "item"]``) every level is forecast and
     reconciled (``reconcile``: bottom_up, wls_struct, ols, mint_shrink) so the item rows add up

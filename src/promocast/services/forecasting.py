@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import time
 import uuid
@@ -154,6 +155,25 @@ def recent_start(db: Path, max_rows: int = TRAIN_ROWS,
     return None if start <= dates.iloc[-1] else pd.Timestamp(start)
 
 
+FOLD_ROWS = 2_000_000
+"""Panels up to this many rows backtest several folds at once (``fold_workers``): each worker
+process holds its own copy of the panel, so larger ones run fold after fold."""
+
+
+def fold_workers(rows: int, folds: int, engine: str = "local",
+                 models: list[str] | None = None) -> int:
+    """How many backtest folds run side by side: one per core up to 4 (and the folds) for a
+    panel of at most ``FOLD_ROWS`` rows on the local engine; 1 otherwise, or with a deep model
+    (torch sizes its own threads). ``PROMOCAST_FOLD_WORKERS`` overrides it."""
+    from promocast.forecasting.zoo import DEEP_MODELS
+
+    if os.environ.get("PROMOCAST_FOLD_WORKERS"):
+        return max(1, int(os.environ["PROMOCAST_FOLD_WORKERS"]))
+    if engine != "local" or rows > FOLD_ROWS or set(models or []) & set(DEEP_MODELS):
+        return 1
+    return max(1, min(os.cpu_count() or 1, folds, 4))
+
+
 def rolling_cutoffs(panel: Panel, horizon: int, folds: int, step: int) -> list[pd.Timestamp]:
     """K origins S periods apart, the last one H periods before the end (DESIGN §3)."""
     offset = pd.tseries.frequencies.to_offset(panel.freq)
@@ -200,7 +220,9 @@ def run_backtest(db: Path, *, horizon: int, gap: int = 0, folds: int = 3, step: 
         if cluster is not None and progress:
             progress(f"fitting on Dask ({cluster.partitions} partitions)")
         predictions = backtest(panel.frame, cutoffs, replace(spec, engine=cluster), gap=gap,
-                               progress=progress)
+                               progress=progress,
+                               fold_workers=fold_workers(len(panel.frame), len(cutoffs), engine,
+                                                         base))
     train = panel.frame.loc[panel.frame["observed"] == 1, ["unique_id", "ds", "y"]]
     scores = evaluate(predictions, base, train=train, season_length=panel.season_length)
     if "ensemble" in models and len(base) >= 2:
