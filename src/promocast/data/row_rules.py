@@ -107,12 +107,17 @@ def _duplicated(frame: pd.DataFrame, key: list[str]) -> np.ndarray:
     coded = _combined_codes(frame, key) if len(frame) > 1 else None
     if coded is None:
         return frame.duplicated(subset=key, keep="first").to_numpy()
-    combined = coded[0]
-    order = np.argsort(combined, kind="stable")  # equal keys keep their file order
+    return repeated_codes(coded[0])
+
+
+def repeated_codes(combined: np.ndarray) -> np.ndarray:
+    """True where a row's combined key code already appeared in an earlier row (``keep="first"``
+    of ``duplicated``), from one stable sort of the codes: equal keys keep their file order."""
+    order = np.argsort(combined, kind="stable")
     ranked = combined[order]
-    repeat = np.zeros(len(frame), dtype=bool)
+    repeat = np.zeros(len(combined), dtype=bool)
     repeat[1:] = ranked[1:] == ranked[:-1]
-    dup = np.empty(len(frame), dtype=bool)
+    dup = np.empty(len(combined), dtype=bool)
     dup[order] = repeat
     return dup
 

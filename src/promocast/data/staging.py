@@ -23,7 +23,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from promocast.data.row_rules import MAX_EXAMPLES, ErrorLog, frequency_outliers
+from promocast.data.row_rules import (
+    MAX_EXAMPLES,
+    ErrorLog,
+    frequency_outliers,
+    repeated_codes,
+)
 from promocast.data.schema import TableSpec
 from promocast.exceptions import RowError
 
@@ -237,14 +242,7 @@ def duplicate_mask(codes: KeyCodes) -> np.ndarray:
     rows' codes tells which came first)."""
     if not codes.fits:
         return codes.frame().duplicated(keep="first").to_numpy()
-    combined = codes.combined()
-    order = np.argsort(combined, kind="stable")  # equal keys keep their file order
-    ranked = combined[order]
-    repeat = np.zeros(len(combined), dtype=bool)
-    repeat[1:] = ranked[1:] == ranked[:-1]
-    dup = np.empty(len(combined), dtype=bool)
-    dup[order] = repeat
-    return dup
+    return repeated_codes(codes.combined())
 
 
 def staged_rules(log: ErrorLog, spec: TableSpec, source: str, codes: KeyCodes,
