@@ -203,13 +203,23 @@ def fit_item(
         fit.problem = f"too little data ({len(rows)} periods, {y.sum():.0f} units)"
         fit.eta = np.full(len(rows), np.log(max(y.mean(), 1e-3)))
         return fit
-    matrix, fit.exposure = item_matrix(
+    full, fit.exposure = item_matrix(
         rows, start, harmonics=harmonics, min_exposed=min_exposed, rival_prices=rival_prices or []
     )
-    matrix = _drop_collinear(matrix)
+    # Rows touched by a treatment seen on too few periods to estimate (a one-day flash sale)
+    # are left out: kept without their treatment, the price or the other lifts would explain
+    # them (a flash sale's own lift read as a steeper price response).
+    thin = [n for n in TREATMENTS if fit.exposure[n] > 0 and n not in full.columns]
+    used = (rows[thin].to_numpy(float) == 0).all(axis=1) if thin else np.ones(len(rows), bool)
+    matrix = _drop_collinear(full.loc[used])
+    y, censored, offset = y[used], censored[used], np.asarray(offset)[used]
+    if len(y) < 20 or y.sum() < 5:
+        fit.problem = f"too little data ({len(y)} periods, {y.sum():.0f} units)"
+        fit.eta = np.full(len(rows), np.log(max(y.mean() if len(y) else 0.0, 1e-3)))
+        return fit
     try:
         result, demand = _fit_censored(y, censored, matrix, offset)
-        cov = covariance(matrix.to_numpy(), demand, result.mu, rows["period"].to_numpy())
+        cov = covariance(matrix.to_numpy(), demand, result.mu, rows["period"].to_numpy()[used])
         variance = np.diag(cov)
         se = pd.Series(np.sqrt(np.where(variance > 0, variance, np.nan)), index=matrix.columns)
     except (np.linalg.LinAlgError, ValueError) as exc:  # pragma: no cover - defensive
@@ -224,7 +234,7 @@ def fit_item(
     if not stable.get("store=" + str(rows["store_id"].iat[0]), True):
         fit.problem = "Poisson fit did not converge"
     coef = params.where(stable, 0.0)
-    fit.eta = matrix.to_numpy() @ coef.to_numpy()
+    fit.eta = full[matrix.columns].to_numpy() @ coef.to_numpy()
     for name in params.index:
         if name.startswith(("store=", "cos", "sin")) or name == "trend":
             continue
