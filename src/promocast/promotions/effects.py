@@ -41,7 +41,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from promocast.promotions.baseline import calendar_inputs, calendar_offset, item_folds
+from promocast.promotions.baseline import (
+    calendar_inputs,
+    calendar_offset,
+    item_folds,
+    treatment_inputs,
+)
 from promocast.promotions.design import (
     LIFT_MECHANISMS,
     PRICE_MECHANISMS,
@@ -251,8 +256,11 @@ class EffectModel:
         clean = (rows["on_promotion"] == 0) & (rows["after_promotion"] == 0) & uncensored
         series_mean = rows.loc[clean].groupby("unique_id")["y"].mean().clip(lower=1e-3)
         init = np.log(rows["unique_id"].map(series_mean).fillna(max(y.mean(), 1e-3)).to_numpy())
+        # First calendar fit: every uncensored row, the promotions as inputs switched off to
+        # predict (see ``baseline``); the backfits start from the item models instead.
         offset = calendar_offset(
-            inputs, y, init, clean.to_numpy(), fold, seed=self.seed, num_threads=self.num_threads
+            inputs, y, init, uncensored, fold, seed=self.seed, num_threads=self.num_threads,
+            treatments=treatment_inputs(rows),
         )
         start = rows["ds"].min()
         groups = {k: v.index.to_numpy() for k, v in rows.groupby("item_id", sort=True)}
