@@ -54,6 +54,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--with-arima", action="store_true", help="also AutoARIMA (slow here)")
     parser.add_argument("--only", help="comma-separated model ids to run (default: all)")
+    parser.add_argument("--no-write", action="store_true",
+                        help="print the section, leave BENCHMARKS.md as it is (experiments)")
     args = parser.parse_args()
     models = ["naive", "seasonal_naive", "window_average", "autoets", "ridge", "lgbm"]
     if args.only:
@@ -99,8 +101,9 @@ def main() -> None:
               f"Wall time includes building the panel (prices, promotions, calendar) once per model. "
               f"Peak RSS {peak_rss_mb():.0f} MB."]
     body = "\n".join(lines)
-    write_section("dominicks_oj", "Dominick's OJ, published protocol (12 rounds, h=3, gap 1)",
-                  body, "python benchmarks/dominicks_oj.py [--with-arima]")
+    if not args.no_write:
+        write_section("dominicks_oj", "Dominick's OJ, published protocol (12 rounds, h=3, gap 1)",
+                      body, "python benchmarks/dominicks_oj.py [--with-arima]")
     print(body)
     print(machine())
 

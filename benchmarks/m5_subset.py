@@ -38,6 +38,8 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default=MODELS, help=f"promocast models (default {MODELS})")
+    parser.add_argument("--no-write", action="store_true",
+                        help="print the section, leave BENCHMARKS.md as it is (experiments)")
     args = parser.parse_args()
     if not DATA.exists():
         raise SystemExit(f"data set not available: {DATA}")
@@ -58,8 +60,9 @@ def main() -> None:
         "includes building its panel once per model; the ensemble's is the sum of its members'. "
         f"Peak RSS {peak_rss_mb():.0f} MB. Timings contended: the 2 cores were shared with other "
         "jobs during the run."])
-    write_section("m5_subset", "M5 subset: promocast vs plain peers (h=28, 3 folds, step 28)",
-                  body, "python benchmarks/m5_subset.py")
+    if not args.no_write:
+        write_section("m5_subset", "M5 subset: promocast vs plain peers (h=28, 3 folds, step 28)",
+                      body, "python benchmarks/m5_subset.py")
     print(body)
     print(machine())
 

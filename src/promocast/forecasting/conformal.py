@@ -3,10 +3,15 @@ conformal prediction in log1p units), and the MAPE-optimal point under the same 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from promocast.forecasting.metrics import quantile_column
+
+if TYPE_CHECKING:
+    from promocast.forecasting.spec import ForecastSpec
 
 MIN_POOL = 30
 """Fewest residuals a pool (a step, a forecast-size bin) needs before it is used on its own."""
@@ -109,3 +114,25 @@ def calibrate_spread(frame: pd.DataFrame, name: str, quantiles: tuple[float, ...
             fixed[inside] = median[inside] + s * (bound[inside] - median[inside])
         out[col] = np.maximum(fixed, 0.0)
     return out
+
+
+def calibration_groups(ids: np.ndarray, spec: ForecastSpec) -> list[np.ndarray | None]:
+    """The series each hold-out window refits (``None``: all of them), one entry per window.
+
+    Without ``ml_calibration_split`` every window refits the same series: all of them, or a
+    seeded sample of ``ml_calibration_series`` when there are more. With it the (sampled)
+    series are dealt into one disjoint group per window: W windows then cost one refit of the
+    series, and the pooled residuals come from W different moments instead of one (errors
+    drift over time: a single window under-covers, 74 % for the 80 % interval on
+    Dominick's OJ)."""
+    windows = spec.ml_calibration_windows
+    if windows < 1:
+        return []
+    rng = np.random.default_rng(spec.seed)
+    chosen = np.sort(ids)
+    sampled = len(chosen) > spec.ml_calibration_series
+    if sampled:
+        chosen = rng.choice(chosen, spec.ml_calibration_series, replace=False)
+    if not spec.ml_calibration_split or windows == 1 or len(chosen) < 2 * windows:
+        return [chosen if sampled else None] * windows
+    return [np.sort(part) for part in np.array_split(rng.permutation(chosen), windows)]

@@ -16,15 +16,18 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 from mlforecast import MLForecast
-from mlforecast.target_transforms import GlobalSklearnTransformer
-from sklearn.preprocessing import FunctionTransformer
 from statsforecast import StatsForecast
 from statsforecast.utils import ConformalIntervals
 
-from promocast.forecasting.conformal import calibrate_spread, conformal_quantiles
+from promocast.forecasting.conformal import (
+    calibrate_spread,
+    calibration_groups,
+    conformal_quantiles,
+)
 from promocast.forecasting.distributed import DISTRIBUTED_ML, fit_predict_distributed
-from promocast.forecasting.lags import _lags, direct_buckets, resolve_seasonal_lags
+from promocast.forecasting.lags import _lags, direct_buckets, reach, resolve_seasonal_lags
 from promocast.forecasting.panel import future_grid, split_at
+from promocast.forecasting.scaling import categorical_statics, level_weights, target_transforms
 from promocast.forecasting.spec import DEFAULT_QUANTILES as DEFAULT_QUANTILES  # re-exported
 from promocast.forecasting.spec import (
     ForecastSpec,
@@ -96,8 +99,7 @@ def _forecaster_args(spec: ForecastSpec, models: list[str], log_target: bool,
                     lgbm_loss=spec.lgbm_loss)
     lags, transforms, date_features = _lags(spec, lags_from,
                                             seasonal=set(models) <= set(NAN_TOLERANT))
-    transforms_y = ([GlobalSklearnTransformer(FunctionTransformer(np.log1p, np.expm1))]
-                    if log_target else None)
+    transforms_y = target_transforms(log_target)
     return dict(models={m: ml_model(m, cfg) for m in models}, freq=spec.freq, lags=lags,
                 lag_transforms=transforms, date_features=date_features,
                 target_transforms=transforms_y)
@@ -138,17 +140,17 @@ def _keep_last(mlf: MLForecast) -> int:
     longest rolling mean (predictions are unchanged; the fitted state stays small)."""
     lags = list(mlf.ts.lags or [1])
     for lag, transforms in (mlf.ts.lag_transforms or {}).items():
-        lags += [lag + getattr(t, "window_size", 0) for t in transforms]
+        lags += [lag + reach(t) for t in transforms]
     return int(max(lags)) + 1
 
 
 def _fit_one(train: pd.DataFrame, spec: ForecastSpec, models: list[str], log_target: bool,
              last: int) -> MLForecast:
     mlf = _forecaster(spec, models, log_target, lags_from=last)
+    data = categorical_statics(training_frame(train, spec), spec, models)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        mlf.fit(training_frame(train, spec), static_features=spec.static, weight_col="weight",
-                keep_last_n=_keep_last(mlf))
+        mlf.fit(data, static_features=spec.static, weight_col="weight", keep_last_n=_keep_last(mlf))
     return mlf
 
 
@@ -157,12 +159,15 @@ def training_frame(train: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
     lags then come out float32, and LightGBM takes the whole matrix without an upcast to
     float64 that would double the largest copy of an M5-size fit)."""
     cols = ["unique_id", "ds", "y", "weight", *spec.known, *spec.static]
-    if list(train.columns) == cols and train["y"].dtype == np.float32:
+    weigh = spec.training_level_weight
+    if list(train.columns) == cols and train["y"].dtype == np.float32 and not weigh:
         return train  # already one: no second copy
     data = train[cols]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         data["y"] = data["y"].astype("float32")
+        if weigh:
+            data["weight"] = level_weights(data, weigh)
     return data
 
 
@@ -258,18 +263,15 @@ def _holdout_residuals(train: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
     """Out-of-sample residuals of the global models on the last ``ml_calibration_windows``
     windows of ``horizon`` periods before the cutoff, in log1p units: unique_id, step, the
     forecast per model. Only observed actuals count. Above ``ml_calibration_series`` series,
-    a seeded sample of them stands for all."""
+    a seeded sample of them stands for all (``ml_calibration_split``: each window its own)."""
     offset = pd.tseries.frequencies.to_offset(spec.freq)
     end = train["ds"].max()
-    ids = train["unique_id"].unique()
-    if len(ids) > spec.ml_calibration_series:
-        rng = np.random.default_rng(spec.seed)
-        sample = rng.choice(np.sort(ids), spec.ml_calibration_series, replace=False)
-        train = train[train["unique_id"].isin(sample)]
+    groups = calibration_groups(train["unique_id"].unique(), spec)
     frames: list[pd.DataFrame] = []
-    for w in range(1, spec.ml_calibration_windows + 1):
+    for w, group in enumerate(groups, start=1):
         cutoff = end - w * spec.horizon * offset
-        fit, after = split_at(train, cutoff)
+        fit, after = split_at(train if group is None else train[train["unique_id"].isin(group)],
+                              cutoff)
         fit = fit[fit.groupby("unique_id")["ds"].transform("size") > 2 * spec.horizon]
         if fit.empty:
             break
@@ -487,7 +489,8 @@ def fit_ml_forecaster(train: pd.DataFrame, spec: ForecastSpec, model: str = "lgb
     log_target = model != "lgbm" or spec.lgbm_loss == "log_l2"
     spec = resolve_seasonal_lags(spec, train)
     mlf = _forecaster(spec, [model], log_target, lags_from=lags_from)
+    data = categorical_statics(training_frame(train, spec), spec, [model])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        mlf.fit(training_frame(train, spec), static_features=spec.static, weight_col="weight")
+        mlf.fit(data, static_features=spec.static, weight_col="weight")
     return mlf

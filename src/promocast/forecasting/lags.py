@@ -4,11 +4,12 @@ horizon between models."""
 
 from __future__ import annotations
 
+import operator
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-from mlforecast.lag_transforms import RollingMean
+from mlforecast.lag_transforms import Combine, Offset, RollingMean
 
 from promocast.forecasting.spec import ForecastSpec
 
@@ -60,7 +61,20 @@ def _lags(spec: ForecastSpec, first: int | None = None, seasonal: bool = False,
     s = spec.season_length
     if seasonal and spec.seasonal_lags and s - 1 > max(lags):
         lags = [*lags, s - 1, s, s + 1]
+        if spec.yearly_growth and s > first:
+            transforms[first] = [*transforms[first], *_growth(s, first)]
     return lags, transforms, dates
+
+
+def _growth(season: int, first: int) -> list:
+    """The year-on-year change of the level (mean of the last quarter-season against the same
+    weeks a season earlier) and last season's value of the target period moved by it: the
+    seasonal naive forecast with growth, which the trees would otherwise have to assemble
+    from three features (all in the model's target units: log1p, so growth is relative)."""
+    window = max(2, season // 4)
+    growth = Combine(RollingMean(window), Offset(RollingMean(window), season), operator.sub)
+    last_season = Offset(RollingMean(1), season - first)  # the target period a season ago
+    return [growth, Combine(last_season, growth, operator.add)]
 
 
 def resolve_seasonal_lags(spec: ForecastSpec, train: pd.DataFrame) -> ForecastSpec:
@@ -87,3 +101,14 @@ def _seasonal_beats_recent(train: pd.DataFrame, season: int, horizon: int) -> bo
     seasonal = (log_y - by.shift(season)).abs().mean()
     recent = (log_y - by.shift(horizon)).abs().mean()
     return bool(np.isfinite(seasonal) and seasonal < recent)
+
+
+def reach(transform: object) -> int:
+    """Periods before its lag that a lag transform reads: a rolling window's size, an
+    ``Offset``'s shift plus its transform's reach, the longer of a ``Combine``'s two (what a
+    fitted model must keep of each series to predict)."""
+    if isinstance(transform, Combine):
+        return max(reach(transform.tfm1), reach(transform.tfm2))
+    if isinstance(transform, Offset):
+        return transform.n + reach(transform.tfm)
+    return int(getattr(transform, "window_size", 0) or 0)
