@@ -28,6 +28,8 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from promocast.promotions.item_model import TREATMENTS
+
 CALENDAR_PREFIXES = ("days_to_", "days_from_", "is_")
 AGE_CAP_DAYS = 365
 """Series age (days since its first row) is capped here: past a year an item is established."""
@@ -54,11 +56,6 @@ def calendar_inputs(frame: pd.DataFrame, freq: str) -> pd.DataFrame:
     return out
 
 
-TREATMENT_INPUTS = ("lift_threshold", "lift_gift", "lift_flash_sale", "lift_bundle",
-                    "lift_feature_display", "after_promotion", "rivals_on_promotion")
-"""Exposure columns of ``design.treatment_design`` the first calendar fit learns from."""
-
-
 def treatment_inputs(frame: pd.DataFrame) -> pd.DataFrame:
     """Per row, what the promotions did: log of the price paid over the regular price (0 at the
     regular price), the lift exposures, the dip days and the rival promotions (0 = none).
@@ -74,7 +71,7 @@ def treatment_inputs(frame: pd.DataFrame) -> pd.DataFrame:
         rel = np.where((price > 0) & (regular > 0), price / regular, 1.0)
     out = pd.DataFrame({"log_rel_price": np.log(np.clip(rel, 0.01, 1.0)).astype("float32")},
                        index=frame.index)
-    for col in TREATMENT_INPUTS:
+    for col in TREATMENTS:  # the item model's treatment columns (design.treatment_design)
         out[col] = frame[col].to_numpy("float32") if col in frame else np.float32(0)
     return out
 
