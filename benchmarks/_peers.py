@@ -89,16 +89,19 @@ def merged_predictions(runs: PromocastRuns) -> pd.DataFrame:
 
 
 def add_ensemble(frame: pd.DataFrame, runs: PromocastRuns, metric: str = "wape",
-                 ) -> tuple[pd.DataFrame, list[str]]:
-    """promocast's ensemble from the per-model runs, as ``run_backtest`` builds it: the mean of
-    the (up to) three best models on ``metric`` (each on its own backtest points). Returns the
-    frame with the ``ensemble`` columns and the members."""
-    from promocast.forecasting.engine import DEFAULT_QUANTILES, ensemble_columns
+                 ) -> tuple[pd.DataFrame, dict[str, float]]:
+    """promocast's ensemble from the per-model runs, as ``run_backtest`` builds it: the
+    weighted mean of the (up to) three best models on ``metric`` (each on its own backtest
+    points), weights learnt on the other folds. Returns the frame with the ``ensemble`` columns
+    and the members with the weights learnt on every fold."""
+    from promocast.forecasting.engine import DEFAULT_QUANTILES
+    from promocast.forecasting.ensemble import ensemble_columns, overall_weights
 
     scored = {m: d["models"][m][metric] for m, d in runs.documents.items()
               if d["models"][m][metric] is not None and m != "naive"}
     members = sorted(scored, key=scored.get)[:3]
-    return ensemble_columns(frame, members, DEFAULT_QUANTILES), members
+    out = ensemble_columns(frame, members, DEFAULT_QUANTILES, metric=metric)
+    return out, overall_weights(out, members, metric)
 
 
 def comparable(panel: pd.DataFrame, *, horizon: int, folds: int, step: int) -> pd.DataFrame:
@@ -167,7 +170,7 @@ class Comparison:
 
     scores: dict[str, dict]
     seconds: dict[str, float]
-    members: list[str]
+    members: dict[str, float]
     cutoffs: list[pd.Timestamp]
     series: int
     points: int
@@ -222,7 +225,8 @@ def table(result: Comparison, *, coverage_target: tuple[float, float] | None = N
         s = result.scores[model]
         label = f"plain {PEERS[model]}" if model in PEERS else f"promocast {model}"
         if model == "ensemble":
-            label += f" (mean of {', '.join(result.members)})"
+            label += " (weighted mean: " + ", ".join(
+                f"{m} {w:.1f}" for m, w in result.members.items()) + ")"
         lines.append(f"| {label} | {cell(s['wape'])} | {cell(s['mape'])} | "
                      f"{cell(s['coverage_80'], '.1f')} | {result.seconds[model]:.0f} |")
     ours = result.best(result.promocast_models)

@@ -35,6 +35,9 @@ def test_backtest_json_and_predictions(shop_db: Path, tmp_path: Path) -> None:
     for scores in doc["models"].values():
         assert set(scores) >= METRICS
     assert doc["best"] in doc["models"]
+    ensemble = doc["models"]["ensemble"]
+    assert set(ensemble["weights"]) == set(ensemble["members"])
+    assert abs(sum(ensemble["weights"].values()) - 1.0) < 1e-6
     predictions = pd.read_csv(tmp_path / "p.csv", parse_dates=["cutoff", "ds"])
     assert list(predictions.columns[:4]) == ["unique_id", "cutoff", "ds", "actual"]
     steps = (predictions["ds"] - predictions["cutoff"]).dt.days

@@ -7,7 +7,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from promocast.forecasting.engine import ensemble_columns
+from promocast.forecasting.ensemble import (
+    best_weights,
+    ensemble_columns,
+    overall_weights,
+    weight_grid,
+)
 from promocast.forecasting.metrics import quantile_column
 
 QS = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
@@ -63,3 +68,60 @@ def test_one_fold_keeps_the_averaged_quantiles() -> None:
     raw["cutoff"] = 1
     out = ensemble_columns(raw, ["a", "b"], QS)
     assert np.allclose(out[quantile_column("ensemble", 0.9)], raw[quantile_column("a", 0.9)])
+
+
+def _two_members(seed: int = 0, n: int = 3000) -> pd.DataFrame:
+    """Three folds; member ``good`` is off by noise of sd 1, ``poor`` by noise of sd 4."""
+    rng = np.random.default_rng(seed)
+    level = rng.uniform(20, 40, n)
+    frame = pd.DataFrame({"unique_id": np.arange(n) % 50, "cutoff": np.repeat([1, 2, 3], n // 3),
+                          "actual": level})
+    for m, sd in (("good", 1.0), ("poor", 4.0)):
+        frame[m] = level + sd * rng.standard_normal(n)
+        for q in QS:
+            frame[quantile_column(m, q)] = frame[m] + sd * stats.norm.ppf(q)
+    return frame
+
+
+def test_the_better_member_weighs_more_and_the_mix_beats_both() -> None:
+    raw = _two_members()
+    out = ensemble_columns(raw, ["good", "poor"], QS)
+    weights = overall_weights(out, ["good", "poor"])
+    # inverse-variance weights would be 16:1; the 0.1 grid lands on 0.9 or 1.0
+    assert weights["good"] >= 0.9 and weights["good"] + weights["poor"] == 1.0
+
+    def wape(col: str) -> float:
+        return float((out[col] - out["actual"]).abs().sum() / out["actual"].sum())
+
+    assert wape("ensemble") <= wape("good") * 1.01
+    assert wape("ensemble") < 0.5 * (wape("good") + wape("poor"))  # the equal mean's error
+
+
+def test_a_fold_is_never_weighted_by_its_own_actuals() -> None:
+    raw = _two_members()
+    moved = raw.copy()
+    first = raw["cutoff"] == 1
+    moved.loc[first, "actual"] = moved.loc[first, "poor"]  # fold 1 now favours ``poor``
+    a = ensemble_columns(raw, ["good", "poor"], QS)
+    b = ensemble_columns(moved, ["good", "poor"], QS)
+    assert np.allclose(a.loc[first, "ensemble"], b.loc[first, "ensemble"])
+    assert not np.allclose(a.loc[~first, "ensemble"], b.loc[~first, "ensemble"])
+
+
+def test_mape_selection_weighs_for_mape() -> None:
+    """Member ``a`` is exact on big actuals and three times too high on small ones, ``b`` the
+    other way round (30 % high on big ones): WAPE, dominated by the big actuals, picks ``a``,
+    MAPE picks ``b``. The weights follow the metric the backtest selects on."""
+    actual = np.tile([1.0, 100.0], 500)
+    points = np.column_stack([np.where(actual < 10, 3.0, actual), np.where(actual < 10, actual, 130.0)])
+    assert weight_grid(2).shape == (12, 2) and np.allclose(weight_grid(2)[0], 0.5)
+    assert np.allclose(best_weights(actual, points, "wape"), [1.0, 0.0])
+    assert np.allclose(best_weights(actual, points, "mape"), [0.0, 1.0])
+
+
+def test_a_missing_member_leaves_the_others_weight() -> None:
+    raw = _two_members()
+    raw.loc[:9, "poor"] = np.nan
+    out = ensemble_columns(raw, ["good", "poor"], QS)
+    assert np.allclose(out.loc[:9, "ensemble"], raw.loc[:9, "good"])
+    assert out["ensemble"].notna().all()

@@ -19,11 +19,7 @@ from mlforecast import MLForecast
 from statsforecast import StatsForecast
 from statsforecast.utils import ConformalIntervals
 
-from promocast.forecasting.conformal import (
-    calibrate_spread,
-    calibration_groups,
-    conformal_quantiles,
-)
+from promocast.forecasting.conformal import calibration_groups, conformal_quantiles
 from promocast.forecasting.distributed import DISTRIBUTED_ML, fit_predict_distributed
 from promocast.forecasting.lags import _lags, direct_buckets, reach, resolve_seasonal_lags
 from promocast.forecasting.panel import future_grid, split_at
@@ -401,24 +397,6 @@ def fit_predict(train: pd.DataFrame, future: pd.DataFrame, spec: ForecastSpec,
         part["ds"] = pd.to_datetime(part["ds"])
         result = result.merge(part, on=["unique_id", "ds"], how="left")
     return result
-
-
-def ensemble_columns(frame: pd.DataFrame, members: list[str], quantiles: tuple[float, ...],
-                     name: str = "ensemble") -> pd.DataFrame:
-    """The ensemble: the mean of the members' medians and of each of their quantiles.
-
-    Averaged quantiles are too wide (the average cuts the error of the median, not the
-    members' spreads: 91 % coverage of the 80 % interval on Walmart), so on a backtest of
-    several folds each fold's interval is rescaled around its median by the factors that
-    calibrate it on the other folds (``conformal.calibrate_spread``)."""
-    out = frame.copy()
-    for q in quantiles:
-        out[quantile_column(name, q)] = out[[quantile_column(m, q) for m in members]].mean(axis=1)
-    out[name] = out[[m for m in members]].mean(axis=1)
-    out = calibrate_spread(out, name, quantiles)
-    qcols = [quantile_column(name, q) for q in quantiles]
-    out[qcols] = np.sort(out[qcols].to_numpy(), axis=1)
-    return out
 
 
 def backtest(panel: pd.DataFrame, cutoffs: list[pd.Timestamp], spec: ForecastSpec, gap: int = 0,

@@ -181,6 +181,16 @@ def _fit_censored(
     return result, demand
 
 
+def _too_little(fit: ItemFit, y: np.ndarray, n_rows: int) -> bool:
+    """True (and ``fit`` marked, with a flat predictor over its ``n_rows`` rows) when ``y``, the
+    units the model would learn from, is too little to estimate anything."""
+    if len(y) >= 20 and y.sum() >= 5:
+        return False
+    fit.problem = f"too little data ({len(y)} periods, {y.sum():.0f} units)"
+    fit.eta = np.full(n_rows, np.log(max(y.mean() if len(y) else 0.0, 1e-3)))
+    return True
+
+
 def fit_item(
     item_id: str,
     rows: pd.DataFrame,
@@ -199,9 +209,7 @@ def fit_item(
     censored = (
         rows["censored"].to_numpy(bool) if "censored" in rows else np.zeros(len(rows), bool)
     )
-    if len(rows) < 20 or y.sum() < 5:
-        fit.problem = f"too little data ({len(rows)} periods, {y.sum():.0f} units)"
-        fit.eta = np.full(len(rows), np.log(max(y.mean(), 1e-3)))
+    if _too_little(fit, y, len(rows)):
         return fit
     full, fit.exposure = item_matrix(
         rows, start, harmonics=harmonics, min_exposed=min_exposed, rival_prices=rival_prices or []
@@ -213,9 +221,7 @@ def fit_item(
     used = (rows[thin].to_numpy(float) == 0).all(axis=1) if thin else np.ones(len(rows), bool)
     matrix = _drop_collinear(full.loc[used])
     y, censored, offset = y[used], censored[used], np.asarray(offset)[used]
-    if len(y) < 20 or y.sum() < 5:
-        fit.problem = f"too little data ({len(y)} periods, {y.sum():.0f} units)"
-        fit.eta = np.full(len(rows), np.log(max(y.mean() if len(y) else 0.0, 1e-3)))
+    if _too_little(fit, y, len(rows)):
         return fit
     try:
         result, demand = _fit_censored(y, censored, matrix, offset)

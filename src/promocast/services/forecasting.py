@@ -21,7 +21,8 @@ from promocast.exceptions import EmptyStore, UsageError
 from promocast.features.calendar import build_calendar
 from promocast.features.exogenous import PROMO_FLAGS, calendar_features, price_features, promo_flags
 from promocast.forecasting.distributed import check_engine, open_engine
-from promocast.forecasting.engine import DEFAULT_QUANTILES, ForecastSpec, backtest, ensemble_columns
+from promocast.forecasting.engine import DEFAULT_QUANTILES, ForecastSpec, backtest
+from promocast.forecasting.ensemble import ensemble_columns, overall_weights
 from promocast.forecasting.panel import regular_panel, season_length
 from promocast.forecasting.zoo import parse_models
 
@@ -229,10 +230,11 @@ def run_backtest(db: Path, *, horizon: int, gap: int = 0, folds: int = 3, step: 
         ranked = sorted((m for m in base if scores[m][metric] is not None and m != "naive"),
                         key=lambda m: scores[m][metric])
         members = ranked[: min(3, len(ranked))]
-        predictions = ensemble_columns(predictions, members, quantiles)
+        predictions = ensemble_columns(predictions, members, quantiles, metric=metric)
         scores.update(evaluate(predictions, ["ensemble"], train=train,
                                season_length=panel.season_length))
         scores["ensemble"]["members"] = members
+        scores["ensemble"]["weights"] = overall_weights(predictions, members, metric)
     scored_models = [m for m in scores if scores[m][metric] is not None]
     best = min(scored_models, key=lambda m: scores[m][metric]) if scored_models else None
     winners = per_series_winner(predictions, [m for m in scores], metric="mae")
