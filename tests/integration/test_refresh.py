@@ -70,6 +70,7 @@ def test_refresh_appends_the_new_day_without_retraining(shop: dict) -> None:
     from promocast.data.storage import Store
     from promocast.features.calendar import build_calendar
     from promocast.forecasting.engine import _join_pieces, _ml_quantiles, _own_steps
+    from promocast.forecasting.scaling import categorical_statics
     from promocast.services.forecast import future_inputs
     from promocast.services.forecasting import load_panel
 
@@ -90,7 +91,8 @@ def test_refresh_appends_the_new_day_without_retraining(shop: dict) -> None:
     cols = ["unique_id", "ds", "y", "weight", *spec.known, *spec.static]
     pieces = []
     for bucket in before.buckets:
-        piece = bucket.forecaster.predict(h=bucket.last, new_df=panel.frame[cols],
+        history = categorical_statics(panel.frame[cols], spec, bucket.models)
+        piece = bucket.forecaster.predict(h=bucket.last, new_df=history,
                                           X_df=x[step <= bucket.last])
         pieces.append((bucket.models, _own_steps(piece, bucket.first)))
     expected = _ml_quantiles(_join_pieces(pieces, spec), before.residuals, spec)

@@ -109,12 +109,15 @@ def _forecaster(spec: ForecastSpec, models: list[str], log_target: bool,
 
 def _ml_groups(spec: ForecastSpec) -> list[tuple[list[str], bool]]:
     """Models sharing one target space: scikit-learn models (and LightGBM under ``log_l2``)
-    learn log1p units; LightGBM under ``tweedie`` / ``mape`` learns raw units."""
+    learn log1p units; LightGBM under ``tweedie`` / ``mape`` learns raw units. LightGBM fits
+    on its own where it sees features the others cannot (seasonal lags with NaN, categorical
+    statics), so its forecasts do not depend on which other models were asked for."""
     raw = ["lgbm"] if "lgbm" in spec.ml_models and spec.lgbm_loss != "log_l2" else []
     logged = [m for m in spec.ml_models if m not in raw]
     groups = [(logged, True), (raw, False)]
-    if spec.seasonal_lags and "lgbm" in logged and len(logged) > 1:
-        # seasonal lags are missing for series younger than a season: only LightGBM takes NaN
+    if (spec.seasonal_lags or spec.categorical_statics) and "lgbm" in logged and len(logged) > 1:
+        # seasonal lags are missing for series younger than a season: only LightGBM takes NaN;
+        # categorical statics are LightGBM's alone: it must not lose them to its companions
         groups = [([m for m in logged if m != "lgbm"], True), (["lgbm"], True), (raw, False)]
     return [(names, log) for names, log in groups if names]
 
