@@ -82,3 +82,44 @@ def test_forecast_file_store_and_scenario(shop_db: Path, tmp_path: Path) -> None
 def test_bad_usage_exits_2(shop_db: Path) -> None:
     assert promocast("backtest", "--db", str(shop_db), "--horizon", "7", "--models", "nosuch").returncode == 2
     assert promocast("backtest", "--db", str(shop_db), "--horizon", "3", "--gap", "3").returncode == 2
+
+
+def test_forecast_builds_the_ensemble_the_backtest_scored(shop_db: Path, tmp_path: Path) -> None:
+    from promocast.forecasting.metrics import quantile_column
+    from promocast.services.forecast import latest_ensemble
+
+    result = promocast("backtest", "--db", str(shop_db), "--horizon", "7", "--folds", "2",
+                       "--step", "7", "--models", "seasonal_naive,window_average,ridge,ensemble",
+                       "--json", str(tmp_path / "bt.json"))
+    assert result.returncode == 0, result.stderr
+    blend = json.loads((tmp_path / "bt.json").read_text())["models"]["ensemble"]
+    assert set(blend["spread"]) == {"0.05", "0.1", "0.25", "0.75", "0.9", "0.95"}
+    assert latest_ensemble(shop_db, "W") is None  # only a daily backtest is kept
+    done = promocast("forecast", "--db", str(shop_db), "--horizon", "7", "--models", "ensemble",
+                     "--out", str(tmp_path / "fc.csv"), "--json", str(tmp_path / "fc.json"))
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((tmp_path / "fc.json").read_text())
+    run_id = json.loads((tmp_path / "bt.json").read_text())["run_id"]
+    assert summary["ensemble"] == {"backtest": run_id, "weights": blend["weights"]}
+    assert summary["models"] == [*blend["members"], "ensemble"]
+    frame = pd.read_csv(tmp_path / "fc.csv")
+    weights = blend["weights"]
+    mix = sum(w * frame[m] for m, w in weights.items()) / sum(weights.values())
+    np.testing.assert_allclose(frame["ensemble"], mix.clip(lower=0), rtol=1e-6, atol=1e-4)
+    qcols = [quantile_column("ensemble", q) for q in (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)]
+    values = frame[qcols].to_numpy()
+    assert (values >= 0).all() and (np.diff(values, axis=1) >= -1e-9).all()
+    # each quantile is the members' weighted one rescaled around the median by the backtest's
+    # factor (then sorted: rescaled quantiles may cross)
+    expected = []
+    for q in (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95):
+        bound = sum(w * frame[quantile_column(m, q)] for m, w in weights.items()) / sum(
+            weights.values())
+        scale = 1.0 if q == 0.5 else blend["spread"][f"{q:g}"]
+        expected.append((mix + scale * (bound - mix)).clip(lower=0).to_numpy())
+    np.testing.assert_allclose(values, np.sort(np.column_stack(expected), axis=1), rtol=1e-6,
+                               atol=1e-4)
+    with Store(shop_db, read_only=True) as store:
+        kept = store.query("SELECT DISTINCT model FROM forecasts WHERE run_id = ?",
+                           [summary["run_id"]])["model"].tolist()
+    assert "ensemble" in kept

@@ -173,6 +173,12 @@ def forecast(
     out.print(f"run {summary['run_id']}: {summary['series']} series x {horizon} periods "
               f"({summary['start']} .. {summary['end']}), models {', '.join(summary['models'])}; "
               f"written to {out_file}", highlight=False, markup=False)
+    blend = summary.get("ensemble")
+    if blend:
+        out.print("ensemble: " + (blend["skipped"] if "skipped" in blend else
+                                  ", ".join(f"{m} {w:g}" for m, w in blend["weights"].items())
+                                  + f" (weights of backtest {blend['backtest']})"),
+                  highlight=False, markup=False)
     if level_list:
         counts = ", ".join(f"{n} {level}" for level, n in summary["levels"].items())
         out.print(f"levels ({summary['reconcile']}, reconciled in {summary['reconcile_seconds']} s): "

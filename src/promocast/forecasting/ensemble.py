@@ -16,7 +16,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from promocast.forecasting.conformal import calibrate_spread
+from promocast.forecasting.conformal import calibrate_spread, spread_scale
 from promocast.forecasting.metrics import quantile_column
 
 GRID_STEP = 0.1
@@ -114,3 +114,43 @@ def overall_weights(frame: pd.DataFrame, members: list[str], metric: str = "wape
     w = best_weights(frame["actual"].to_numpy(dtype=float), frame[members].to_numpy(dtype=float),
                      metric)
     return {m: round(float(v), 2) for m, v in zip(members, w, strict=True)}
+
+
+def recipe(frame: pd.DataFrame, members: list[str], quantiles: tuple[float, ...],
+           metric: str = "wape") -> dict:
+    """What a forecast needs to build the ensemble the backtest scored, learnt on every fold:
+    the members, their weights and, per quantile, the factor that rescales the weighted
+    quantile around the weighted median (``apply_recipe``)."""
+    weights = overall_weights(frame, members, metric)
+    w = np.array([weights[m] for m in members])
+    median = _combine(frame[members].to_numpy(dtype=float), w)
+    actual = frame["actual"].to_numpy(dtype=float)
+    spread = {}
+    for q in quantiles:
+        if abs(q - 0.5) < 1e-9:
+            continue
+        bound = _combine(frame[[quantile_column(m, q) for m in members]].to_numpy(dtype=float), w)
+        spread[f"{q:g}"] = round(spread_scale(actual, median, bound, q), 4)
+    return {"members": list(members), "weights": weights, "spread": spread}
+
+
+def apply_recipe(frame: pd.DataFrame, plan: dict, quantiles: tuple[float, ...],
+                 name: str = "ensemble") -> pd.DataFrame:
+    """``frame`` (forecasts with a median and quantile columns per member) plus the ensemble's
+    columns built by a backtest's ``recipe``: weighted median and quantiles, each quantile
+    rescaled around the median by its factor (1 where the backtest had none), never negative,
+    never crossing."""
+    members = plan["members"]
+    w = np.array([plan["weights"][m] for m in members], dtype=float)
+    out = frame.copy()
+    median = _combine(frame[members].to_numpy(dtype=float), w)
+    out[name] = np.maximum(median, 0.0)
+    qcols = []
+    for q in quantiles:
+        col = quantile_column(name, q)
+        bound = _combine(frame[[quantile_column(m, q) for m in members]].to_numpy(dtype=float), w)
+        scale = 1.0 if abs(q - 0.5) < 1e-9 else float(plan.get("spread", {}).get(f"{q:g}", 1.0))
+        out[col] = np.maximum(median + scale * (bound - median), 0.0)
+        qcols.append(col)
+    out[qcols] = np.sort(out[qcols].to_numpy(), axis=1)
+    return out

@@ -133,7 +133,7 @@ def calendar_section(calendar: pd.DataFrame, last_sale: str | None) -> Section:
 def forecast_sections(backtest: dict, history: pd.DataFrame, forecast: pd.DataFrame,
                       model: str, quantiles: tuple[float, ...]) -> list[Section]:
     """Model quality (the backtest leaderboard) and a forecast fan chart of the top series."""
-    board = pd.DataFrame([{"model": name, **{k: v for k, v in scores.items() if k not in ("members", "weights")}}
+    board = pd.DataFrame([{"model": name, **{k: v for k, v in scores.items() if k not in ("members", "weights", "spread")}}
                           for name, scores in backtest["models"].items()]).sort_values("wape")
     quality = Section(
         "Model quality (rolling-origin backtest)",

@@ -29,6 +29,7 @@ from promocast.forecasting.engine import (
     quantile_column,
     training_frame,
 )
+from promocast.forecasting.ensemble import apply_recipe
 from promocast.forecasting.panel import future_grid
 from promocast.services.forecasting import (
     PRICE_INPUTS,
@@ -117,6 +118,20 @@ def _days_before_end(db: Path, days: int) -> pd.Timestamp:
     return pd.Timestamp(last) - pd.Timedelta(days=days - 1)
 
 
+def latest_ensemble(db: Path, freq: str) -> dict | None:
+    """The ensemble of the newest kept backtest on ``freq`` (members, weights, spread factors,
+    run id), or None when no backtest has built one: a forecast's ensemble is the one the
+    backtest scored, not an untested mix."""
+    from promocast.services.series import kept_backtests
+
+    for document in kept_backtests(db):
+        blend = document.get("models", {}).get("ensemble", {})
+        if document.get("freq") == freq and blend.get("weights"):
+            return {"run_id": document["run_id"], "members": blend["members"],
+                    "weights": blend["weights"], "spread": blend.get("spread", {})}
+    return None
+
+
 def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None = None,
                  quantiles: tuple[float, ...] = DEFAULT_QUANTILES, scenario: Path | None = None,
                  country: str = "CN", levels: list[str] | None = None,
@@ -158,7 +173,9 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
     calendar = build_calendar(start, panel.frame["ds"].max() + pd.Timedelta(days=800), country, events)
     future = future_inputs(panel.frame, panel.freq, horizon, panel.known, promotions, items,
                            calendar, planned)
-    base = [m for m in models if m != "ensemble"] or ["lgbm"]
+    blend = latest_ensemble(db, panel.freq) if "ensemble" in models and not levels else None
+    base = list(dict.fromkeys([m for m in models if m != "ensemble"]
+                              + (blend["members"] if blend else []))) or ["lgbm"]
     spec = ForecastSpec(freq=panel.freq, horizon=horizon, models=base,
                         season_length=panel.season_length, quantiles=quantiles,
                         known=panel.known, static=panel.static)
@@ -194,18 +211,28 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
                 fitted = fit_global(train, spec)
             predicted = fit_predict(train, future, replace(spec, engine=cluster), fitted=fitted)
         predicted = predicted.join(keys, on="unique_id")
+        if blend:
+            predicted = apply_recipe(predicted, blend, quantiles)
         long = pd.concat([
             pd.DataFrame({"unique_id": predicted["unique_id"], "item_id": predicted["item_id"],
                           "store_id": predicted["store_id"], "ds": predicted["ds"], "model": m,
                           "quantile": q, "value": predicted[quantile_column(m, q)]})
-            for m in base for q in quantiles if quantile_column(m, q) in predicted],
+            for m in [*base, *(["ensemble"] if blend else [])] for q in quantiles
+            if quantile_column(m, q) in predicted],
             ignore_index=True)
     run_id = uuid.uuid4().hex[:12]
     params = {"quantiles": list(quantiles), "scenario": str(scenario) if scenario else None,
               "country": country, "freq": panel.freq}
     if levels:
         params.update(levels=levels, reconcile=reconcile, point=point)
-    summary = {"run_id": run_id, "horizon": horizon, "models": base, "freq": panel.freq,
+    if "ensemble" in models:
+        extra["ensemble"] = (
+            {"backtest": blend["run_id"], "weights": blend["weights"]} if blend else
+            {"skipped": "levels are reconciled per model" if levels else
+             "no backtest with an ensemble on this frequency yet: run `promocast backtest "
+             "--models ...,ensemble` first"})
+    summary = {"run_id": run_id, "horizon": horizon,
+               "models": [*base, *(["ensemble"] if blend else [])], "freq": panel.freq,
                "series": int(predicted["unique_id"].nunique()), "rows": len(predicted),
                "data_hash": panel.data_hash, "start": str(predicted["ds"].min().date()),
                "end": str(predicted["ds"].max().date()), "strategy": strategy,

@@ -22,7 +22,7 @@ from promocast.features.calendar import build_calendar
 from promocast.features.exogenous import PROMO_FLAGS, calendar_features, price_features, promo_flags
 from promocast.forecasting.distributed import check_engine, open_engine
 from promocast.forecasting.engine import DEFAULT_QUANTILES, ForecastSpec, backtest
-from promocast.forecasting.ensemble import ensemble_columns, overall_weights
+from promocast.forecasting.ensemble import ensemble_columns, recipe
 from promocast.forecasting.panel import regular_panel, season_length
 from promocast.forecasting.zoo import parse_models
 
@@ -233,8 +233,7 @@ def run_backtest(db: Path, *, horizon: int, gap: int = 0, folds: int = 3, step: 
         predictions = ensemble_columns(predictions, members, quantiles, metric=metric)
         scores.update(evaluate(predictions, ["ensemble"], train=train,
                                season_length=panel.season_length))
-        scores["ensemble"]["members"] = members
-        scores["ensemble"]["weights"] = overall_weights(predictions, members, metric)
+        scores["ensemble"].update(recipe(predictions, members, quantiles, metric))
     scored_models = [m for m in scores if scores[m][metric] is not None]
     best = min(scored_models, key=lambda m: scores[m][metric]) if scored_models else None
     winners = per_series_winner(predictions, [m for m in scores], metric="mae")

@@ -60,7 +60,7 @@ def export_frame(db: Path, name: str) -> pd.DataFrame:
         runs = kept_backtests(db, limit=1)
         if not runs:
             raise UsageError("no backtest kept yet: run one first")
-        return pd.DataFrame([{"model": m, **{k: v for k, v in s.items() if k not in ("members", "weights")}}
+        return pd.DataFrame([{"model": m, **{k: v for k, v in s.items() if k not in ("members", "weights", "spread")}}
                              for m, s in runs[0]["models"].items()])
     kinds = {"evaluation": ("evaluate", "promotions"), "plan": ("plan", "promotions"),
              "effects": ("effects", "items"), "advice": ("advice", "advice")}
