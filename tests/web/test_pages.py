@@ -47,6 +47,15 @@ def test_every_page_in_chinese_by_default_and_in_english(client: TestClient, pat
     assert 'lang="en"' in client.get(path).text  # the choice sticks
 
 
+def test_quality_page_names_the_ensembles_weights(client: TestClient) -> None:
+    page = client.get("/quality", params={"lang": "en"}).text
+    found = re.search(r'id="ensemble-weights">([^<]*)<', page)
+    assert found and "Ensemble: weighted mean of" in found.group(1)
+    # one fold: nothing to learn weights from honestly, the members weigh alike
+    assert re.search(r"seasonal_naive 0\.5 · ridge 0\.5|ridge 0\.5 · seasonal_naive 0\.5",
+                     found.group(1))
+
+
 def test_overview_shows_the_coming_festivals_and_alerts(client: TestClient) -> None:
     page = client.get("/", params={"lang": "en"}).text
     assert "Coming festivals and holidays" in page

@@ -110,9 +110,14 @@ def ensemble_columns(frame: pd.DataFrame, members: list[str], quantiles: tuple[f
 def overall_weights(frame: pd.DataFrame, members: list[str], metric: str = "wape"
                     ) -> dict[str, float]:
     """The weights learnt on every fold: what the backtest recommends for forecasting, reported
-    next to the ensemble's score (which used the cross-fitted ones)."""
-    w = best_weights(frame["actual"].to_numpy(dtype=float), frame[members].to_numpy(dtype=float),
-                     metric)
+    next to the ensemble's score (which used the cross-fitted ones). With one fold the score
+    used equal weights, and so do these: weights fitted on the only fold were never tested."""
+    folds = frame["cutoff"].nunique() if "cutoff" in frame else 1
+    if folds < 2:
+        w = np.full(len(members), 1 / len(members))
+    else:
+        w = best_weights(frame["actual"].to_numpy(dtype=float),
+                         frame[members].to_numpy(dtype=float), metric)
     return {m: round(float(v), 2) for m, v in zip(members, w, strict=True)}
 
 
