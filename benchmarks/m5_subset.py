@@ -11,7 +11,7 @@ In the same run, on the same cutoffs and points: statsforecast ``AutoETS`` and
 rolling means of 7 (lag 1) and 28 (lag 7) days, day of week and month (recursive, no inputs).
 Target: promocast's best WAPE <= 0.90 x the best peer's.
 
-Run: .venv/bin/python benchmarks/m5_subset.py [--models seasonal_naive,autoets,croston,ridge,lgbm]
+Run: .venv/bin/python benchmarks/m5_subset.py [--models seasonal_naive,autoets,croston,ridge,lgbm,lgbm_tweedie]
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from _peers import PeerFeatures, compare, table  # noqa: E402
 from _report import machine, peak_rss_mb, write_section  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "m5_tiny_subset"
-MODELS = "seasonal_naive,autoets,croston,ridge,lgbm"
+MODELS = "seasonal_naive,autoets,croston,ridge,lgbm,lgbm_tweedie"
 
 
 def main() -> None:

@@ -34,13 +34,14 @@ from promocast.forecasting.spec import (
 )
 from promocast.forecasting.zoo import (
     DEEP_MODELS,
+    LIGHTGBM,
     NO_INTERVALS,
     ZooConfig,
     ml_model,
     stat_model,
 )
 
-NAN_TOLERANT = ("lgbm",)
+NAN_TOLERANT = LIGHTGBM
 """Global models that accept missing features (seasonal lags of series younger than a season)."""
 INTERMITTENT = ("croston", "tsb", "adida")
 """Models of demand sizes and intervals: they see the raw units, never a log scale."""
@@ -112,7 +113,8 @@ def _ml_groups(spec: ForecastSpec) -> list[tuple[list[str], bool]]:
     learn log1p units; LightGBM under ``tweedie`` / ``mape`` learns raw units. LightGBM fits
     on its own where it sees features the others cannot (seasonal lags with NaN, categorical
     statics), so its forecasts do not depend on which other models were asked for."""
-    raw = ["lgbm"] if "lgbm" in spec.ml_models and spec.lgbm_loss != "log_l2" else []
+    raw = [m for m in spec.ml_models
+           if m == "lgbm_tweedie" or (m == "lgbm" and spec.lgbm_loss != "log_l2")]
     logged = [m for m in spec.ml_models if m not in raw]
     groups = [(logged, True), (raw, False)]
     if (spec.seasonal_lags or spec.categorical_statics) and "lgbm" in logged and len(logged) > 1:

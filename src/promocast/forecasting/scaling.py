@@ -19,6 +19,8 @@ import pandas as pd
 from mlforecast.target_transforms import GlobalSklearnTransformer
 from sklearn.preprocessing import FunctionTransformer
 
+from promocast.forecasting.zoo import LIGHTGBM
+
 if TYPE_CHECKING:
     from promocast.forecasting.spec import ForecastSpec
 
@@ -57,7 +59,7 @@ def categorical_statics(data: pd.DataFrame, spec: ForecastSpec, models: list[str
     and only LightGBM learns from it (it splits categoricals by groups of codes; the codes'
     order, which a numeric split follows, means nothing). mlforecast keeps the statics of
     the training frame, so predictions see the same categories."""
-    if not spec.categorical_statics or not spec.static or not set(models) <= {"lgbm"}:
+    if not spec.categorical_statics or not spec.static or not set(models) <= set(LIGHTGBM):
         return data
     data = data.copy(deep=False)
     for col in spec.static:
