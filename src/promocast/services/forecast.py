@@ -176,6 +176,7 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
     blend = latest_ensemble(db, panel.freq) if "ensemble" in models and not levels else None
     base = list(dict.fromkeys([m for m in models if m != "ensemble"]
                               + (blend["members"] if blend else []))) or ["lgbm"]
+    produced = [*base, *(["ensemble"] if blend else [])]
     spec = ForecastSpec(freq=panel.freq, horizon=horizon, models=base,
                         season_length=panel.season_length, quantiles=quantiles,
                         known=panel.known, static=panel.static)
@@ -217,8 +218,7 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
             pd.DataFrame({"unique_id": predicted["unique_id"], "item_id": predicted["item_id"],
                           "store_id": predicted["store_id"], "ds": predicted["ds"], "model": m,
                           "quantile": q, "value": predicted[quantile_column(m, q)]})
-            for m in [*base, *(["ensemble"] if blend else [])] for q in quantiles
-            if quantile_column(m, q) in predicted],
+            for m in produced for q in quantiles if quantile_column(m, q) in predicted],
             ignore_index=True)
     run_id = uuid.uuid4().hex[:12]
     params = {"quantiles": list(quantiles), "scenario": str(scenario) if scenario else None,
@@ -232,13 +232,13 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
              "no backtest with an ensemble on this frequency yet: run `promocast backtest "
              "--models ...,ensemble` first"})
     summary = {"run_id": run_id, "horizon": horizon,
-               "models": [*base, *(["ensemble"] if blend else [])], "freq": panel.freq,
+               "models": produced, "freq": panel.freq,
                "series": int(predicted["unique_id"].nunique()), "rows": len(predicted),
                "data_hash": panel.data_hash, "start": str(predicted["ds"].min().date()),
                "end": str(predicted["ds"].max().date()), "strategy": strategy,
                "history_start": str(history_start.date()), **extra}
     with Store(db) as store:
-        store.save_run(run_id, "forecast", base, horizon, json.dumps(params), panel.data_hash,
+        store.save_run(run_id, "forecast", produced, horizon, json.dumps(params), panel.data_hash,
                        json.dumps(summary), long)
     if fitted is not None:
         from promocast.services.refresh import save_state
