@@ -8,9 +8,11 @@ import pandas as pd
 from scipy import stats
 
 from promocast.forecasting.ensemble import (
+    apply_recipe,
     best_weights,
     ensemble_columns,
     overall_weights,
+    recipe,
     weight_grid,
 )
 from promocast.forecasting.metrics import quantile_column
@@ -125,3 +127,16 @@ def test_a_missing_member_leaves_the_others_weight() -> None:
     out = ensemble_columns(raw, ["good", "poor"], QS)
     assert np.allclose(out.loc[:9, "ensemble"], raw.loc[:9, "good"])
     assert out["ensemble"].notna().all()
+
+
+def test_the_recipe_rebuilds_the_scored_ensemble_for_a_forecast() -> None:
+    raw = _backtest()
+    plan = recipe(raw, ["a", "b"], QS)
+    assert plan["weights"] == {"a": 0.5, "b": 0.5}
+    # members three times too wide: the factors bring the 80 % interval back to ~80 %
+    assert 0.25 < plan["spread"]["0.1"] < 0.45 and 0.25 < plan["spread"]["0.9"] < 0.45
+    out = apply_recipe(raw.drop(columns=["actual", "cutoff"]), plan, QS)
+    out["actual"] = raw["actual"]
+    assert abs(_coverage(out, 0.1, 0.9) - 0.80) < 0.03
+    one = raw.assign(cutoff=1)
+    assert recipe(one, ["a", "b"], QS)["spread"] == {}  # one fold: the interval was not rescaled

@@ -130,7 +130,10 @@ def recipe(frame: pd.DataFrame, members: list[str], quantiles: tuple[float, ...]
     w = np.array([weights[m] for m in members])
     median = _combine(frame[members].to_numpy(dtype=float), w)
     actual = frame["actual"].to_numpy(dtype=float)
-    spread = {}
+    spread: dict[str, float] = {}
+    if "cutoff" not in frame or frame["cutoff"].nunique() < 2:
+        # one fold: the scored ensemble kept the averaged interval (``calibrate_spread``)
+        return {"members": list(members), "weights": weights, "spread": spread}
     for q in quantiles:
         if abs(q - 0.5) < 1e-9:
             continue
