@@ -96,13 +96,13 @@ def test_forecast_builds_the_ensemble_the_backtest_scored(shop_db: Path, tmp_pat
     assert set(blend["spread"]) == {"0.05", "0.1", "0.25", "0.75", "0.9", "0.95"}
     assert latest_ensemble(shop_db, "W") is None  # only a daily backtest is kept
     done = promocast("forecast", "--db", str(shop_db), "--horizon", "7", "--models", "ensemble",
-                     "--out", str(tmp_path / "fc.csv"), "--json", str(tmp_path / "fc.json"))
+                     "--out", str(tmp_path / "fc.parquet"), "--json", str(tmp_path / "fc.json"))
     assert done.returncode == 0, done.stderr
     summary = json.loads((tmp_path / "fc.json").read_text())
     run_id = json.loads((tmp_path / "bt.json").read_text())["run_id"]
     assert summary["ensemble"] == {"backtest": run_id, "weights": blend["weights"]}
     assert summary["models"] == [*blend["members"], "ensemble"]
-    frame = pd.read_csv(tmp_path / "fc.csv")
+    frame = pd.read_parquet(tmp_path / "fc.parquet")  # full precision (the CSV keeps 4 decimals)
     weights = blend["weights"]
     mix = sum(w * frame[m] for m, w in weights.items()) / sum(weights.values())
     np.testing.assert_allclose(frame["ensemble"], mix.clip(lower=0), rtol=1e-6, atol=1e-4)

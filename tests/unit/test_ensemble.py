@@ -116,7 +116,7 @@ def test_mape_selection_weighs_for_mape() -> None:
     MAPE picks ``b``. The weights follow the metric the backtest selects on."""
     actual = np.tile([1.0, 100.0], 500)
     points = np.column_stack([np.where(actual < 10, 3.0, actual), np.where(actual < 10, actual, 130.0)])
-    assert weight_grid(2).shape == (12, 2) and np.allclose(weight_grid(2)[0], 0.5)
+    assert weight_grid(2).shape == (11, 2) and np.allclose(weight_grid(2)[0], 0.5)
     assert np.allclose(best_weights(actual, points, "wape"), [1.0, 0.0])
     assert np.allclose(best_weights(actual, points, "mape"), [0.0, 1.0])
 

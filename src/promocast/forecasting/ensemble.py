@@ -26,10 +26,18 @@ def weight_grid(members: int, step: float = GRID_STEP) -> np.ndarray:
     """Every weight vector of ``members`` non-negative multiples of ``step`` summing to one,
     the equal weights first (ties go to them)."""
     ticks = round(1 / step)
+    equal = np.full(members, 1 / members)
     rows = [np.array(c) / ticks for c in itertools.product(range(ticks + 1), repeat=members)
             if sum(c) == ticks]
-    equal = np.full(members, 1 / members)
-    return np.vstack([equal, *rows])
+    return np.vstack([equal, *(r for r in rows if not np.allclose(r, equal))])
+
+
+def _folds(frame: pd.DataFrame) -> list:
+    """The backtest's cutoffs; weights are learnt honestly only when there are two or more
+    (with one, or without actuals, everything falls back to equal weights)."""
+    if "cutoff" not in frame or "actual" not in frame:
+        return []
+    return list(pd.unique(frame["cutoff"]))
 
 
 def combination_error(actual: np.ndarray, forecast: np.ndarray, metric: str) -> float:
@@ -69,11 +77,9 @@ def fold_weights(frame: pd.DataFrame, members: list[str], metric: str = "wape"
     """Each fold's (``cutoff``) weights, learnt on the other folds' actuals. With one fold (or
     no actuals) there is nothing to learn from honestly: equal weights."""
     equal = np.full(len(members), 1 / len(members))
-    if "cutoff" not in frame or "actual" not in frame:
-        return {None: equal}
-    cutoffs = list(pd.unique(frame["cutoff"]))
+    cutoffs = _folds(frame)
     if len(cutoffs) < 2:
-        return {c: equal for c in cutoffs}
+        return {c: equal for c in cutoffs} or {None: equal}
     actual = frame["actual"].to_numpy(dtype=float)
     points = frame[members].to_numpy(dtype=float)
     fold = frame["cutoff"].to_numpy()
@@ -112,8 +118,7 @@ def overall_weights(frame: pd.DataFrame, members: list[str], metric: str = "wape
     """The weights learnt on every fold: what the backtest recommends for forecasting, reported
     next to the ensemble's score (which used the cross-fitted ones). With one fold the score
     used equal weights, and so do these: weights fitted on the only fold were never tested."""
-    folds = frame["cutoff"].nunique() if "cutoff" in frame else 1
-    if folds < 2:
+    if len(_folds(frame)) < 2:
         w = np.full(len(members), 1 / len(members))
     else:
         w = best_weights(frame["actual"].to_numpy(dtype=float),
@@ -131,7 +136,7 @@ def recipe(frame: pd.DataFrame, members: list[str], quantiles: tuple[float, ...]
     median = _combine(frame[members].to_numpy(dtype=float), w)
     actual = frame["actual"].to_numpy(dtype=float)
     spread: dict[str, float] = {}
-    if "cutoff" not in frame or frame["cutoff"].nunique() < 2:
+    if len(_folds(frame)) < 2:
         # one fold: the scored ensemble kept the averaged interval (``calibrate_spread``)
         return {"members": list(members), "weights": weights, "spread": spread}
     for q in quantiles:
