@@ -138,7 +138,7 @@ def advice(
 
 @promo_app.command()
 def plan(
-    horizon: Annotated[int, typer.Option("--horizon", min=1, help="Plan periods ahead (weeks unless the rules say period: D).")],
+    horizon: Annotated[int, typer.Option("--horizon", min=1, help="Plan periods ahead: weeks (months for a monthly shop) unless the rules say period: D or M.")],
     budget: Annotated[float | None, typer.Option("--budget", min=0, help="Discount budget (give-aways + fixed costs) for the whole plan.")] = None,
     rules: Annotated[Path | None, typer.Option("--rules", help="Rules file (YAML or JSON): grid, caps, gaps, exclusions, required festivals.")] = None,
     country: CountryOption = "CN",

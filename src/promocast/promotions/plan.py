@@ -46,9 +46,9 @@ from promocast.promotions.plan_model import (
 from promocast.promotions.plan_refine import applicable, marginal_values, plan_value
 from promocast.promotions.rules import (
     DEFAULT_GRID,
-    PERIOD_DAYS,
     PlanRules,
     check_rules,
+    period_end,
     required_windows,
 )
 
@@ -103,7 +103,9 @@ def effect_rows(base: pd.DataFrame, params: pd.DataFrame) -> pd.DataFrame:
         if col not in params:
             params[col] = np.nan
     for col, default in (("post_promo_dip", 0.0), ("cannibalisation_rate", 0.0)):
-        params[col] = params[col].fillna(default) if col in params else default
+        # numeric whatever the source (a kept result read back from JSON may hold only nulls)
+        params[col] = (pd.to_numeric(params[col], errors="coerce").fillna(default)
+                       if col in params else default)
     if "store_id" not in params:
         params["store_id"] = "all"
     cols = ["category", "price_elasticity", *LIFT_COLUMNS, "post_promo_dip", "cannibalisation_rate"]
@@ -258,8 +260,7 @@ def build_candidates(
                 frame[q.replace("baseline_units", "expected_units")] = frame[q] * mult
             frames.append(frame[ok])
     cand = pd.concat(frames, ignore_index=True)
-    days = pd.Timedelta(days=PERIOD_DAYS.get(freq, 7))
-    cand["period_end"] = cand["period_start"] + days - pd.Timedelta(days=1)
+    cand["period_end"] = period_end(cand["period_start"], freq if freq in ("D", "M") else "W")
     cand["fixed_cost"] = 0.0
     cand["promo_cost"] = cand["giveaway"]
     cand["incremental_margin"] = cand["gross_incremental_margin"]

@@ -8,7 +8,8 @@ the budget). Example::
     margin_floor: 0               # revenue objective: plan's expected incremental margin >= this
     start: 2026-06-01             # optional first and last day planned
     end: 2026-07-26
-    period: W                     # W = plan in weeks (daily shops too); D = days
+    period: W                     # W = plan in weeks (daily shops too); D = days; M = months
+                                  # (the default, and the only choice, for a monthly shop)
     stores: [online]              # plan these stores only (default: every store)
     grid:                         # mechanism -> allowed depths
       percent_off: [10, 20, 30]   #   % off the regular price
@@ -73,6 +74,18 @@ DEFAULT_GRID: dict[str, list[float]] = {
     "feature_display": [0.0],
 }
 PERIOD_DAYS: dict[str, int] = {"W": 7, "D": 1}
+"""Days in one plan period of fixed length (a month's length varies: ``period_offset``)."""
+
+
+def period_offset(period: str) -> pd.DateOffset:
+    """One plan period as a calendar offset: a day, a week or a month (``D``, ``W``, ``M``)."""
+    return {"D": pd.DateOffset(days=1), "W": pd.DateOffset(weeks=1),
+            "M": pd.DateOffset(months=1)}[period]
+
+
+def period_end(starts: pd.Series | pd.DatetimeIndex, period: str) -> pd.Series | pd.DatetimeIndex:
+    """The last day of each plan period starting on ``starts``."""
+    return starts + period_offset(period) - pd.Timedelta(days=1)
 
 
 class RequiredPromotions(BaseModel):
@@ -119,7 +132,7 @@ class PlanRules(BaseModel):
     margin_floor: float | None = None
     start: date | None = None
     end: date | None = None
-    period: Literal["W", "D"] = "W"
+    period: Literal["W", "D", "M"] = "W"
     stores: list[str] | None = None
     grid: dict[str, list[float]] = Field(default_factory=lambda: dict(DEFAULT_GRID))
     fixed_cost: dict[str, float] = Field(default_factory=dict)
@@ -178,8 +191,9 @@ class PlanRules(BaseModel):
         return self
 
     @property
-    def period_days(self) -> int:
-        return PERIOD_DAYS[self.period]
+    def offset(self) -> pd.DateOffset:
+        """One plan period as a calendar offset (months vary in length)."""
+        return period_offset(self.period)
 
     def category_cap(self, category: str) -> int | None:
         """Items of ``category`` that may be promoted in one store and period (None = no cap)."""
@@ -290,7 +304,6 @@ def required_windows(
 ) -> list[pd.DatetimeIndex]:
     """For each required rule, the planned periods (by start) it covers; an event or range
     outside the planned periods is an error (the rule could never be met)."""
-    days = pd.Timedelta(days=rules.period_days)
     starts = pd.DatetimeIndex(periods).sort_values()
     out = []
     for k, req in enumerate(rules.required):
@@ -301,10 +314,10 @@ def required_windows(
         else:
             first = pd.Timestamp(req.start)
             ranges = [(first, pd.Timestamp(req.end) if req.end else first)]
-        hit = [p for p in starts if any(lo < p + days and hi >= p for lo, hi in ranges)]
+        hit = [p for p in starts if any(lo < p + rules.offset and hi >= p for lo, hi in ranges)]
         if not hit:
             span = (
-                f"{starts[0].date()}..{(starts[-1] + days - pd.Timedelta(days=1)).date()}"
+                f"{starts[0].date()}..{period_end(starts, rules.period)[-1].date()}"
                 if len(starts)
                 else "(no periods)"
             )

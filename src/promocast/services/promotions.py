@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.frequencies import to_offset
 
 from promocast.data.storage import Store
 from promocast.exceptions import UsageError
@@ -29,6 +30,7 @@ from promocast.forecasting.engine import (
     quantile_column,
 )
 from promocast.forecasting.reconciliation import mean_from_quantiles
+from promocast.promotions.rules import PlanRules, period_end
 from promocast.services.forecasting import Panel, load_panel
 
 Progress = Callable[[str], None]
@@ -195,19 +197,40 @@ def kept_baseline(db: Path, data_hash: str, first_day: pd.Timestamp, last_day: p
     return wide
 
 
+BASELINE_MIN_STEPS = {"D": 56, "W": 8}
+"""Periods the no-promotion baseline covers at least, by the panel's frequency (else 2)."""
+
+
+def _plan_period(rules: PlanRules, freq: str) -> PlanRules:
+    """The rules with a plan period that suits the shop's data: a monthly shop plans months
+    (the default there), a weekly shop weeks or months, a daily shop days, weeks or months."""
+    monthly = not freq.startswith(("D", "W"))
+    if monthly:
+        if "period" in rules.model_fields_set and rules.period != "M":
+            raise UsageError("the shop sells by the month: plan in months (period: M)")
+        return rules.model_copy(update={"period": "M"})
+    if freq.startswith("W") and rules.period == "D":
+        raise UsageError("the shop sells by the week: plan in weeks (period: W)")
+    return rules
+
+
 def shop_baseline(db: Path, shop: Shop, last_day: pd.Timestamp, *, country: str = "CN",
                   progress: Progress | None = None) -> pd.DataFrame:
     """The no-promotion baseline from the day after the history up to ``last_day`` at least:
     the kept one when it covers the days, else forecast (8 weeks at least) and kept."""
     panel = shop.panel
     end = panel.frame["ds"].max()
-    step = pd.Timedelta(days=7 if panel.freq.startswith("W") else 1)
-    first_day = end + step
+    first_day = end + to_offset(panel.freq)
     kept = kept_baseline(db, panel.data_hash, first_day, last_day)
     if kept is not None:
         _say(progress)("reusing the no-promotion baseline forecast of the same data")
         return kept
-    steps = max(int(np.ceil((last_day - end) / step)), 8 if step.days == 7 else 56)
+    # periods after the history until one starts on or after last_day (callers test coverage
+    # by the last period's date); at least 8 weeks ahead (a monthly shop: 2 months), so the
+    # next plan or what-if of that span reuses this one
+    starts = pd.date_range(end, max(last_day, end), freq=panel.freq)
+    needed = len(starts) - 1 + int(starts[-1] < last_day)
+    steps = max(needed, BASELINE_MIN_STEPS.get(panel.freq[:1], 2))
     baseline = baseline_forecast(shop, steps, country=country, progress=progress)
     with Store(db) as store:
         store.save_run(f"baseline-{uuid.uuid4().hex[:8]}", "baseline", [BASELINE_MODEL], steps,
@@ -266,8 +289,8 @@ def run_plan(db: Path, *, horizon: int, budget: float | None, rules_path: Path |
              rules_values: dict | None = None, country: str = "CN", shop: Shop | None = None,
              progress: Progress | None = None) -> dict:
     """``promo plan``: the best promotion calendar over the next ``horizon`` plan periods
-    (weeks unless the rules say ``period: D``) under the rules and the budget (DESIGN §3).
-    The rules come from a file (``rules_path``) or as values (``rules_values``, the API's)."""
+    (weeks, months for a monthly shop, unless the rules say ``period: D`` or ``M``) under the
+    rules and the budget (DESIGN §3). The rules come from a file (``rules_path``) or as values (``rules_values``, the API's)."""
     from promocast.promotions.plan import build_candidates, optimise_plan
     from promocast.promotions.rules import check_rules, load_rules, make_rules
 
@@ -279,30 +302,26 @@ def run_plan(db: Path, *, horizon: int, budget: float | None, rules_path: Path |
         raise UsageError("give a discount budget: --budget B (or budget: in the rules file)")
     shop = shop or read_shop(db, country=country, progress=progress)
     panel = shop.panel
-    period_days = rules.period_days
-    if panel.freq.startswith("W") and rules.period == "D":
-        raise UsageError("the shop sells by the week: plan in weeks (period: W)")
-    step_days = 7 if panel.freq.startswith("W") else 1
-    end_of_history = panel.frame["ds"].max()
-    first_day = end_of_history + pd.Timedelta(days=step_days)
+    rules = _plan_period(rules, panel.freq)
+    first_day = panel.frame["ds"].max() + to_offset(panel.freq)
     if rules.start is not None:
-        first_day = max(first_day, pd.Timestamp(rules.start))
-    days = horizon * period_days
-    if rules.end is not None:
-        days = min(days, (pd.Timestamp(rules.end) - first_day).days + 1)
-    if days < period_days:
+        start = pd.Timestamp(rules.start)
+        first_day = max(first_day, start.to_period("M").start_time if rules.period == "M" else start)
+    starts = pd.date_range(first_day, periods=horizon, freq=rules.offset)
+    if rules.end is not None:  # whole periods only
+        starts = starts[period_end(starts, rules.period) <= pd.Timestamp(rules.end)]
+    if starts.empty:
         raise UsageError(f"the rules' dates leave less than one {rules.period} period to plan")
+    last_day = period_end(starts, rules.period)[-1]
     stores = sorted(panel.frame["store_id"].astype(str).unique())
     check_rules(rules, item_ids=panel.frame["item_id"].astype(str).unique(),
                 categories=panel.frame["category"].astype(str).unique(), store_ids=stores)
     effects_document, params, effects_id = effect_estimates(db, shop, progress=progress)
-    baseline = shop_baseline(db, shop, first_day + pd.Timedelta(days=days - 1), country=country,
-                             progress=progress)
-    baseline = baseline[baseline["ds"] >= first_day]
-    n_periods = days // period_days
-    index = ((baseline["ds"] - first_day).dt.days // period_days).astype(int)
-    baseline = baseline[index < n_periods].assign(
-        period_start=first_day + pd.to_timedelta(index[index < n_periods] * period_days, unit="D"))
+    baseline = shop_baseline(db, shop, last_day, country=country, progress=progress)
+    baseline = baseline[(baseline["ds"] >= first_day) & (baseline["ds"] <= last_day)]
+    n_periods = len(starts)
+    baseline = baseline.assign(
+        period_start=starts[starts.searchsorted(baseline["ds"], side="right") - 1])
     per_period = baseline.groupby(["item_id", "store_id", "period_start"], as_index=False).sum(
         numeric_only=True)
     prices = regular_prices(db)
@@ -327,7 +346,7 @@ def run_plan(db: Path, *, horizon: int, budget: float | None, rules_path: Path |
     if stock is not None and not use_stock and rules.respect_stock:
         notes.append("stock is not enforced: the store knows units on hand, not receipts due; "
                      "set respect_stock: true in the rules to cap promotions by stock on hand now")
-    calendar = build_calendar(first_day, first_day + pd.Timedelta(days=days), country, shop.events)
+    calendar = build_calendar(first_day, last_day + pd.Timedelta(days=1), country, shop.events)
     say(f"pricing {len(per_period)} item x store x period cells")
     cand = build_candidates(per_period, params, prices, grid=rules.grid,
                             stock=stock if use_stock else None,

@@ -1,0 +1,77 @@
+"""Promotion decisions on a monthly shop (Stallion beverage: agency x SKU months): the plan is
+made in months and a what-if prices a month, where a daily or weekly default (8 weeks, 56
+periods of baseline) used to refuse every monthly shop.
+
+Skipped with the reason when ../shared/data is absent (a user's clone)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import shared_path
+from promocast.exceptions import UsageError
+from promocast.services.ingest import ingest
+
+pytestmark = [pytest.mark.realdata]
+
+
+@pytest.fixture(scope="module")
+def monthly_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Six agencies of Stallion (every SKU they sell, 2013-01 .. 2017-12), ingested as is."""
+    raw = pd.read_parquet(shared_path("stallion_beverage") / "stallion.parquet")
+    agencies = sorted(raw["agency"].astype(str).unique())[:6]
+    folder = tmp_path_factory.mktemp("stallion")
+    raw[raw["agency"].astype(str).isin(agencies)].to_parquet(folder / "stallion.parquet")
+    db = folder / "shop.duckdb"
+    ingest([folder / "stallion.parquet"], db, fmt="stallion")
+    return db
+
+
+def test_a_monthly_shop_plans_whole_months(monthly_db: Path) -> None:
+    from promocast.services.promotions import run_plan
+
+    # no unit_cost in Stallion: a revenue plan (items costed at 0, said in a note)
+    plan = run_plan(monthly_db, horizon=3, budget=50_000.0, rules_values={"objective": "revenue"},
+                    country="US")
+    assert (plan["start"], plan["periods"]) == ("2018-01-01", 3)
+    assert plan["promotions"], plan
+    months = {"2018-01-01": "2018-01-31", "2018-02-01": "2018-02-28", "2018-03-01": "2018-03-31"}
+    for promo in plan["promotions"]:
+        assert months[promo["start_date"]] == promo["end_date"], promo
+        assert promo["baseline_units"] > 0
+    assert plan["budget_used"] <= 50_000.0 + 1e-6
+    assert any("costed at 0" in note for note in plan["notes"])
+    # rules that end mid-month keep the whole months only
+    short = run_plan(monthly_db, horizon=3, budget=50_000.0, country="US",
+                     rules_values={"objective": "revenue", "end": "2018-02-20"})
+    assert short["periods"] == 1
+    assert {p["start_date"] for p in short["promotions"]} <= {"2018-01-01"}
+    with pytest.raises(UsageError, match="plan in months"):
+        run_plan(monthly_db, horizon=3, budget=50_000.0, country="US",
+                 rules_values={"objective": "revenue", "period": "W"})
+
+
+def test_a_monthly_what_if_prices_the_month(monthly_db: Path) -> None:
+    from promocast.services.whatif import simulate_rows
+
+    sales = pd.read_parquet(shared_path("stallion_beverage") / "stallion.parquet")
+    agency = sorted(sales["agency"].astype(str).unique())[0]
+    top = (sales[sales["agency"].astype(str) == agency].groupby("sku", observed=True)["volume"]
+           .sum().idxmax())
+    doc = simulate_rows(monthly_db, [{"promo_type": "percent_off", "item_id": str(top),
+                                      "store_id": agency, "start_date": "2018-01-01",
+                                      "end_date": "2018-01-31", "discount_pct": 10}],
+                        country="US", samples=200)
+    assert doc["totals"]["baseline_units"]["expected"] > 0
+    january = [d for d in doc["days"] if d["ds"] == "2018-01-01" and d["promo_id"] is not None]
+    assert len(january) == 1
+    row = january[0]
+    # the monthly row is promoted on all 31 days of January, at 10 % off the regular price
+    assert row["promoted_days"] == 31
+    assert row["shelf_price"] == pytest.approx(0.9 * row["regular_price"], rel=1e-3)
+    # an item whose own-price elasticity is negative sells more that month
+    assert row["incremental_units"] > 0
+    assert doc["totals"]["incremental_units"]["expected"] > 0
