@@ -75,3 +75,26 @@ def test_stallion_is_monthly(tmp_path: Path) -> None:
     assert info["series"] == 350
     assert info["freq"] == "MS"
     assert info["tables"]["sales"]["rows"] == 21_000
+
+
+def test_tuna_effects_from_the_command_line(tmp_path: Path) -> None:
+    """Dominick's canned tuna end to end: every brand's own-price elasticity negative with an
+    interval, display lifting sales, rival brands' prices read as cross-prices."""
+    db = tmp_path / "tuna.duckdb"
+    ingest([shared_path("bayesm_cheese_tuna") / "tuna.csv"], db, fmt="tuna")
+    info = store_info(db, quality=False)
+    assert (info["series"], info["freq"]) == (7, "W")
+    out = tmp_path / "effects.json"
+    done = subprocess.run([sys.executable, "-m", "promocast", "promo", "effects", "--db", str(db),
+                           "--country", "US", "--json", str(out)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    items = json.loads(out.read_text())["items"]
+    assert len(items) == 7
+    for item in items:
+        low, high = item["price_elasticity_ci"]
+        assert low < item["price_elasticity"] < high < 0, item["item_id"]
+    assert sum(item["lift"]["feature_display"] > 0 for item in items) >= 6
+    cross = [v for item in items for v in item["cross_price_elasticity"].values() if v is not None]
+    assert len(cross) >= 30
+    assert sum(v > 0 for v in cross) >= 0.6 * len(cross)  # rival brands mostly substitutes

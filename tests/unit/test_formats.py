@@ -475,3 +475,45 @@ def test_stallion_kaggle_csvs(tmp_path: Path) -> None:
     assert set(zip(tables["events"]["date"].dt.strftime("%Y-%m"), tables["events"]["event"],
                    strict=True)) == {("2013-01", "new_year"), ("2013-02", "fifa_u_17_world_cup")}
     assert_contract(tables)
+
+
+# ---------------------------------------------------------------- Dominick's canned tuna
+
+@pytest.fixture(scope="module")
+def tuna() -> Tables:
+    return get_adapter("tuna")(shared_path("bayesm_cheese_tuna"))
+
+
+def test_tuna_counts_and_contract(tuna: Tables) -> None:
+    sales = tuna["sales"]
+    # 338 weeks x 7 brands of one chain; weeks 1..398 with gaps (left as gaps)
+    assert len(sales) == 338 * 7 and series_count(sales) == 7
+    assert (sales["store_id"] == "chain").all()
+    assert (sales["date"].dt.dayofweek == 3).all()  # Dominick's weeks start on a Thursday
+    assert sales["date"].min() == pd.Timestamp("1989-09-14")
+    assert sales["date"].max() == pd.Timestamp("1989-09-14") + pd.Timedelta(weeks=397)
+    assert {f"price_{b}" for b in range(1, 8)} <= set(sales.columns)
+    assert {"wholesale_price", "display_share", "customers"} <= set(sales.columns)
+    assert tuna["items"]["unit_cost"].between(0.1, 10).all()
+    assert_contract(tuna)
+
+
+def test_tuna_exact_values_and_display_runs(tuna: Tables) -> None:
+    raw = pd.read_csv(shared_path("bayesm_cheese_tuna", "tuna.csv"))
+    first = raw.iloc[0]
+    sales = tuna["sales"].set_index(["item_id", "date"])
+    got = sales.loc[("2", pd.Timestamp("1989-09-14"))]
+    assert got["units"] == first["MOVE2"] == 7152
+    assert got["price"] == pytest.approx(np.exp(first["LPRICE2"]))
+    assert got["price_1"] == pytest.approx(np.exp(first["LPRICE1"]))
+    assert got["wholesale_price"] == pytest.approx(np.exp(first["LWHPRIC2"]))
+    # every week with display activity lies in exactly one display promotion of its brand
+    shown = tuna["sales"][tuna["sales"]["display_share"] > 0]
+    assert (shown["on_promo"] == 1).all() and shown["promo_id"].notna().all()
+    promos = tuna["promotions"].set_index("promo_id").loc[shown["promo_id"]]
+    assert (promos["item_id"].to_numpy() == shown["item_id"].to_numpy()).all()
+    assert ((promos["start_date"].to_numpy() <= shown["date"].to_numpy())
+            & (shown["date"].to_numpy() <= promos["end_date"].to_numpy())).all()
+    assert (tuna["promotions"]["promo_type"] == "feature_display").all()
+    quiet = tuna["sales"][tuna["sales"]["display_share"] == 0]
+    assert (quiet["on_promo"] == 0).all() and quiet["promo_id"].isna().all()

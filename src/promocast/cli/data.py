@@ -22,7 +22,7 @@ from promocast.cli.common import (
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to load.")],
     fmt: Annotated[str | None, typer.Option(
-        "--format", help="Known public layout: dominicks, walmart, m5, online-retail, stallion.")] = None,
+        "--format", help="Known public layout: dominicks, walmart, m5, online-retail, stallion, tuna.")] = None,
     table: Annotated[str | None, typer.Option(
         "--table", help="Table of every file (default: told from each file name).")] = None,
     map_: Annotated[list[str] | None, typer.Option(

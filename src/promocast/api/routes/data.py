@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api", tags=["data"])
 def ingest(db: DbDep, settings: SettingsDep,
            files: Annotated[list[UploadFile], File(description="One or more data files.")],
            format: Annotated[str | None, Form(max_length=40, description=(
-               "A known public layout: dominicks, walmart, m5, online-retail, stallion."))] = None,
+               "A known public layout: dominicks, walmart, m5, online-retail, stallion, tuna."))] = None,
            table: Annotated[str | None, Form(max_length=40, description=(
                "The table when the file name does not say it."))] = None,
            pseudonymise: Annotated[bool, Form(description=(

@@ -22,6 +22,7 @@ FORMATS: dict[str, str] = {
     "m5": "promocast.data.formats.m5",
     "online-retail": "promocast.data.formats.online_retail",
     "stallion": "promocast.data.formats.stallion",
+    "tuna": "promocast.data.formats.tuna",
 }
 
 
