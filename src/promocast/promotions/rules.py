@@ -73,6 +73,8 @@ DEFAULT_GRID: dict[str, list[float]] = {
     "gift": [15.0],
     "feature_display": [0.0],
 }
+
+
 def period_offset(period: str) -> pd.DateOffset:
     """One plan period as a calendar offset: a day, a week or a month (``D``, ``W``, ``M``)."""
     return {"D": pd.DateOffset(days=1), "W": pd.DateOffset(weeks=1),

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.frequencies import to_offset
 
 from promocast.data.storage import Store
 from promocast.exceptions import UsageError
@@ -30,7 +29,7 @@ from promocast.forecasting.engine import (
     quantile_column,
 )
 from promocast.forecasting.reconciliation import mean_from_quantiles
-from promocast.promotions.rules import PlanRules, period_end
+from promocast.promotions.rules import PlanRules, period_end, period_offset
 from promocast.services.forecasting import Panel, load_panel
 
 Progress = Callable[[str], None]
@@ -201,11 +200,16 @@ BASELINE_MIN_STEPS = {"D": 56, "W": 8}
 """Periods the no-promotion baseline covers at least, by the panel's frequency (else 2)."""
 
 
+def _panel_step(freq: str) -> pd.DateOffset:
+    """One period of the panel as a calendar offset from one of its dates: the next week
+    starts on the same weekday (a Thursday for Dominick's), the next month on the first."""
+    return period_offset("D" if freq.startswith("D") else "W" if freq.startswith("W") else "M")
+
+
 def _plan_period(rules: PlanRules, freq: str) -> PlanRules:
     """The rules with a plan period that suits the shop's data: a monthly shop plans months
     (the default there), a weekly shop weeks or months, a daily shop days, weeks or months."""
-    monthly = not freq.startswith(("D", "W"))
-    if monthly:
+    if not freq.startswith(("D", "W")):
         if "period" in rules.model_fields_set and rules.period != "M":
             raise UsageError("the shop sells by the month: plan in months (period: M)")
         return rules.model_copy(update={"period": "M"})
@@ -220,7 +224,8 @@ def shop_baseline(db: Path, shop: Shop, last_day: pd.Timestamp, *, country: str 
     the kept one when it covers the days, else forecast (8 weeks at least) and kept."""
     panel = shop.panel
     end = panel.frame["ds"].max()
-    first_day = end + to_offset(panel.freq)
+    step = _panel_step(panel.freq)
+    first_day = end + step
     kept = kept_baseline(db, panel.data_hash, first_day, last_day)
     if kept is not None:
         _say(progress)("reusing the no-promotion baseline forecast of the same data")
@@ -228,7 +233,7 @@ def shop_baseline(db: Path, shop: Shop, last_day: pd.Timestamp, *, country: str 
     # periods after the history until one starts on or after last_day (callers test coverage
     # by the last period's date); at least 8 weeks ahead (a monthly shop: 2 months), so the
     # next plan or what-if of that span reuses this one
-    starts = pd.date_range(end, max(last_day, end), freq=panel.freq)
+    starts = pd.date_range(end, max(last_day, end), freq=step)
     needed = len(starts) - 1 + int(starts[-1] < last_day)
     steps = max(needed, BASELINE_MIN_STEPS.get(panel.freq[:1], 2))
     baseline = baseline_forecast(shop, steps, country=country, progress=progress)
@@ -303,7 +308,7 @@ def run_plan(db: Path, *, horizon: int, budget: float | None, rules_path: Path |
     shop = shop or read_shop(db, country=country, progress=progress)
     panel = shop.panel
     rules = _plan_period(rules, panel.freq)
-    first_day = panel.frame["ds"].max() + to_offset(panel.freq)
+    first_day = panel.frame["ds"].max() + _panel_step(panel.freq)
     if rules.start is not None:
         start = pd.Timestamp(rules.start)
         first_day = max(first_day, start.to_period("M").start_time if rules.period == "M" else start)

@@ -1,6 +1,7 @@
-"""Promotion decisions on a monthly shop (Stallion beverage: agency x SKU months): the plan is
-made in months and a what-if prices a month, where a daily or weekly default (8 weeks, 56
-periods of baseline) used to refuse every monthly shop.
+"""Plan periods follow the shop's calendar. A monthly shop (Stallion beverage: agency x SKU
+months) plans whole months and a what-if prices a month, where a daily or weekly default (8
+weeks, 56 periods of baseline) used to refuse every monthly shop; a weekly shop whose weeks
+start on a Thursday (Dominick's canned tuna) plans Thursday-to-Wednesday weeks.
 
 Skipped with the reason when ../shared/data is absent (a user's clone)."""
 
@@ -75,3 +76,19 @@ def test_a_monthly_what_if_prices_the_month(monthly_db: Path) -> None:
     # an item whose own-price elasticity is negative sells more that month
     assert row["incremental_units"] > 0
     assert doc["totals"]["incremental_units"]["expected"] > 0
+
+
+def test_a_thursday_week_shop_plans_its_own_weeks(tmp_path: Path) -> None:
+    from promocast.services.promotions import run_plan
+
+    db = tmp_path / "tuna.duckdb"
+    ingest([shared_path("bayesm_cheese_tuna") / "tuna.csv"], db, fmt="tuna")
+    last_week = pd.Timestamp("1989-09-14") + pd.Timedelta(weeks=397)  # week 398, a Thursday
+    plan = run_plan(db, horizon=4, budget=20_000.0, country="US",
+                    rules_values={"max_per_category_period": 3})
+    assert (plan["start"], plan["periods"]) == (str((last_week + pd.Timedelta(weeks=1)).date()), 4)
+    assert plan["promotions"], plan
+    for promo in plan["promotions"]:
+        start, end = pd.Timestamp(promo["start_date"]), pd.Timestamp(promo["end_date"])
+        assert start.dayofweek == 3 and end - start == pd.Timedelta(days=6), promo
+        assert last_week < start <= last_week + pd.Timedelta(weeks=4)
