@@ -69,3 +69,22 @@ def test_an_empty_store_invites_to_load_data(tmp_path: Path) -> None:
     reset_store_mode()
     assert "No sales data yet" in page.text and 'data-page="empty"' in page.text
     assert data.status_code == 200 and 'id="upload-form"' in data.text
+
+
+def test_a_monthly_shop_plans_months_on_the_promotions_page(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from conftest import shared_path
+    from promocast.services.ingest import ingest
+
+    raw = pd.read_parquet(shared_path("stallion_beverage") / "stallion.parquet")
+    keep = sorted(raw["agency"].astype(str).unique())[:2]
+    raw[raw["agency"].astype(str).isin(keep)].to_parquet(tmp_path / "stallion.parquet")
+    ingest([tmp_path / "stallion.parquet"], tmp_path / "m.duckdb", fmt="stallion")
+    with TestClient(make_app(tmp_path / "m.duckdb")) as c:
+        english = c.get("/promotions", params={"lang": "en"}).text
+        chinese = c.get("/promotions", params={"lang": "zh"}).text
+    reset_store_mode()
+    assert "Months <input" in english and "Weeks <input" not in english
+    assert "Max items per category and month" in english and "in which months" in english
+    assert "月数 <input" in chinese

@@ -87,12 +87,15 @@ def items_page(request: Request) -> HTMLResponse:
 
 @router.get("/promotions", response_class=HTMLResponse)
 def promotions_page(request: Request) -> HTMLResponse:
-    if _facts(request) is None:
+    info = _facts(request)
+    if info is None:
         return _render(request, "empty.html", "promotions", empty=True)
     db = request.app.state.settings.db
     top = find_series(db, limit=200)
+    # a monthly shop plans whole months (services.promotions._plan_period): say so on the form
+    monthly = not str(info.get("freq") or "D").startswith(("D", "W"))
     return _render(request, "promotions.html", "promotions", items=top["series"],
-                   categories=top["categories"])
+                   categories=top["categories"], monthly=monthly)
 
 
 @router.get("/quality", response_class=HTMLResponse)
