@@ -84,7 +84,7 @@ class PlanRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    horizon: int = Field(default=8, ge=1, le=52, description="Plan periods (weeks by default).")
+    horizon: int = Field(default=8, ge=1, le=52, description="Plan periods: weeks by default, months on a monthly shop (rules period D / W / M).")
     budget: float | None = Field(default=None, gt=0, description="Discount budget (money).")
     rules: dict[str, Any] = Field(default_factory=dict)
 
