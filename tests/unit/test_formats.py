@@ -517,3 +517,10 @@ def test_tuna_exact_values_and_display_runs(tuna: Tables) -> None:
     assert (tuna["promotions"]["promo_type"] == "feature_display").all()
     quiet = tuna["sales"][tuna["sales"]["display_share"] == 0]
     assert (quiet["on_promo"] == 0).all() and quiet["promo_id"].isna().all()
+
+
+def test_is_monthly_tells_month_shops_from_day_and_week_shops() -> None:
+    from promocast.data.frequency import is_monthly
+
+    assert [is_monthly(f) for f in ("MS", "M", "D", "W", "W-THU", None)] == [
+        True, True, False, False, False, False]

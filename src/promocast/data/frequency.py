@@ -13,6 +13,12 @@ PERIOD_DAYS = {"D": 1, "W": 7, "MS": 30}
 """Nominal length of one period in days, for gap counts and horizons."""
 
 
+def is_monthly(freq: str | None) -> bool:
+    """Whether a store frequency (``MS``, or a pandas alias such as ``W-THU`` or ``D``) counts
+    periods longer than a week: such a shop plans and simulates promotions by the month."""
+    return not str(freq or "D").upper().startswith(("D", "W"))
+
+
 def infer_frequency(dates: pd.Series | pd.DatetimeIndex) -> str | None:
     """``"D"``, ``"W"``, ``"MS"``, or ``None`` when the dates mix frequencies.
 

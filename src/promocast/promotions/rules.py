@@ -10,6 +10,7 @@ the budget). Example::
     end: 2026-07-26
     period: W                     # W = plan in weeks (daily shops too); D = days; M = months
                                   # (the default, and the only choice, for a monthly shop)
+                                  # (a weekly shop's week counts in the month it starts in)
     stores: [online]              # plan these stores only (default: every store)
     grid:                         # mechanism -> allowed depths
       percent_off: [10, 20, 30]   #   % off the regular price

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from promocast.data.frequency import is_monthly
 from promocast.data.storage import Store
 from promocast.exceptions import UsageError
 from promocast.features.calendar import build_calendar
@@ -209,7 +210,7 @@ def _panel_step(freq: str) -> pd.DateOffset:
 def _plan_period(rules: PlanRules, freq: str) -> PlanRules:
     """The rules with a plan period that suits the shop's data: a monthly shop plans months
     (the default there), a weekly shop weeks or months, a daily shop days, weeks or months."""
-    if not freq.startswith(("D", "W")):
+    if is_monthly(freq):
         if "period" in rules.model_fields_set and rules.period != "M":
             raise UsageError("the shop sells by the month: plan in months (period: M)")
         return rules.model_copy(update={"period": "M"})

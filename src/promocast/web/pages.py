@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 
 from promocast import __version__
 from promocast.api.security import SESSION_COOKIE, session_value
+from promocast.data.frequency import is_monthly
 from promocast.exceptions import EmptyStore
 from promocast.services.calendar import shop_calendar
 from promocast.services.info import store_info
@@ -93,7 +94,7 @@ def promotions_page(request: Request) -> HTMLResponse:
     db = request.app.state.settings.db
     top = find_series(db, limit=200)
     # a monthly shop plans whole months (services.promotions._plan_period): say so on the form
-    monthly = not str(info.get("freq") or "D").startswith(("D", "W"))
+    monthly = is_monthly(info.get("freq"))
     return _render(request, "promotions.html", "promotions", items=top["series"],
                    categories=top["categories"], monthly=monthly)
 

@@ -202,7 +202,7 @@ def _from_oj(raw: pd.DataFrame, source: str) -> dict[str, pd.DataFrame]:
     return {"items": items, "promotions": promotions, "sales": sales}
 
 
-def _run_start_week(raw: pd.DataFrame, flag: pd.Series) -> pd.Series:
+def run_start_week(raw: pd.DataFrame, flag: pd.Series) -> pd.Series:
     """For each flagged row, the first week of its run of consecutive flagged weeks.
 
     ``raw`` is sorted by store, brand, week. A run continues while the next row is the same
@@ -217,7 +217,7 @@ def _run_start_week(raw: pd.DataFrame, flag: pd.Series) -> pd.Series:
 
 def _run_ids(raw: pd.DataFrame, flag: pd.Series, kind: str) -> pd.Series:
     """``deal-<store>-<brand>-w<first week>``: unique because one run starts per series-week."""
-    start = _run_start_week(raw, flag)
+    start = run_start_week(raw, flag)
     label = (kind + "-" + raw["store"].astype(int).astype(str) + "-" + raw["brand"].astype(str)
              + "-w" + start.fillna(0).astype(int).astype(str))
     return label.where(flag, None)

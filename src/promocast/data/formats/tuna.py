@@ -29,7 +29,7 @@ import pandas as pd
 
 from promocast.data.formats._common import find_file as _find
 from promocast.data.formats._common import require_columns as _require
-from promocast.data.formats.dominicks import _run_start_week, week_to_date
+from promocast.data.formats.dominicks import run_start_week, week_to_date
 from promocast.exceptions import UsageError
 
 BRANDS: dict[int, tuple[str, str]] = {
@@ -86,7 +86,7 @@ def load(path: Path) -> dict[str, pd.DataFrame]:
     order = keyed.sort_values(["brand", "week"], kind="stable").index
     keyed, long = keyed.loc[order].reset_index(drop=True), long.loc[order].reset_index(drop=True)
     shown = long["on_promo"] > 0
-    start = _run_start_week(keyed, shown)
+    start = run_start_week(keyed, shown)
     ids = ("display-" + long["item_id"] + "-w" + start.fillna(0).astype(int).astype(str))
     long["promo_id"] = ids.where(shown, None)
     runs = (long[shown].groupby("promo_id", sort=False)
