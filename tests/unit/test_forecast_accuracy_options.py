@@ -98,3 +98,10 @@ def test_categorical_statics_only_for_lightgbm_alone() -> None:
                       pd.CategoricalDtype)
     assert categorical_statics(data, spec, ["lgbm", "ridge"])["store_code"].dtype == float
     assert data["store_code"].dtype == float  # the caller's frame is left as it is
+    # LightGBM's MAPE loss: the codes stay numeric (as categoricals LightGBM can abort on
+    # "Check failed: (best_split_info.left_count) > (0)" under its 1 / |y| hessians)
+    mape = ForecastSpec(freq="W-SAT", horizon=4, models=["lgbm"], season_length=52,
+                        static=["store_code"], categorical_statics=True, lgbm_loss="mape")
+    assert categorical_statics(data, mape, ["lgbm"])["store_code"].dtype == float
+    assert isinstance(categorical_statics(data, mape, ["lgbm_tweedie"])["store_code"].dtype,
+                      pd.CategoricalDtype)

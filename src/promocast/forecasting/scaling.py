@@ -58,8 +58,16 @@ def categorical_statics(data: pd.DataFrame, spec: ForecastSpec, models: list[str
     """``data`` with the static codes as pandas categoricals when ``spec.categorical_statics``
     and only LightGBM learns from it (it splits categoricals by groups of codes; the codes'
     order, which a numeric split follows, means nothing). mlforecast keeps the statics of
-    the training frame, so predictions see the same categories."""
+    the training frame, so predictions see the same categories.
+
+    Not under LightGBM's ``mape`` loss: LightGBM estimates the rows on each side of a
+    categorical split from the hessians, which that loss weighs by 1 / |y| (orders of
+    magnitude apart), so a side can be counted empty and training aborts ("Check failed:
+    (best_split_info.left_count) > (0)", LightGBM issue 3679; seen on the demo shop with
+    ``backtest --metric mape``). The codes then stay numeric features."""
     if not spec.categorical_statics or not spec.static or not set(models) <= set(LIGHTGBM):
+        return data
+    if spec.lgbm_loss == "mape" and "lgbm" in models:
         return data
     data = data.copy(deep=False)
     for col in spec.static:
