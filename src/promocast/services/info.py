@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from promocast.data.frequency import is_monthly as is_monthly  # the pages' test of `freq`
 from promocast.data.quality import quality_report
 from promocast.data.schema import TABLES
 from promocast.data.storage import EXOG_KEY, EXOG_TABLE, Store

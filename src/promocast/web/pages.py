@@ -17,10 +17,9 @@ from fastapi.templating import Jinja2Templates
 
 from promocast import __version__
 from promocast.api.security import SESSION_COOKIE, session_value
-from promocast.data.frequency import is_monthly
 from promocast.exceptions import EmptyStore
 from promocast.services.calendar import shop_calendar
-from promocast.services.info import store_info
+from promocast.services.info import is_monthly, store_info
 from promocast.services.results import latest_result
 from promocast.services.series import find_series, kept_backtests
 from promocast.web.i18n import LANG_COOKIE, LANGUAGES, catalogue, pick_language, translator
