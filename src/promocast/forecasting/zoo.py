@@ -57,7 +57,7 @@ LGBM_OBJECTIVES = {"log_l2": {"objective": "l2"},
                    # trees keep the model from chasing them (OJ: 41 % -> 38.6 % MAPE). On raw
                    # units each tree must also carve out the series' scales, spanning orders of
                    # magnitude: many leaves (backtests on MAPE, 50 -> 255 leaves: Dominick's
-                   # OJ 37.79 -> 34.60 %, canned tuna 26.94 -> 26.44 %, demo shop 54.10 ->
+                   # OJ 37.79 -> 34.6 %, canned tuna 26.94 -> 26.44 %, demo shop 54.10 ->
                    # 53.67 %, Stallion 82.76 % unchanged; min_child_samples stays 200).
                    "mape": {"objective": "mape", "n_estimators": 100, "num_leaves": 255,
                             "min_child_samples": 200, "subsample": 0.7, "colsample_bytree": 0.9}}
