@@ -217,3 +217,31 @@ def test_a_mechanism_too_rare_to_estimate_does_not_bend_the_elasticity(seed: int
     estimate, se = float(raw.loc["log_price", "estimate"]), float(raw.loc["log_price", "se"])
     assert abs(estimate + 2.0) < 0.15
     assert abs(estimate + 2.0) < 2.5 * se
+
+
+def test_a_category_learns_a_mechanism_its_items_ran_too_rarely_alone() -> None:
+    """Ten items, each with two one-day flash sales (too few for any item's own lift): the
+    flash-sale rows of all of them, pooled (``promotions.pooled``), give the category its lift
+    (truth: x3 on top of the 40 % price cut, +2.0), and every item gets it. Without the pooling
+    the category had no flash-sale lift at all."""
+    frames, promos = [], []
+    for k in range(10):
+        frame, promotions = _two_flash_days(k)
+        # items run their promotions on different days (few rivals), at different levels
+        frame = frame.assign(unique_id=f"I{k}/s", item_id=f"I{k}",
+                             y=np.random.default_rng(100 + k).poisson(
+                                 frame["y"].to_numpy() * (0.5 + 0.1 * k)).astype(float))
+        shift = pd.Timedelta(days=3 * k)
+        frame["ds"] = frame["ds"] + shift
+        promotions = promotions.assign(item_id=f"I{k}", promo_id=promotions["promo_id"] + f"-{k}",
+                                       start_date=promotions["start_date"] + shift,
+                                       end_date=promotions["end_date"] + shift)
+        frames.append(frame)
+        promos.append(promotions)
+    effects = estimate_effects(pd.concat(frames, ignore_index=True),
+                               pd.concat(promos, ignore_index=True), None, freq="D")
+    assert "lift_flash_sale" not in set(effects.item_estimates["parameter"])
+    lift = effects.categories.set_index("category").loc["c", "lift_flash_sale"]
+    assert abs(lift - 2.0) < 0.4
+    assert effects.params["lift_flash_sale"].between(1.6, 2.4).all()
+    assert effects.params["price_elasticity"].between(-2.3, -1.7).all()

@@ -21,6 +21,9 @@ driver acts multiplicatively, so the model is log-linear in a Poisson mean:
    posterior ones. The second level matters for rare mechanisms: a category's one-day flash
    sales are too few to tell its mean lift, and an optimiser picks exactly the lifts that
    noise made too high (plans priced with the truth: 18 % -> 66 % of the best plan's margin).
+   The items that ran a mechanism too rarely for an estimate of their own still count: their
+   left-out rows are pooled per category (``pooled``) into one more observation of the
+   category's mean, and the calendar is never learnt from those rows.
 
 Why not the textbook double ML (residualise log demand and the treatments on the controls,
 then regress residual on residual)? On daily item x store counts log(units) is undefined at
@@ -54,6 +57,7 @@ from promocast.promotions.design import (
     with_sold_units,
 )
 from promocast.promotions.item_model import ItemFit, fit_item
+from promocast.promotions.pooled import pooled_effects, thin_table, with_elasticity
 from promocast.promotions.shrinkage import shrink
 
 PARAM_COLUMNS = [
@@ -269,6 +273,7 @@ class EffectModel:
         fits: dict[str, ItemFit] = {}
         for round_ in range(self.backfit + 1):
             eta = np.zeros(len(rows))
+            explained = np.ones(len(rows), dtype=bool)
             for item_id, index in groups.items():
                 fits[item_id] = fit_item(
                     item_id,
@@ -280,12 +285,16 @@ class EffectModel:
                     rival_prices=rival_prices.get(item_id, []),
                 )
                 eta[index] = fits[item_id].eta
+                if fits[item_id].left_out is not None:
+                    explained[index[fits[item_id].left_out]] = False
             if round_ < self.backfit:
+                # Rows a fit left out (no treatment term in eta): learnt from, the calendar
+                # reads other items' flash-sale days as busy dates (see ``pooled``).
                 offset = calendar_offset(
                     inputs,
                     y,
                     eta,
-                    uncensored,
+                    uncensored & explained,
                     fold,
                     seed=self.seed,
                     num_threads=self.num_threads,
@@ -368,13 +377,16 @@ def _summarise(
         if fit.problem:
             flags.append((item_id, "all", "model", np.nan, fit.problem))
 
+    thin = thin_table(fits, category_of)
+
     def posterior(name: str) -> tuple[pd.Series, pd.Series, pd.Series, pd.DataFrame, float]:
         table = raw[raw["parameter"] == name].set_index("item_id")
         est, se = table["estimate"].reindex(ids), table["se"].reindex(ids)
-        result = shrink(est, se, cats)
+        result = shrink(est, se, cats, pooled=pooled_effects(thin, name))
         return result.mean, result.sd, result.own, result.categories, result.tau2
 
     mean, sd, own, per_cat, _ = posterior("log_price")
+    thin = with_elasticity(thin, mean)
     params["price_elasticity"] = mean.to_numpy()
     params["price_elasticity_lo"] = (mean - z * sd).to_numpy()
     params["price_elasticity_hi"] = (mean + z * sd).to_numpy()

@@ -15,6 +15,10 @@ it reached the units sold, under a negative binomial with the fitted mean and th
 over-dispersion, and refits. Dropping them instead keeps only the days on which demand stayed
 below the stock, which are the low-demand days: on a deep, short promotion that stocks out one
 day in four, the lift came out about 0.2 too low that way.
+
+Rows of a treatment the item ran too rarely to estimate (one-day flash sales) are left out of
+its fit; ``thin_rows`` keeps them, with the mean the fit predicts for them without it, for the
+category-level pooling (``promotions.pooled``).
 """
 
 from __future__ import annotations
@@ -52,6 +56,8 @@ class ItemFit:
     eta: np.ndarray | None = None  # linear predictor without the offset, per row
     n_rows: int = 0
     problem: str | None = None
+    thin: pd.DataFrame | None = None  # rows of treatments too rare to fit, see ``thin_rows``
+    left_out: np.ndarray | None = None  # bool per row: left out of the fit (a thin treatment)
 
 
 def _harmonics(span_days: float, wanted: int) -> int:
@@ -191,6 +197,35 @@ def _too_little(fit: ItemFit, y: np.ndarray, n_rows: int) -> bool:
     return True
 
 
+def thin_rows(rows: pd.DataFrame, thin: list[str], log_mu: np.ndarray,
+              alpha: float, elasticity: float) -> pd.DataFrame | None:
+    """The rows of one item touched by exactly one treatment too rare for its own fit, with
+    the fitted mean they would have had without it (``log_mu``: offset + the item's linear
+    predictor, its price response included), the item's over-dispersion, the elasticity that
+    predictor used (0 when the price was not estimated) and the log price over the item's
+    usual (median) price, so the pooling can swap in the shrunk elasticity: evidence that
+    ``promotions.pooled`` adds up over a category's items (one flash sale per item is noise,
+    thirty in a category are a measurement)."""
+    if not thin:
+        return None
+    exposure = rows[thin].to_numpy(float)
+    alone = (exposure > 0).sum(axis=1) == 1
+    if not alone.any():
+        return None
+    log_price = np.log(rows["price"].to_numpy(float))
+    return pd.DataFrame({
+        "treatment": np.asarray(thin)[exposure[alone].argmax(axis=1)],
+        "exposure": exposure[alone].max(axis=1),
+        "y": rows["y"].to_numpy(float)[alone],
+        "log_mu": log_mu[alone],
+        "censored": (rows["censored"].to_numpy(bool)[alone] if "censored" in rows
+                     else np.zeros(int(alone.sum()), bool)),
+        "alpha": alpha,
+        "elasticity_used": elasticity,
+        "log_rel_price": log_price[alone] - np.median(log_price),
+    })
+
+
 def fit_item(
     item_id: str,
     rows: pd.DataFrame,
@@ -219,8 +254,10 @@ def fit_item(
     # them (a flash sale's own lift read as a steeper price response).
     thin = [n for n in TREATMENTS if fit.exposure[n] > 0 and n not in full.columns]
     used = (rows[thin].to_numpy(float) == 0).all(axis=1) if thin else np.ones(len(rows), bool)
+    fit.left_out = ~used
     matrix = _drop_collinear(full.loc[used])
-    y, censored, offset = y[used], censored[used], np.asarray(offset)[used]
+    offset_all = np.asarray(offset)
+    y, censored, offset = y[used], censored[used], offset_all[used]
     if _too_little(fit, y, len(rows)):
         return fit
     try:
@@ -241,6 +278,9 @@ def fit_item(
         fit.problem = "Poisson fit did not converge"
     coef = params.where(stable, 0.0)
     fit.eta = full[matrix.columns].to_numpy() @ coef.to_numpy()
+    fit.thin = thin_rows(rows, thin, fit.eta + offset_all,
+                         dispersion(demand, np.asarray(result.mu)),
+                         float(coef.get("log_price", 0.0)))
     for name in params.index:
         if name.startswith(("store=", "cos", "sin")) or name == "trend":
             continue

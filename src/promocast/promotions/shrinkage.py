@@ -9,7 +9,9 @@ beta_i ~ Normal(b_i, se_i^2).
   pooling the within-category spread of every category (a DerSimonian-Laird moment estimator
   summed over categories): a category of four items cannot tell its own spread, the shop can.
 - Each category's own mean m_c is the precision-weighted mean of its items (weights
-  1 / (se_i^2 + tau^2)), with standard error s_c.
+  1 / (se_i^2 + tau^2)), with standard error s_c; where the items that ran a mechanism too
+  rarely for an estimate of their own were pooled (``promotions.pooled``), that pooled
+  estimate enters as one more observation of m_c.
 - ``omega^2`` (how much categories truly differ) is the DerSimonian-Laird estimate over the
   category means; mu_0 is their precision-weighted mean. A category's mean is then shrunk
   toward the shop's like an item toward its category: a mechanism a category ran a handful of
@@ -97,10 +99,16 @@ def _toward(est: np.ndarray, var: np.ndarray, spread2: float, target: float,
 
 
 def shrink(
-    estimate: pd.Series, se: pd.Series, group: pd.Series, tau2: float | None = None
+    estimate: pd.Series,
+    se: pd.Series,
+    group: pd.Series,
+    tau2: float | None = None,
+    pooled: pd.DataFrame | None = None,
 ) -> Shrunk:
     """Shrink ``estimate`` (NaN = no estimate of its own) toward its ``group``'s mean, and the
-    group means toward the shop's."""
+    group means toward the shop's. ``pooled`` (index group; estimate, se, concentration):
+    a group's evidence from items with no estimate of their own (``promotions.pooled``),
+    one more observation of the group's mean, with variance se^2 + tau^2 x concentration."""
     est, err = estimate.to_numpy(float), se.to_numpy(float)
     grp = group.astype(str).to_numpy()
     own = np.isfinite(est) & np.isfinite(err) & (err > 0)
@@ -109,9 +117,13 @@ def shrink(
     rows = []
     for g in np.unique(grp):
         inside = own & (grp == g)
-        if inside.any():
-            w = 1.0 / (err[inside] ** 2 + tau2)
-            rows.append((g, float(np.sum(w * est[inside]) / np.sum(w)),
+        values, w = est[inside], 1.0 / (err[inside] ** 2 + tau2)
+        if pooled is not None and g in pooled.index:
+            extra = pooled.loc[g]
+            values = np.append(values, float(extra["estimate"]))
+            w = np.append(w, 1.0 / (float(extra["se"]) ** 2 + tau2 * float(extra["concentration"])))
+        if len(w):
+            rows.append((g, float(np.sum(w * values) / np.sum(w)),
                          float(np.sqrt(1.0 / np.sum(w))), int(inside.sum())))
         else:
             rows.append((g, np.nan, np.nan, 0))
