@@ -47,11 +47,12 @@ FEATURE_DRIVERS: tuple[tuple[str, str], ...] = (
     (r"dayofweek|day|weekday|week|weekofyear|month|quarter|dayofyear|dayofmonth", "seasonality"),
     # holidays and shopping festivals: run-up, hangover, flags
     (r"(days_to_|days_from_|is_).*|holiday.*|event.*|festival.*", "events"),
-    # what the shopper pays (price_1 .. price_k: rival brands' prices, as in Dominick's)
-    (r"price|base_price|rel_price|discount_depth|log_price|price_momentum_\d+|price_\d+|sell_price",
-     "price"),
+    # what the shopper pays (price_1 .. price_k: rival brands' prices, as in Dominick's; cat_*:
+    # against the rest of the category)
+    (r"price|base_price|rel_price|discount_depth|log_price|price_momentum_\d+|price_\d+|sell_price"
+     r"|cat_rel_price|cat_price_rank|cat_rel_discount", "price"),
     # promotion mechanisms and merchandising (Walmart's markdown_1..5, Dominick's deal / feat)
-    (r"promo|promo_.*|on_promo|deal|feat|feature|display|markdown_?\d*", "promotion"),
+    (r"promo|promo_.*|on_promo|cat_promo_share|deal|feat|feature|display|markdown_?\d*", "promotion"),
 )
 """Feature name (full match, case-insensitive) -> driver; the first matching row wins, anything
 else is ``other`` (e.g. a shop's own exogenous columns such as temperature)."""

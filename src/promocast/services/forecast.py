@@ -19,7 +19,13 @@ from promocast.data.storage import Store
 from promocast.data.validate import validate_table
 from promocast.exceptions import DataValidationError, UsageError
 from promocast.features.calendar import build_calendar
-from promocast.features.exogenous import calendar_features, price_features, promo_flags
+from promocast.features.exogenous import (
+    CATEGORY_INPUTS,
+    calendar_features,
+    category_features,
+    price_features,
+    promo_flags,
+)
 from promocast.forecasting.distributed import check_engine, open_engine
 from promocast.forecasting.engine import (
     DEFAULT_QUANTILES,
@@ -94,6 +100,7 @@ def future_inputs(panel_frame: pd.DataFrame, freq: str, horizon: int, known: lis
         both[["unique_id", "ds", *PRICE_INPUTS]], on=["unique_id", "ds"], how="left")
     future = promo_flags(future.drop(columns=[c for c in future if c.startswith("promo")]),
                          promos, items)
+    future = category_features(future.drop(columns=[c for c in CATEGORY_INPUTS if c in future]))
     future = calendar_features(future.drop(columns=[c for c in future if c.startswith(
         ("days_to_", "days_from_", "is_"))]), calendar, window=14 if freq == "D" else 21)
     for col in known:

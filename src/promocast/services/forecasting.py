@@ -19,7 +19,14 @@ from promocast.data.storage import EXOG_KEY, EXOG_TABLE, Store
 from promocast.data.storage import _quote as quote_name
 from promocast.exceptions import EmptyStore, UsageError
 from promocast.features.calendar import build_calendar
-from promocast.features.exogenous import PROMO_FLAGS, calendar_features, price_features, promo_flags
+from promocast.features.exogenous import (
+    CATEGORY_INPUTS,
+    PROMO_FLAGS,
+    calendar_features,
+    category_features,
+    price_features,
+    promo_flags,
+)
 from promocast.forecasting.distributed import check_engine, open_engine
 from promocast.forecasting.engine import DEFAULT_QUANTILES, ForecastSpec, backtest
 from promocast.forecasting.ensemble import ensemble_columns, recipe
@@ -113,7 +120,7 @@ def load_panel(db: Path, *, country: str = "CN", since: pd.Timestamp | None = No
                           known=["price", "base_price", *known_exog])
     del sales
     panel = price_features(panel)
-    panel = promo_flags(panel, promotions, items)
+    panel = category_features(promo_flags(panel, promotions, items))
     start, end = panel["ds"].min(), panel["ds"].max() + pd.Timedelta(days=400)
     calendar = build_calendar(start, end, country, events)
     window = 14 if freq == "D" else 3 if freq.startswith("W") else 1
@@ -122,7 +129,7 @@ def load_panel(db: Path, *, country: str = "CN", since: pd.Timestamp | None = No
     panel["store_code"] = panel["store_id"].astype("category").cat.codes.astype("float32")
     panel["item_code"] = panel["item_id"].astype("category").cat.codes.astype("float32")
     calendar_cols = [c for c in panel.columns if c.startswith(("days_to_", "days_from_", "is_"))]
-    known = [*PRICE_INPUTS, "promo", *PROMO_FLAGS, *known_exog, *calendar_cols]
+    known = [*PRICE_INPUTS, "promo", *PROMO_FLAGS, *CATEGORY_INPUTS, *known_exog, *calendar_cols]
     known = [c for c in known if c in panel and panel[c].notna().any()]
     for col in known:
         panel[col] = panel[col].astype("float32").fillna(0)
