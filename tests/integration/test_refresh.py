@@ -69,7 +69,12 @@ def test_refresh_appends_the_new_day_without_retraining(shop: dict) -> None:
     # the same kept models handed the whole new history give the same forecasts
     from promocast.data.storage import Store
     from promocast.features.calendar import build_calendar
-    from promocast.forecasting.engine import _join_pieces, _ml_quantiles, _own_steps
+    from promocast.forecasting.engine import (
+        _join_pieces,
+        _ml_quantiles,
+        _own_steps,
+        training_frame,
+    )
     from promocast.forecasting.scaling import categorical_statics
     from promocast.services.forecast import future_inputs
     from promocast.services.forecasting import load_panel
@@ -88,10 +93,11 @@ def test_refresh_appends_the_new_day_without_retraining(shop: dict) -> None:
     x = future_inputs(panel.frame, spec.freq, HORIZON, spec.known, promotions, items, calendar)
     x = x[["unique_id", "ds", *spec.known]].sort_values(["unique_id", "ds"])
     step = x.groupby("unique_id").cumcount().to_numpy() + 1
-    cols = ["unique_id", "ds", "y", "weight", *spec.known, *spec.static]
     pieces = []
     for bucket in before.buckets:
-        history = categorical_statics(panel.frame[cols], spec, bucket.models)
+        # the history as the models were trained on it (float32 targets: float64 lags can
+        # fall on the other side of a split)
+        history = categorical_statics(training_frame(panel.frame, spec), spec, bucket.models)
         piece = bucket.forecaster.predict(h=bucket.last, new_df=history,
                                           X_df=x[step <= bucket.last])
         pieces.append((bucket.models, _own_steps(piece, bucket.first)))

@@ -111,7 +111,10 @@ def run_refresh(db: Path, *, out: Path | None = None, country: str | None = None
         events = store.query("SELECT date, event, store_id FROM events")
     calendar = build_calendar(frame["ds"].min(), frame["ds"].max() + pd.Timedelta(days=800),
                               country, events)
-    future = future_inputs(frame, spec.freq, spec.horizon, spec.known, promotions, items, calendar)
+    # the inputs against the category shelf count every item on it, modelled or not (as in training)
+    future = future_inputs(panel.frame, spec.freq, spec.horizon, spec.known, promotions, items,
+                           calendar)
+    future = future[future["unique_id"].isin(last.index)]
     say(f"forecasting {len(ids)} series from the kept models")
     predicted = state.forecast(future, ids=ids)
     keys = frame.drop_duplicates("unique_id").set_index("unique_id")[["item_id", "store_id"]]
