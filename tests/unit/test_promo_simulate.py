@@ -304,6 +304,27 @@ def test_weekly_baseline_spreads_a_three_day_promotion_over_its_week():
     assert a.loc["2026-06-08", "units"] == pytest.approx(10 * (5 * 0.8 + 2))
 
 
+def test_monthly_baseline_dips_over_the_whole_next_month_as_the_planner_counts_it():
+    months = pd.date_range("2026-06-01", periods=3, freq="MS")  # June 30, July 31 days
+    base = baseline(300.0, months)
+    par = params(post_promo_dip=0.2)
+    whole = run(scenario({"item_id": "A", "discount_pct": 20, "start_date": "2026-06-01",
+                          "end_date": "2026-06-30"}), base=base, par=par)
+    a = whole.rows[(whole.rows["item_id"] == "A") & (whole.rows["store_id"] == "s1")]
+    a = a.set_index("ds")["units"]
+    # the estimate on monthly rows is July's drop: all of July dips, August does not
+    assert a["2026-07-01"] == pytest.approx(300.0 * 0.8)
+    assert a["2026-08-01"] == pytest.approx(300.0)
+    assert whole.totals["dip_units"]["expected"] == pytest.approx(0.2 * 300.0)
+    # a promotion ending mid-June dips in July, not in the rest of June (a promotion month)
+    part = run(scenario({"item_id": "A", "discount_pct": 20, "start_date": "2026-06-01",
+                         "end_date": "2026-06-15"}), base=base, par=par)
+    b = part.rows[(part.rows["item_id"] == "A") & (part.rows["store_id"] == "s1")]
+    b = b.set_index("ds")["units"]
+    assert b["2026-06-01"] == pytest.approx(10.0 * (15 * 0.8**-2.0 + 15))
+    assert b["2026-07-01"] == pytest.approx(300.0 * 0.8)
+
+
 def test_scenario_days_outside_the_forecast_are_refused():
     frame = scenario({"item_id": "A", "discount_pct": 20, "end_date": "2026-06-30"})
     with pytest.raises(InvalidScenario) as err:

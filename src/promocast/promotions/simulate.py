@@ -6,6 +6,8 @@ true model do (``promotions.plan``, ``testing.demo.model``)::
     units = baseline_units x (shelf price / regular price) ** price_elasticity
             x prod(1 + lift_m for the non-price mechanisms m switched on)
             x (1 - post_promo_dip)        on the ``dip_days`` days after a promotion ends
+                                          (monthly rows: the whole period after the
+                                          promotion's, the period an estimate measures)
             x (1 - cannibalisation_rate) ** min(rival promotions, RIVAL_CAP)
 
 Rival promotions are other items of the category, same store and day, under another promo_id

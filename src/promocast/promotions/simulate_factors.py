@@ -87,12 +87,17 @@ def _money(
 
 def _dip_days(days: Days, dip_days: int) -> np.ndarray:
     """True on the ``dip_days`` days after a promotion of the series ended, when not on one
-    (days are grouped by series and in date order within it)."""
+    (days are grouped by series and in date order within it). Periods longer than a week
+    (months) dip over the whole period after the one the promotion ended in: an effect
+    estimated on monthly rows measures that period's drop, and the planner counts it so."""
     last = np.maximum.accumulate(np.where(days.on, np.arange(len(days.on)), -1))
     seen = last >= 0
     seen[seen] = days.sid[last[seen]] == days.sid[seen]
     since = np.floor_divide(days.ds - days.ds[np.maximum(last, 0)], DAY_NS)
-    return ~days.on & seen & (since >= 1) & (since <= dip_days)
+    after = ~days.on & seen & (since >= 1)
+    long = days.width > 7
+    next_period = days.b == days.b[np.maximum(last, 0)] + 1
+    return after & np.where(long, next_period, since <= dip_days)
 
 
 def _codes(*parts: np.ndarray) -> np.ndarray:
