@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from promocast.customers.rfm import customer_summary
+from promocast.reproducible import LIGHTGBM_REPRODUCIBLE
 
 MODEL_IDS = ("logistic", "decision_tree", "random_forest", "svm", "lightgbm")
 WINDOWS = (30, 90, 180, 365)
@@ -264,7 +265,7 @@ def make_model(model_id: str, seed: int = 0):
         return LGBMClassifier(n_estimators=300, learning_rate=0.02, num_leaves=7,
                               min_child_samples=100, subsample=0.7, subsample_freq=1,
                               colsample_bytree=0.6, reg_lambda=10.0, num_threads=1,
-                              random_state=seed, verbose=-1)
+                              random_state=seed, verbose=-1, **LIGHTGBM_REPRODUCIBLE)
     raise ValueError(f"model_id must be one of {', '.join(MODEL_IDS)}; got {model_id!r}")
 
 

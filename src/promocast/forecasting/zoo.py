@@ -25,6 +25,8 @@ from statsforecast.models import (
     WindowAverage,
 )
 
+from promocast.reproducible import LIGHTGBM_REPRODUCIBLE
+
 STAT_MODELS = ("naive", "seasonal_naive", "window_average", "autoarima", "autoets", "theta",
                "croston", "tsb", "adida")
 ML_MODELS = ("linear", "ridge", "decision_tree", "random_forest", "lgbm", "lgbm_tweedie")
@@ -89,7 +91,7 @@ def ml_model(name: str, cfg: ZooConfig):
         params = {"n_estimators": 400, "learning_rate": 0.05, "num_leaves": 63,
                   "min_child_samples": 20, "subsample": 0.8, "subsample_freq": 1,
                   "colsample_bytree": 0.8, "random_state": cfg.seed,
-                  "num_threads": cfg.num_threads, "verbosity": -1}
+                  "num_threads": cfg.num_threads, "verbosity": -1, **LIGHTGBM_REPRODUCIBLE}
         params.update(LGBM_OBJECTIVES["tweedie" if name == "lgbm_tweedie" else cfg.lgbm_loss])
         params.update(cfg.lgbm_params or {})
         return lgb.LGBMRegressor(**params)

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from promocast.promotions.item_model import TREATMENTS
+from promocast.reproducible import LIGHTGBM_REPRODUCIBLE
 
 CALENDAR_PREFIXES = ("days_to_", "days_from_", "is_")
 AGE_CAP_DAYS = 365
@@ -98,7 +99,7 @@ def _params(seed: int, num_threads: int) -> dict:
         "bagging_fraction": 0.8,
         "bagging_freq": 1,
         "seed": seed,
-        "deterministic": True,
+        **LIGHTGBM_REPRODUCIBLE,
         "num_threads": num_threads,
         "verbosity": -1,
         "max_cat_to_onehot": 8,

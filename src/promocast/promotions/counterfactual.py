@@ -32,6 +32,7 @@ import pandas as pd
 from promocast.data.schema import PROMO_TYPES
 from promocast.promotions.baseline import item_folds as baseline_item_folds
 from promocast.promotions.design import period_days
+from promocast.reproducible import LIGHTGBM_REPRODUCIBLE
 
 PROMO_COLUMNS = ("promo", "on_promo", *(f"promo_{t}" for t in PROMO_TYPES))
 """Panel columns that flag a promotion; all are switched off in the counterfactual."""
@@ -217,7 +218,7 @@ def _lgb_params(seed: int, num_threads: int) -> dict:
         "bagging_fraction": 0.8,
         "bagging_freq": 1,
         "seed": seed,
-        "deterministic": True,
+        **LIGHTGBM_REPRODUCIBLE,
         "num_threads": num_threads,
         "verbosity": -1,
     }
