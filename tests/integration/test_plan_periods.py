@@ -75,7 +75,7 @@ def test_a_monthly_what_if_prices_the_month(monthly_db: Path) -> None:
     assert row["shelf_price"] == pytest.approx(0.9 * row["regular_price"], rel=1e-3)
     # an item whose own-price elasticity is negative sells more that month
     assert row["incremental_units"] > 0
-    # the month's gain less the dip after it (pull-forward, the days after January 31):
+    # the month's gain less the dip after it (pull-forward over February, the next month):
     # whether the dip outweighs the gain is the data's answer, the accounting is ours
     totals = doc["totals"]
     assert totals["dip_units"]["expected"] > 0
