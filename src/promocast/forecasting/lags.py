@@ -46,7 +46,11 @@ def _lags(spec: ForecastSpec, first: int | None = None, seasonal: bool = False,
         first = spec.horizon if spec.strategy == "direct" else 1
     if spec.freq == "D":
         lags = sorted({*range(first, first + 7), *(k for k in (7, 14, 21, 28) if k >= first)})
-        transforms = {first: [RollingMean(7), RollingMean(28)]}
+        # a week, a month, a quarter and a year of level (weekly data's 4 / 13 / 40 weeks):
+        # the long means steady slow sellers whose recent weeks are mostly zeros. They read
+        # what there is from 28 days on (the longest lag), so no training row is lost.
+        transforms = {first: [RollingMean(7), RollingMean(28), RollingMean(91, min_samples=28),
+                              RollingMean(364, min_samples=28)]}
         if first < 7:  # last week's level, a week back (the same weekday mix as the target)
             transforms[7] = [RollingMean(7, min_samples=1)]
         dates = ["dayofweek", "month", "dayofyear"]
