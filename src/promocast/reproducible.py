@@ -7,8 +7,8 @@ backtest of ``lgbm``): three runs of the same code gave 34.13, 34.42 and 34.50 %
 settings every run gives the same figure. Row-wise is LightGBM's advice for many rows, few
 threads and row subsampling (our global models), and was the faster here (102 s against 105 s
 column-wise and 119 s left to choose). LightGBM warns that row-wise costs more memory for the
-binned data; the benchmarks' peak RSS did not grow (OJ 735 MB, M5 subset 924 MB, both lower
-than before).
+binned data; the benchmarks' peak RSS did not grow (on 188fe79: OJ 735 MB, M5 subset 924 MB,
+both lower than before).
 """
 
 from __future__ import annotations

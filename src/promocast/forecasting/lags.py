@@ -48,7 +48,7 @@ def _lags(spec: ForecastSpec, first: int | None = None, seasonal: bool = False,
         lags = sorted({*range(first, first + 7), *(k for k in (7, 14, 21, 28) if k >= first)})
         # a week, a month, a quarter and a year of level (weekly data's 4 / 13 / 40 weeks):
         # the long means steady slow sellers whose recent weeks are mostly zeros. They read
-        # what there is from 28 days on (the longest lag), so no training row is lost.
+        # what there is once the month's mean has its 28 days, so they drop no training row.
         transforms = {first: [RollingMean(7), RollingMean(28), RollingMean(91, min_samples=28),
                               RollingMean(364, min_samples=28)]}
         if first < 7:  # last week's level, a week back (the same weekday mix as the target)
