@@ -1,8 +1,10 @@
 """Promotion effects against known truth (demo shop, three seeds) and on Dominick's OJ (issue 4).
 
-Demo shop: for each seed a shop of ``--items`` items x 2 stores (online + one shop) x
-``--years`` years of daily sales, generated with its ground truth; ``estimate_effects`` with
-the sales table (stock-out days enter as censored demand). Scored against the truth:
+Demo shop: for each seed and each ``--shops`` size a shop of N items x 2 stores (online + one
+shop) x Y years of daily sales, generated with its ground truth: the demo's default size (200
+items, 3 years, as ``promocast demo`` generates it) and a smaller one (100 items, 2 years),
+since how precise an effect can be depends on how often it ran. ``estimate_effects`` with the
+sales table (stock-out days enter as censored demand). Scored against the truth:
 
 - median |estimated - true| / |true| of the own-price elasticity (target <= 15 %);
 - share of items whose 90 % interval covers the true elasticity (target >= 80 %);
@@ -13,7 +15,7 @@ Dominick's OJ (83 stores x 11 brands, weekly, prices price_1..price_11 of every 
 own-price elasticities negative with intervals, the three biggest brands by units in about -3
 to -2 (published studies of this data), cross-price elasticities of rivals mostly positive.
 
-Run: .venv/bin/python benchmarks/promo_effects.py [--seeds 0,1,2] [--items 100] [--years 2]
+Run: .venv/bin/python benchmarks/promo_effects.py [--seeds 0,1,2] [--shops 200x3,100x2]
      [--no-oj] [--no-write]
 """
 
@@ -156,21 +158,27 @@ def oj_table(result: dict, published: bool = True) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", default="0,1,2")
-    parser.add_argument("--items", type=int, default=100)
-    parser.add_argument("--years", type=float, default=2.0)
+    parser.add_argument("--shops", default="200x3,100x2",
+                        help="demo shop sizes, items x years: the demo's default size "
+                        "(200 items, 3 years) and a smaller shop")
     parser.add_argument("--no-oj", action="store_true")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
-    results = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for seed in seeds:
-            results[seed] = demo_seed(seed, args.items, args.years, Path(tmp))
-            print(f"seed {seed}:", {k: round(v, 3) for k, v in results[seed].items()}, flush=True)
-    lines = [f"Demo shop: {args.items} items x 2 stores x {args.years:g} years, daily "
-             f"({int(results[seeds[0]]['rows']):,} item-store-days per seed); "
-             "estimate_effects with the sales table (stock-outs as censored demand).", "",
-             *demo_table(results)]
+    lines: list[str] = []
+    for size in args.shops.split(","):
+        n_items, years = int(size.split("x")[0]), float(size.split("x")[1])
+        results = {}
+        with tempfile.TemporaryDirectory() as tmp:
+            for seed in seeds:
+                results[seed] = demo_seed(seed, n_items, years, Path(tmp))
+                print(f"{size} seed {seed}:", {k: round(v, 3) for k, v in results[seed].items()},
+                      flush=True)
+        lines += [f"Demo shop: {n_items} items x 2 stores x {years:g} years, daily "
+                  f"({int(results[seeds[0]]['rows']):,} item-store-days per seed); "
+                  "estimate_effects with the sales table (stock-outs as censored demand).", "",
+                  *demo_table(results), ""]
+    lines.pop()
     if not args.no_oj and DATA.exists():
         result = real()
         lines += ["", "Dominick's OJ (83 stores x 11 brands, weekly):", "", *oj_table(result)]
@@ -183,7 +191,7 @@ def main() -> None:
     print(body)
     if not args.no_write:
         write_section("promo_effects", "Promotion effects vs ground truth (issue 4)", body,
-                      "python benchmarks/promo_effects.py [--seeds 0,1,2] [--items 100]")
+                      "python benchmarks/promo_effects.py [--seeds 0,1,2] [--shops 200x3,100x2]")
     print(machine())
 
 

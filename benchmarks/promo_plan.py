@@ -1,7 +1,7 @@
 """Promotion plan optimiser on the demo shop's ground truth (DESIGN §5, issue 4).
 
-For each seed: a demo shop (200 items, 2 stores, one year of history), the next 8 weeks'
-true no-promotion demand as the baseline, the same rules for every plan. Plan A is optimised
+For each seed: a demo shop (200 items, 2 stores, one year of history by default, ``--years``),
+the next 8 weeks' true no-promotion demand as the baseline, the same rules for every plan. Plan A is optimised
 with the TRUE effect parameters; plan B with the parameters under test. By default plan B's
 parameters are ESTIMATED by promocast from the shop's own history: the shop's files are
 ingested into a DuckDB store and ``services.promotions.effect_estimates`` fits them, exactly
@@ -18,7 +18,7 @@ parameter group ("truth + est. X": what the errors of X alone cost) and with the
 except one true group ("est. + true X": what fixing X alone would win back).
 
 Run: .venv/bin/python benchmarks/promo_plan.py [--seeds 0,1,2] [--items 200]
-     [--plans estimated|noise|both] [--ablate] [--no-write]
+     [--plans estimated|noise|both] [--ablate] [--years 1] [--no-write]
 Other parameters plug in through ``run_seed(seed, plans_b={label: fn})``, fn a function
 (shop, items) -> EffectParams frame (shop: the generated ``DemoShop``, its files still on disk).
 """
@@ -39,8 +39,14 @@ import pandas as pd  # noqa: E402
 
 from _report import write_section  # noqa: E402
 
-HISTORY_START = "2024-10-01"  # one year of history; the 8 planned weeks hold Double 11
-PLAN_START = "2025-10-01"
+PLAN_START = "2025-10-01"  # the 8 planned weeks hold Double 11
+HISTORY_YEARS = 1  # default history before PLAN_START (``--years``)
+
+
+def history_start(years: int) -> str:
+    """First day of ``years`` whole calendar years of history ending the day before
+    PLAN_START (the demo shop counts history in calendar years)."""
+    return str((pd.Timestamp(PLAN_START) - pd.DateOffset(years=years)).date())
 WEEKS = 8
 ParamsFn = Callable[..., pd.DataFrame]  # (shop: DemoShop, items: DataFrame) -> EffectParams
 TABLES = ("stores", "items", "promotions", "events", "sales", "inventory")
@@ -202,6 +208,7 @@ def run_seed(
     plans_b: dict[str, ParamsFn] | None = None,
     budgets: Sequence[float] = (2.0,),
     root: Path | None = None,
+    years: int = HISTORY_YEARS,
 ) -> dict[float, dict]:
     """Per budget level (% of the baseline revenue): plan A (true parameters) and each plan B
     (``plans_b``: label -> function (shop, items) -> EffectParams; default: the parameters
@@ -215,7 +222,7 @@ def run_seed(
     plans_b = {"estimated": estimated_params} if plans_b is None else plans_b
     with tempfile.TemporaryDirectory(dir=root) as tmp:
         shop = generate(
-            Path(tmp) / "data", seed=seed, n_items=n_items, years=1.0, start=HISTORY_START
+            Path(tmp) / "data", seed=seed, n_items=n_items, years=years, start=history_start(years)
         )
         items = pd.read_csv(shop.files["items"])
         truth = shop.ground_truth
@@ -280,7 +287,7 @@ def run_seed(
 
 
 SETTING = (
-    "Demo shop, {n} items x 2 stores, one year of history ({start} on); the next {weeks} weeks "
+    "Demo shop, {n} items x 2 stores, {history} of history ({start} on); the next {weeks} weeks "
     "({plan} on, Double 11 inside) planned in weeks. Rules: a budget (give-aways + fixed "
     "costs) of {budgets} % of the baseline revenue, <= 4 items per category x store x week, "
     "one quiet week between promotions of an item, >= 30 promotions in the Double 11 week, "
@@ -296,7 +303,7 @@ SETTING = (
 )
 PLAN_B_TEXT = {
     "estimated": "B estimated: optimised with the effects promocast estimates from the shop's "
-    "own year of history (files ingested into DuckDB, `effect_estimates` = `promocast promo "
+    "own history (files ingested into DuckDB, `effect_estimates` = `promocast promo "
     "effects`: Poisson GLM, censored stock-outs, EB shrinkage to the category).",
     "noise": "B noise x k: optimised with the truth + noise of an estimator's size (normal: "
     "elasticity x (1 + N(0, 0.10)), lifts + N(0, 0.05), dip + N(0, 0.03), cannibalisation "
@@ -308,7 +315,7 @@ def _ablation_label(label: str) -> bool:
     return label.startswith(("truth + est.", "est. + true"))
 
 
-def report(results: dict[float, list[dict]], n_items: int) -> str:
+def report(results: dict[float, list[dict]], n_items: int, years: int = 1) -> str:
     """Markdown: the setting once, then per budget level the plans' scores per seed, the
     plan B details and (when run) the ablation table."""
     first = next(iter(results.values()))
@@ -317,7 +324,8 @@ def report(results: dict[float, list[dict]], n_items: int) -> str:
     ablated = [lb for lb in all_labels if _ablation_label(lb)]
     setting = SETTING.format(
         n=n_items,
-        start=HISTORY_START,
+        history="one year" if years == 1 else f"{years} years",
+        start=history_start(years),
         weeks=WEEKS,
         plan=PLAN_START,
         budgets=" % or ".join(f"{p:g}" for p in results),
@@ -410,6 +418,8 @@ def main() -> None:
     parser.add_argument(
         "--ablate", action="store_true", help="also plans with one estimated parameter group"
     )
+    parser.add_argument("--years", type=int, default=int(HISTORY_YEARS),
+                        help="years of history before the planned weeks (default 1)")
     parser.add_argument("--no-write", action="store_true", help="print, do not touch BENCHMARKS.md")
     args = parser.parse_args()
     budgets = [float(p) for p in args.budgets.split(",")]
@@ -423,18 +433,25 @@ def main() -> None:
         if args.ablate:
             plans_b.update(ablation())
         started = time.perf_counter()
-        per_budget = run_seed(int(s), n_items=args.items, plans_b=plans_b, budgets=budgets)
+        per_budget = run_seed(int(s), n_items=args.items, plans_b=plans_b, budgets=budgets,
+                              years=args.years)
         print(f"seed {s}: {time.perf_counter() - started:.0f} s", flush=True)
         for pct, res in per_budget.items():
             results[pct].append(res)
-    body = report(results, args.items)
+    body = report(results, args.items, args.years)
     print(body)
     if not args.no_write:
         flags = "" if args.plans == "estimated" else f" --plans {args.plans}"
         flags += " --ablate" if args.ablate else ""
+        flags += f" --years {args.years}" if args.years != HISTORY_YEARS else ""
+        # one section per history length: one year (the default, the harder case) and the
+        # demo's own three years sit side by side
+        key, title = "promo_plan", "Promotion plan vs the plan that knows the truth"
+        if args.years != HISTORY_YEARS:
+            key, title = f"promo_plan_{args.years}y", f"{title}, {args.years} years of history"
         write_section(
-            "promo_plan",
-            "Promotion plan vs the plan that knows the truth (demo shop, issue 4)",
+            key,
+            f"{title} (demo shop, issue 4)",
             body,
             f"python benchmarks/promo_plan.py{flags}",
         )
