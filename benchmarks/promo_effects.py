@@ -79,11 +79,12 @@ def oracle_lift_errors(item_estimates, truth) -> dict[str, float]:
     the TRUE mean of its category by the TRUE spread of the category's items, the best any
     shrinkage of these estimates can do. Where it is far above the target, the data hold
     too little about that mechanism for the target (few, short, small-volume runs)."""
+    truth = truth.set_index("item_id")
     out = {}
     for m in MECHANISMS:
         col = f"lift_{m}"
-        true_log = np.log1p(truth.set_index("item_id")[col])
-        category = truth.set_index("item_id")["category"]
+        true_log = np.log1p(truth[col])
+        category = truth["category"]
         prior = true_log.groupby(category).transform("mean")
         spread2 = float(true_log.groupby(category).var().mean())
         own = item_estimates[item_estimates["parameter"] == col].set_index("item_id")
@@ -197,20 +198,21 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
-    lines: list[str] = []
+    blocks: list[list[str]] = []
     for size in args.shops.split(","):
-        n_items, years = int(size.split("x")[0]), float(size.split("x")[1])
+        items_text, years_text = size.split("x")
+        n_items, years = int(items_text), float(years_text)
         results = {}
         with tempfile.TemporaryDirectory() as tmp:
             for seed in seeds:
                 results[seed] = demo_seed(seed, n_items, years, Path(tmp))
                 print(f"{size} seed {seed}:", {k: round(v, 3) for k, v in results[seed].items()},
                       flush=True)
-        lines += [f"Demo shop: {n_items} items x 2 stores x {years:g} years, daily "
-                  f"({int(results[seeds[0]]['rows']):,} item-store-days per seed); "
-                  "estimate_effects with the sales table (stock-outs as censored demand).", "",
-                  *demo_table(results), ""]
-    lines.pop()
+        blocks.append([f"Demo shop: {n_items} items x 2 stores x {years:g} years, daily "
+                       f"({int(results[seeds[0]]['rows']):,} item-store-days per seed); "
+                       "estimate_effects with the sales table (stock-outs as censored demand).",
+                       "", *demo_table(results)])
+    lines = [line for k, block in enumerate(blocks) for line in ([""] if k else []) + block]
     if not args.no_oj and DATA.exists():
         result = real()
         lines += ["", "Dominick's OJ (83 stores x 11 brands, weekly):", "", *oj_table(result)]

@@ -1,8 +1,8 @@
 """Promotion plan optimiser on the demo shop's ground truth (DESIGN §5, issue 4).
 
 For each seed: a demo shop (200 items, 2 stores, one year of history by default, ``--years``),
-the next 8 weeks' true no-promotion demand as the baseline, the same rules for every plan. Plan A is optimised
-with the TRUE effect parameters; plan B with the parameters under test. By default plan B's
+the next 8 weeks' true no-promotion demand as the baseline, the same rules for every plan.
+Plan A is optimised with the TRUE effect parameters; plan B with the parameters under test. By default plan B's
 parameters are ESTIMATED by promocast from the shop's own history: the shop's files are
 ingested into a DuckDB store and ``services.promotions.effect_estimates`` fits them, exactly
 as ``promocast promo effects`` would. ``--plans noise`` adds the truth plus noise of an
@@ -41,12 +41,6 @@ from _report import write_section  # noqa: E402
 
 PLAN_START = "2025-10-01"  # the 8 planned weeks hold Double 11
 HISTORY_YEARS = 1  # default history before PLAN_START (``--years``)
-
-
-def history_start(years: int) -> str:
-    """First day of ``years`` whole calendar years of history ending the day before
-    PLAN_START (the demo shop counts history in calendar years)."""
-    return str((pd.Timestamp(PLAN_START) - pd.DateOffset(years=years)).date())
 WEEKS = 8
 ParamsFn = Callable[..., pd.DataFrame]  # (shop: DemoShop, items: DataFrame) -> EffectParams
 TABLES = ("stores", "items", "promotions", "events", "sales", "inventory")
@@ -61,6 +55,12 @@ GROUPS: dict[str, list[str]] = {
     "post_promo_dip": ["post_promo_dip"],
     "cannibalisation": ["cannibalisation_rate"],
 }
+
+
+def history_start(years: int) -> str:
+    """First day of ``years`` whole calendar years of history ending the day before
+    PLAN_START (the demo shop counts history in calendar years)."""
+    return str((pd.Timestamp(PLAN_START) - pd.DateOffset(years=years)).date())
 
 
 def true_params(shop, items: pd.DataFrame) -> pd.DataFrame:
@@ -315,7 +315,7 @@ def _ablation_label(label: str) -> bool:
     return label.startswith(("truth + est.", "est. + true"))
 
 
-def report(results: dict[float, list[dict]], n_items: int, years: int = 1) -> str:
+def report(results: dict[float, list[dict]], n_items: int, years: int = HISTORY_YEARS) -> str:
     """Markdown: the setting once, then per budget level the plans' scores per seed, the
     plan B details and (when run) the ablation table."""
     first = next(iter(results.values()))
@@ -418,7 +418,7 @@ def main() -> None:
     parser.add_argument(
         "--ablate", action="store_true", help="also plans with one estimated parameter group"
     )
-    parser.add_argument("--years", type=int, default=int(HISTORY_YEARS),
+    parser.add_argument("--years", type=int, default=HISTORY_YEARS,
                         help="years of history before the planned weeks (default 1)")
     parser.add_argument("--no-write", action="store_true", help="print, do not touch BENCHMARKS.md")
     args = parser.parse_args()
