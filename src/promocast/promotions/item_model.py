@@ -14,7 +14,9 @@ by expectation-maximisation: each round replaces their units by the expected dem
 it reached the units sold, under a negative binomial with the fitted mean and the item's
 over-dispersion, and refits. Dropping them instead keeps only the days on which demand stayed
 below the stock, which are the low-demand days: on a deep, short promotion that stocks out one
-day in four, the lift came out about 0.2 too low that way.
+day in four, the lift came out about 0.2 too low that way. The imputed demand is not observed
+demand: the standard errors count a stock-out row only for what it tells (``covariance``), so
+an item whose flash sales mostly sold out is shrunk toward its category as it should be.
 
 Rows of a treatment the item ran too rarely to estimate (one-day flash sales) are left out of
 its fit; ``thin_rows`` keeps them, with the mean the fit predicts for them without it, for the
@@ -52,6 +54,8 @@ class ItemFit:
     item_id: str
     estimates: dict[str, float] = field(default_factory=dict)
     se: dict[str, float] = field(default_factory=dict)
+    se_pool: dict[str, float] = field(default_factory=dict)  # as if no row had stocked out
+    cov_price: dict[str, float] = field(default_factory=dict)  # covariance with the elasticity
     exposure: dict[str, float] = field(default_factory=dict)  # periods with the treatment
     eta: np.ndarray | None = None  # linear predictor without the offset, per row
     n_rows: int = 0
@@ -135,7 +139,29 @@ def censored_mean(sold: np.ndarray, mu: np.ndarray, alpha: float) -> np.ndarray:
     return np.where(np.isfinite(expected), np.maximum(expected, c), c)
 
 
-def covariance(x: np.ndarray, y: np.ndarray, mu: np.ndarray, cluster: np.ndarray) -> np.ndarray:
+def censored_variance(sold: np.ndarray, mu: np.ndarray, alpha: float) -> np.ndarray:
+    """Var[demand | demand >= sold] under the same negative binomial as ``censored_mean``: how
+    much a stock-out row leaves unknown. By the same identity one step further,
+    E[Y (Y - 1) 1(Y >= c)] = mu^2 (1 + alpha) P(Y'' >= c - 2) with Y'' ~ NegBin(n + 2, p)."""
+    c = np.asarray(sold, float)
+    mu = np.maximum(np.asarray(mu, float), 1e-9)
+    if alpha < 1e-6:
+        denominator = stats.poisson.logsf(c - 1, mu)
+        log_second = stats.poisson.logsf(c - 3, mu) - denominator
+    else:
+        n = 1.0 / alpha
+        p = n / (n + mu)
+        denominator = stats.nbinom.logsf(c - 1, n, p)
+        log_second = stats.nbinom.logsf(c - 3, n + 2, p) - denominator
+    first = censored_mean(c, mu, alpha)
+    second = mu**2 * (1 + alpha) * np.exp(np.clip(log_second, -50, 50))
+    variance = second + first - first**2
+    total = mu * (1 + alpha * mu)
+    return np.clip(np.where(np.isfinite(variance), variance, 0.0), 0.0, total)
+
+
+def covariance(x: np.ndarray, y: np.ndarray, mu: np.ndarray, cluster: np.ndarray,
+               censored: np.ndarray | None = None, sold: np.ndarray | None = None) -> np.ndarray:
     """Covariance of the Poisson quasi-likelihood estimates.
 
     Shape from a negative-binomial working variance mu + alpha mu^2 (alpha by moments over the
@@ -146,11 +172,28 @@ def covariance(x: np.ndarray, y: np.ndarray, mu: np.ndarray, cluster: np.ndarray
     take its standard error from its own three residuals. Those three residuals would make
     the error large exactly when the estimate is high, and shrinkage would then pull every
     high estimate down more than every low one.
+
+    Stock-out rows (``censored``: their ``y`` the imputed demand of ``_fit_censored``, their
+    ``sold`` the units sold) count
+    only for what they tell (Louis's missing information): the EM's estimating equation
+    moves less with the parameters on them, by Var[D | D >= sold] / (1 + alpha mu), and
+    varies less, by Var[D | D >= sold]. A shelf that emptied at 2 units when 10 were expected
+    says little about a lift; counted as 10 observed units, it made the standard errors of
+    heavily stocked-out flash sales far too small and shrinkage let their upward drift
+    through (the censored estimate's small-sample bias).
     """
     alpha = dispersion(y, mu)
-    bread = np.linalg.pinv(x.T @ (x * mu[:, None]))
-    model = bread @ (x.T @ (x * (mu * (1 + alpha * mu))[:, None])) @ bread
-    leverage = np.einsum("ij,jk,ik->i", x, bread, x) * mu
+    weight_a, weight_b = mu.copy(), mu * (1 + alpha * mu)
+    if censored is not None and sold is not None and censored.any():
+        # Over-dispersion as the EM imputed with it: from the rows that were not cut off.
+        missing = censored_variance(sold[censored], mu[censored],
+                                    dispersion(sold[~censored], mu[~censored]))
+        weight_a[censored] = np.maximum(mu[censored] - missing / (1 + alpha * mu[censored]),
+                                        1e-6 * mu[censored])
+        weight_b[censored] = np.maximum(weight_b[censored] - missing, 1e-6 * mu[censored])
+    bread = np.linalg.pinv(x.T @ (x * weight_a[:, None]))
+    model = bread @ (x.T @ (x * weight_b[:, None])) @ bread
+    leverage = np.einsum("ij,jk,ik->i", x, bread, x) * weight_a
     score = x * ((y - mu) / np.clip(1.0 - leverage, 0.05, None))[:, None]
     codes = pd.factorize(cluster)[0]
     summed = np.zeros((codes.max() + 1, x.shape[1]))
@@ -262,9 +305,12 @@ def fit_item(
         return fit
     try:
         result, demand = _fit_censored(y, censored, matrix, offset)
-        cov = covariance(matrix.to_numpy(), demand, result.mu, rows["period"].to_numpy()[used])
-        variance = np.diag(cov)
-        se = pd.Series(np.sqrt(np.where(variance > 0, variance, np.nan)), index=matrix.columns)
+        args = (matrix.to_numpy(), demand, np.asarray(result.mu), rows["period"].to_numpy()[used])
+        cov = pd.DataFrame(covariance(*args, censored=censored, sold=y), index=matrix.columns,
+                           columns=matrix.columns)
+        se, se_pool = (
+            pd.Series(np.sqrt(np.where(v > 0, v, np.nan)), index=matrix.columns)
+            for v in (np.diag(cov), np.diag(covariance(*args))))
     except (np.linalg.LinAlgError, ValueError) as exc:  # pragma: no cover - defensive
         fit.problem = f"Poisson fit failed: {exc}"
         fit.eta = np.full(len(rows), np.log(max(y.mean(), 1e-3)))
@@ -290,4 +336,7 @@ def fit_item(
             # noisy items are then pulled to their category by shrinkage anyway.
             fit.estimates[name] = float(params[name])
             fit.se[name] = float(se[name])
+            fit.se_pool[name] = float(se_pool[name])
+    if "log_price" in fit.estimates:
+        fit.cov_price = {name: float(cov.at[name, "log_price"]) for name in fit.estimates}
     return fit

@@ -104,27 +104,38 @@ def shrink(
     group: pd.Series,
     tau2: float | None = None,
     pooled: pd.DataFrame | None = None,
+    se_pool: pd.Series | None = None,
 ) -> Shrunk:
     """Shrink ``estimate`` (NaN = no estimate of its own) toward its ``group``'s mean, and the
     group means toward the shop's. ``pooled`` (index group; estimate, se, concentration):
     a group's evidence from items with no estimate of their own (``promotions.pooled``),
-    one more observation of the group's mean, with variance se^2 + tau^2 x concentration."""
+    one more observation of the group's mean, with variance se^2 + tau^2 x concentration.
+
+    ``se_pool``: the standard errors that weigh the items in their category's mean and in
+    tau^2, when the honest ones (``se``, which still set each item's own shrinkage) depend on
+    the outcome. An item whose flash sales sold out has a larger ``se`` (the stock hid its
+    demand) because its demand was high: weighing by it would tilt every category mean
+    toward the items that happened to sell less (``item_model.covariance``)."""
     est, err = estimate.to_numpy(float), se.to_numpy(float)
     grp = group.astype(str).to_numpy()
     own = np.isfinite(est) & np.isfinite(err) & (err > 0)
+    weigh = err if se_pool is None else se_pool.to_numpy(float)
+    weigh = np.where(np.isfinite(weigh) & (weigh > 0), weigh, err)
     if tau2 is None:
-        tau2 = between_item_variance(est[own], err[own], grp[own])
+        tau2 = between_item_variance(est[own], weigh[own], grp[own])
     rows = []
     for g in np.unique(grp):
         inside = own & (grp == g)
-        values, w = est[inside], 1.0 / (err[inside] ** 2 + tau2)
+        values, w = est[inside], 1.0 / (weigh[inside] ** 2 + tau2)
+        variance = weigh[inside] ** 2 + tau2
         if pooled is not None and g in pooled.index:
             extra = pooled.loc[g]
             values = np.append(values, float(extra["estimate"]))
-            w = np.append(w, 1.0 / (float(extra["se"]) ** 2 + tau2 * float(extra["concentration"])))
+            extra_var = float(extra["se"]) ** 2 + tau2 * float(extra["concentration"])
+            w, variance = np.append(w, 1.0 / extra_var), np.append(variance, extra_var)
         if len(w):
             rows.append((g, float(np.sum(w * values) / np.sum(w)),
-                         float(np.sqrt(1.0 / np.sum(w))), int(inside.sum())))
+                         float(np.sqrt(np.sum(w**2 * variance)) / np.sum(w)), int(inside.sum())))
         else:
             rows.append((g, np.nan, np.nan, 0))
     cats = pd.DataFrame(rows, columns=["category", "mu_own", "se_own", "n_items"]).set_index(
