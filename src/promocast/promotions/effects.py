@@ -93,7 +93,9 @@ class Effects:
     ``categories``: per category; ``cross_price``: item, rival, cross elasticity and interval
     (only where rival prices are in the data); ``flags``: implausible or borrowed results, one
     row each (item_id, parameter, value, reason); ``item_estimates``: every item's own
-    estimate before shrinkage (log scale, standard error, periods exposed).
+    estimate before shrinkage (log scale; standard error with stock-outs counted for what they
+    tell, ``se``, and as if observed, ``se_pool``; covariance with the elasticity,
+    ``cov_price``; periods exposed).
     """
 
     params: pd.DataFrame
