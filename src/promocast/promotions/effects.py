@@ -78,6 +78,9 @@ PARAM_COLUMNS = [
 """Columns of the EffectParams frame (the promotions modules' shared interface)."""
 LIFT_FLOOR = -0.5
 """A lift below -50 % (a mechanism halving sales at the same price) is flagged as implausible."""
+SOLD_OUT_SHARE = 0.5
+"""A lift is flagged when at least this share of the item's periods on the mechanism sold out:
+its own data then say little (``item_model.covariance``) and the plan marks it (``caveat``)."""
 METHOD = (
     "Poisson GLM per item with a cross-fitted LightGBM calendar offset (backfitted), "
     "period-clustered standard errors, empirical Bayes shrinkage toward the category and of "
@@ -95,7 +98,7 @@ class Effects:
     row each (item_id, parameter, value, reason); ``item_estimates``: every item's own
     estimate before shrinkage (log scale; standard error with stock-outs counted for what they
     tell, ``se``, and as if observed, ``se_pool``; covariance with the elasticity,
-    ``cov_price``; periods exposed).
+    ``cov_price``; periods exposed, and of those the ones that sold out).
     """
 
     params: pd.DataFrame
@@ -357,13 +360,14 @@ def _estimates_table(fits: dict[str, ItemFit], category_of: pd.Series) -> pd.Dat
                     fit.se_pool.get(name, fit.se[name]),
                     fit.cov_price.get(name, 0.0),
                     fit.exposure.get(name, np.nan),
+                    fit.sold_out.get(name, (0, 0))[0],
                     fit.n_rows,
                 )
             )
     return pd.DataFrame(
         records,
         columns=["item_id", "category", "parameter", "estimate", "se", "se_pool", "cov_price",
-                 "periods_exposed", "n_rows"],
+                 "periods_exposed", "periods_sold_out", "n_rows"],
     )
 
 
@@ -437,6 +441,20 @@ def _summarise(
                         f"lift_{m}",
                         float(np.expm1(row["estimate"])),
                         "lift below -50 % in the item's own data",
+                    )
+                )
+        for item_id, fit in fits.items():
+            sold_out, exposed = fit.sold_out.get(f"lift_{m}", (0, 0))
+            if sold_out and sold_out >= SOLD_OUT_SHARE * exposed:
+                flags.append(
+                    (
+                        item_id,
+                        "all",
+                        f"lift_{m}",
+                        float(np.expm1(mean[item_id])),
+                        f"{sold_out} of {exposed} promotion periods sold out: demand beyond "
+                        "the units sold is unknown, so the lift leans on the category; stock "
+                        "more to measure it",
                     )
                 )
 

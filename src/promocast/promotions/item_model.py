@@ -56,6 +56,7 @@ class ItemFit:
     se: dict[str, float] = field(default_factory=dict)
     se_pool: dict[str, float] = field(default_factory=dict)  # as if no row had stocked out
     cov_price: dict[str, float] = field(default_factory=dict)  # covariance with the elasticity
+    sold_out: dict[str, tuple[int, int]] = field(default_factory=dict)  # (sold out, exposed)
     exposure: dict[str, float] = field(default_factory=dict)  # periods with the treatment
     eta: np.ndarray | None = None  # linear predictor without the offset, per row
     n_rows: int = 0
@@ -339,4 +340,13 @@ def fit_item(
             fit.se_pool[name] = float(se_pool[name])
     if "log_price" in fit.estimates:
         fit.cov_price = {name: float(cov.at[name, "log_price"]) for name in fit.estimates}
+    for name in (n for n in matrix.columns if n in TREATMENTS):
+        exposed = matrix[name].to_numpy() > 0
+        fit.sold_out[name] = (int((censored & exposed).sum()), int(exposed.sum()))
+        if fit.sold_out[name][0] == fit.sold_out[name][1]:
+            # Every period of it sold out: the censored likelihood keeps rising with the lift
+            # (no maximum), and the EM's value is where its rounds stopped. Not identified.
+            fit.estimates.pop(name, None)
+            fit.se.pop(name, None)
+            fit.se_pool.pop(name, None)
     return fit

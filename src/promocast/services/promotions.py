@@ -262,7 +262,8 @@ def regular_prices(db: Path) -> pd.DataFrame:
 
 def caveats(plan: dict, flags: list[dict]) -> None:
     """Mark planned promotions that rest on an effect the item's own data did not identify (the
-    category's value was borrowed) or that was flagged implausible: an optimiser picks the
+    category's value was borrowed, or its past promotions mostly sold out and hid demand) or
+    that was flagged implausible: an optimiser picks the
     options whose effects look best, so these are the ones most likely overestimated. Adds a
     ``caveat`` per promotion and a note with the count (in place)."""
     by_item: dict[str, list[dict]] = {}
@@ -278,7 +279,8 @@ def caveats(plan: dict, flags: list[dict]) -> None:
     if marked:
         plan["notes"].append(
             f"{marked} of {len(plan['promotions'])} planned promotions rest on an effect the "
-            "item's own data did not identify or that looks implausible (see caveat): their "
+            "item's own data did not identify (or its past promotions sold out) or that looks "
+            "implausible (see caveat): their "
             "expected margin is the least certain; try them on a few stores first")
 
 
