@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from promocast.promotions.effects import _given_elasticity, estimate_effects
+from promocast.promotions.effects import estimate_effects
 from promocast.promotions.item_model import censored_mean, censored_variance, covariance
+from promocast.promotions.shrinkage import given_elasticity
 
 
 @pytest.mark.parametrize(("alpha", "mu", "sold"), [(0.0, 5.0, 3), (0.3, 5.0, 3), (0.3, 5.0, 0),
@@ -75,7 +76,7 @@ def test_effects_follow_the_shrunk_elasticity_they_were_fitted_with() -> None:
     true_e, true_b = -2.5, 0.6
     own = pd.DataFrame({"estimate": true_e + draws[:, 0], "se": se_e}, index=index)
     lift = pd.Series(true_b + draws[:, 1], index=index)
-    moved, se = _given_elasticity(lift, pd.Series(se_b, index=index), pd.Series(cov, index=index),
+    moved, se = given_elasticity(lift, pd.Series(se_b, index=index), pd.Series(cov, index=index),
                                   (own, pd.Series(true_e, index=index),
                                    pd.Series(0.0, index=index)))
     assert np.std(moved - true_b) == pytest.approx(se_b * np.sqrt(1 - rho**2), rel=0.05)
@@ -83,7 +84,7 @@ def test_effects_follow_the_shrunk_elasticity_they_were_fitted_with() -> None:
     assert abs(np.mean(moved - true_b)) < 0.01
     # an item without an elasticity of its own keeps its estimate
     own.loc["i0", "estimate"] = np.nan
-    kept, kept_se = _given_elasticity(lift, pd.Series(se_b, index=index),
+    kept, kept_se = given_elasticity(lift, pd.Series(se_b, index=index),
                                       pd.Series(cov, index=index),
                                       (own, pd.Series(true_e, index=index),
                                        pd.Series(0.0, index=index)))

@@ -26,7 +26,7 @@ driver acts multiplicatively, so the model is log-linear in a Poisson mean:
    left-out rows are pooled per category (``pooled``) into one more observation of the
    category's mean, and the calendar is never learnt from those rows. Each item's lifts
    and dips are moved with its shrunk elasticity before they are shrunk in turn
-   (``_given_elasticity``): estimated together with it, they hold what its sampling error
+   (``shrinkage.given_elasticity``): estimated together with it, they hold what its sampling error
    left unexplained at the promotion's price (a flash sale is a 30-50 % cut).
 
 Why not the textbook double ML (residualise log demand and the treatments on the controls,
@@ -60,9 +60,10 @@ from promocast.promotions.design import (
     treatment_design,
     with_sold_units,
 )
-from promocast.promotions.item_model import ItemFit, fit_item
+from promocast.promotions.flags import flag_borrowed, flag_sold_out
+from promocast.promotions.item_model import ItemFit, estimates_table, fit_item
 from promocast.promotions.pooled import pooled_effects, thin_table, with_elasticity
-from promocast.promotions.shrinkage import shrink
+from promocast.promotions.shrinkage import given_elasticity, shrink
 
 PARAM_COLUMNS = [
     "item_id",
@@ -78,9 +79,6 @@ PARAM_COLUMNS = [
 """Columns of the EffectParams frame (the promotions modules' shared interface)."""
 LIFT_FLOOR = -0.5
 """A lift below -50 % (a mechanism halving sales at the same price) is flagged as implausible."""
-SOLD_OUT_SHARE = 0.5
-"""A lift is flagged when at least this share of the item's periods on the mechanism sold out:
-its own data then say little (``item_model.covariance``) and the plan marks it (``caveat``)."""
 METHOD = (
     "Poisson GLM per item with a cross-fitted LightGBM calendar offset (backfitted), "
     "period-clustered standard errors, empirical Bayes shrinkage toward the category and of "
@@ -346,31 +344,6 @@ def _rival_price_columns(rows: pd.DataFrame, category_of: pd.Series) -> dict[str
     return out
 
 
-def _estimates_table(fits: dict[str, ItemFit], category_of: pd.Series) -> pd.DataFrame:
-    records = []
-    for item_id, fit in fits.items():
-        for name, value in fit.estimates.items():
-            records.append(
-                (
-                    item_id,
-                    category_of[item_id],
-                    name,
-                    value,
-                    fit.se[name],
-                    fit.se_pool.get(name, fit.se[name]),
-                    fit.cov_price.get(name, 0.0),
-                    fit.exposure.get(name, np.nan),
-                    fit.sold_out.get(name, (0, 0))[0],
-                    fit.n_rows,
-                )
-            )
-    return pd.DataFrame(
-        records,
-        columns=["item_id", "category", "parameter", "estimate", "se", "se_pool", "cov_price",
-                 "periods_exposed", "periods_sold_out", "n_rows"],
-    )
-
-
 def _summarise(
     fits: dict[str, ItemFit],
     category_of: pd.Series,
@@ -379,7 +352,7 @@ def _summarise(
 ) -> Effects:
     """Shrink the item estimates, build EffectParams, the category table and the flags."""
     z = float(stats.norm.ppf(0.5 + level / 2))
-    raw = _estimates_table(fits, category_of)
+    raw = estimates_table(fits, category_of)
     ids = pd.Index(sorted(fits), name="item_id")
     cats = category_of.reindex(ids)
     params = pd.DataFrame({"item_id": ids, "store_id": "all", "category": cats.to_numpy()})
@@ -392,16 +365,16 @@ def _summarise(
 
     thin = thin_table(fits, category_of)
 
-    def posterior(name: str) -> tuple[pd.Series, pd.Series, pd.Series, pd.DataFrame, float]:
+    def posterior(name: str, elasticity: tuple | None = None
+                  ) -> tuple[pd.Series, pd.Series, pd.Series, pd.DataFrame, float]:
         table = raw[raw["parameter"] == name].set_index("item_id")
         est, se = table["estimate"].reindex(ids), table["se"].reindex(ids)
-        if name != "log_price":
-            est, se = _given_elasticity(est, se, table["cov_price"].reindex(ids), elasticity)
+        if elasticity is not None:
+            est, se = given_elasticity(est, se, table["cov_price"].reindex(ids), elasticity)
         result = shrink(est, se, cats, pooled=pooled_effects(thin, name),
                         se_pool=table["se_pool"].reindex(ids))
         return result.mean, result.sd, result.own, result.categories, result.tau2
 
-    elasticity = None
     mean, sd, own, per_cat, _ = posterior("log_price")
     elasticity = (raw[raw["parameter"] == "log_price"].set_index("item_id"), mean, sd)
     thin = with_elasticity(thin, mean)
@@ -411,7 +384,7 @@ def _summarise(
     category_rows["price_elasticity"] = per_cat["mu"]
     category_rows["price_elasticity_lo"] = per_cat["mu"] - z * per_cat["se_mu"]
     category_rows["price_elasticity_hi"] = per_cat["mu"] + z * per_cat["se_mu"]
-    _flag_borrowed(flags, own, mean, "price_elasticity")
+    flag_borrowed(flags, own, mean, "price_elasticity")
     raw_price = raw[raw["parameter"] == "log_price"].set_index("item_id")
     for item_id, row in raw_price.iterrows():
         if row["estimate"] > 0:
@@ -427,10 +400,10 @@ def _summarise(
             )
 
     for m in LIFT_MECHANISMS:
-        mean, sd, own, per_cat, tau2 = posterior(f"lift_{m}")
+        mean, sd, own, per_cat, tau2 = posterior(f"lift_{m}", elasticity)
         params[f"lift_{m}"] = np.expm1(mean).to_numpy()
         category_rows[f"lift_{m}"] = np.expm1(per_cat["mu"] + tau2 / 2)
-        _flag_borrowed(flags, own, mean, f"lift_{m}")
+        flag_borrowed(flags, own, mean, f"lift_{m}")
         table = raw[raw["parameter"] == f"lift_{m}"].set_index("item_id")
         for item_id, row in table.iterrows():
             if np.expm1(row["estimate"]) < LIFT_FLOOR or np.expm1(mean[item_id]) < LIFT_FLOOR:
@@ -443,26 +416,13 @@ def _summarise(
                         "lift below -50 % in the item's own data",
                     )
                 )
-        for item_id, fit in fits.items():
-            sold_out, exposed = fit.sold_out.get(f"lift_{m}", (0, 0))
-            if sold_out and sold_out >= SOLD_OUT_SHARE * exposed:
-                flags.append(
-                    (
-                        item_id,
-                        "all",
-                        f"lift_{m}",
-                        float(np.expm1(mean[item_id])),
-                        f"{sold_out} of {exposed} promotion periods sold out: demand beyond "
-                        "the units sold is unknown, so the lift leans on the category; stock "
-                        "more to measure it",
-                    )
-                )
+        flag_sold_out(flags, fits, f"lift_{m}", mean)
 
-    mean, sd, own, per_cat, tau2 = posterior("after_promotion")
+    mean, sd, own, per_cat, tau2 = posterior("after_promotion", elasticity)
     dip = -np.expm1(mean)
     params["post_promo_dip"] = dip.clip(lower=0).to_numpy()
     category_rows["post_promo_dip"] = (-np.expm1(per_cat["mu"] + tau2 / 2)).clip(lower=0)
-    _flag_borrowed(flags, own, mean, "post_promo_dip")
+    flag_borrowed(flags, own, mean, "post_promo_dip")
     for item_id in ids[(dip < 0).to_numpy()]:
         flags.append(
             (
@@ -474,10 +434,10 @@ def _summarise(
             )
         )
 
-    mean, sd, own, per_cat, tau2 = posterior("rivals_on_promotion")
+    mean, sd, own, per_cat, tau2 = posterior("rivals_on_promotion", elasticity)
     params["cannibalisation_rate"] = (-np.expm1(mean)).to_numpy()
     category_rows["cannibalisation_rate"] = -np.expm1(per_cat["mu"] + tau2 / 2)
-    _flag_borrowed(flags, own, mean, "cannibalisation_rate")
+    flag_borrowed(flags, own, mean, "cannibalisation_rate")
 
     cross = _cross_price(raw, z)
     for row in cross.itertuples(index=False):
@@ -508,42 +468,6 @@ def _summarise(
         METHOD,
         rivals,
     )
-
-
-def _given_elasticity(est: pd.Series, se: pd.Series, cov: pd.Series,
-                      elasticity: tuple[pd.DataFrame, pd.Series, pd.Series] | None,
-                      ) -> tuple[pd.Series, pd.Series]:
-    """An item's effect estimates moved to its shrunk elasticity: the effect given the
-    elasticity under the joint normal distribution of the item's estimates,
-
-        b | e = b + k (e_shrunk - e_own),  k = cov(b, e) / var(e),
-        var   = se_b^2 - k^2 var(e) + k^2 sd(e_shrunk)^2.
-
-    A flash sale cuts the price by 30-50 %: fitted together, an elasticity drawn too flat
-    leaves part of the price response to the flash-sale lift (an item with a true elasticity
-    of -3.0 read as -2.5 at half price adds 0.35 to its log lift). Shrinkage moves the
-    elasticity toward its category; without this, the lift would keep what the elasticity
-    gave back and a plan would count that response twice."""
-    if elasticity is None:
-        return est, se
-    table, mean, sd = elasticity
-    own_e, own_se = table["estimate"].reindex(est.index), table["se"].reindex(est.index)
-    ok = own_e.notna() & (own_se > 0) & cov.notna() & est.notna()
-    k = (cov / own_se**2).where(ok, 0.0)
-    moved = est + k * (mean - own_e).where(ok, 0.0)
-    variance = se**2 - k**2 * (own_se**2 - sd**2).where(ok, 0.0)
-    return moved, np.sqrt(variance.clip(lower=(se**2) * 0.05))
-
-
-def _flag_borrowed(flags: list[tuple], own: pd.Series, mean: pd.Series, parameter: str) -> None:
-    for item_id in own.index[~own.to_numpy()]:
-        value = mean[item_id]
-        reason = (
-            "not identified: the item's data do not move it, the category's value is used"
-            if np.isfinite(value)
-            else "not identified in the item or its category"
-        )
-        flags.append((item_id, "all", parameter, value, reason))
 
 
 def _cross_price(raw: pd.DataFrame, z: float) -> pd.DataFrame:

@@ -350,3 +350,29 @@ def fit_item(
             fit.se.pop(name, None)
             fit.se_pool.pop(name, None)
     return fit
+
+
+def estimates_table(fits: dict[str, ItemFit], category_of: pd.Series) -> pd.DataFrame:
+    """Every item's own estimates, one row per (item, parameter), before shrinkage."""
+    records = []
+    for item_id, fit in fits.items():
+        for name, value in fit.estimates.items():
+            records.append(
+                (
+                    item_id,
+                    category_of[item_id],
+                    name,
+                    value,
+                    fit.se[name],
+                    fit.se_pool.get(name, fit.se[name]),
+                    fit.cov_price.get(name, 0.0),
+                    fit.exposure.get(name, np.nan),
+                    fit.sold_out.get(name, (0, 0))[0],
+                    fit.n_rows,
+                )
+            )
+    return pd.DataFrame(
+        records,
+        columns=["item_id", "category", "parameter", "estimate", "se", "se_pool", "cov_price",
+                 "periods_exposed", "periods_sold_out", "n_rows"],
+    )

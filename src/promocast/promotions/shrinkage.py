@@ -166,3 +166,28 @@ def shrink(
         float(tau2),
         float(omega2),
     )
+
+
+def given_elasticity(est: pd.Series, se: pd.Series, cov: pd.Series,
+                      elasticity: tuple[pd.DataFrame, pd.Series, pd.Series] | None,
+                      ) -> tuple[pd.Series, pd.Series]:
+    """An item's effect estimates moved to its shrunk elasticity: the effect given the
+    elasticity under the joint normal distribution of the item's estimates,
+
+        b | e = b + k (e_shrunk - e_own),  k = cov(b, e) / var(e),
+        var   = se_b^2 - k^2 var(e) + k^2 sd(e_shrunk)^2.
+
+    A flash sale cuts the price by 30-50 %: fitted together, an elasticity drawn too flat
+    leaves part of the price response to the flash-sale lift (an item with a true elasticity
+    of -3.0 read as -2.5 at half price adds 0.35 to its log lift). Shrinkage moves the
+    elasticity toward its category; without this, the lift would keep what the elasticity
+    gave back and a plan would count that response twice."""
+    if elasticity is None:
+        return est, se
+    table, mean, sd = elasticity
+    own_e, own_se = table["estimate"].reindex(est.index), table["se"].reindex(est.index)
+    ok = own_e.notna() & (own_se > 0) & cov.notna() & est.notna()
+    k = (cov / own_se**2).where(ok, 0.0)
+    moved = est + k * (mean - own_e).where(ok, 0.0)
+    variance = se**2 - k**2 * (own_se**2 - sd**2).where(ok, 0.0)
+    return moved, np.sqrt(variance.clip(lower=(se**2) * 0.05))
