@@ -275,6 +275,8 @@ def run_seed(
                 "true_margin": true_margin(plan.chosen),
                 "mechanisms": plan.chosen["promo_type"].value_counts().to_dict(),
             }
+            if label == "estimated":
+                result["risk"] = chance_check(plan.chosen, true_margin, result["true_margin"])
             if label == "A":
                 res["A"] = result
                 thumb = rule_of_thumb(cand.assign(fixed_cost=0.0), rules, "2025-11-11")
@@ -284,6 +286,44 @@ def run_seed(
                 res["B"][label] = {**result, "ratio": ratio}
         out[float(pct)] = res
     return out
+
+
+def chance_check(chosen: pd.DataFrame, true_margin: Callable, full: float) -> dict:
+    """How the plan's ``chance_profitable`` fared: each promotion's true worth (the plan's
+    true margin with it minus without it), and the plan's true margin without the ones under
+    ``UNSURE_CHANCE``."""
+    from promocast.services.promotions import UNSURE_CHANCE
+
+    worth = np.array([full - true_margin(chosen.drop(index=i)) for i in chosen.index])
+    sure = chosen["chance_profitable"].to_numpy() >= UNSURE_CHANCE
+    return {"chance": chosen["chance_profitable"].to_numpy(), "worth": worth,
+            "without_unsure": true_margin(chosen[sure]) if not sure.all() else full,
+            "full": full}
+
+
+def chance_summary(risks: list[dict]) -> str:
+    """One line: predicted chance to pay against the share of promotions that paid in truth,
+    overall and under UNSURE_CHANCE, and what dropping those would have done."""
+    from promocast.services.promotions import UNSURE_CHANCE
+
+    chance = np.concatenate([r["chance"] for r in risks])
+    paid = np.concatenate([r["worth"] for r in risks]) > 0
+    low = chance < UNSURE_CHANCE
+    delta = sum(r["without_unsure"] - r["full"] for r in risks)
+
+    def group(rows: np.ndarray, name: str) -> str:
+        if not rows.any():
+            return f"{name}: none"
+        return (f"{name}: {rows.sum()} promotions, mean chance {chance[rows].mean():.2f}, "
+                f"share that paid {paid[rows].mean():.2f}")
+
+    return (
+        f"B estimated, `chance_profitable` against the truth (a promotion paid when the plan's "
+        f"true margin with it beats that without it; all seeds): "
+        f"{group(~low, f'at least {UNSURE_CHANCE:.0%}')}; {group(low, 'below')} (mostly the "
+        f"Double 11 week's required promotions); dropping those below would change the true "
+        f"margin by {delta:+.0f} over the seeds, but break the festival rule."
+    )
 
 
 SETTING = (
@@ -376,6 +416,10 @@ def report(results: dict[float, list[dict]], n_items: int, years: int = HISTORY_
                 f"- B {label}: true margin / A mean {100 * np.mean(ratios):.1f} %, worst "
                 f"{100 * min(ratios):.1f} % (target >= 95 %: {verdict})."
             )
+        risks = [r["B"]["estimated"]["risk"] for r in rows
+                 if "risk" in r["B"].get("estimated", {})]
+        if risks:
+            lines.append("- " + chance_summary(risks))
         for r in rows[:1]:
             lines.append(f"- Mechanisms in plan A (seed {r['seed']}): {r['A']['mechanisms']}.")
             for label in labels:

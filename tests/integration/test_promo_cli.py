@@ -169,7 +169,11 @@ def test_plan_respects_budget_and_rules(effects_doc: dict, shop_db: Path, tmp_pa
     flagged = {(f["item_id"], f["parameter"]) for f in effects_doc["flags"]}
     for p in doc["promotions"]:  # a promotion resting on a borrowed / implausible effect says so
         risky = {(p["item_id"], "price_elasticity"), (p["item_id"], f"lift_{p['promo_type']}")}
-        assert (p["caveat"] is not None) == bool(risky & flagged)
+        coin_toss = p["chance_profitable"] < 0.6  # and so does one close to break-even
+        assert (p["caveat"] is not None) == (bool(risky & flagged) or coin_toss)
+        assert ("close to break-even" in (p["caveat"] or "")) == coin_toss
+        low, high = p["expected_incremental_margin_range"]
+        assert low <= p["expected_incremental_margin"] <= high
     assert doc["expected_incremental_margin"] > 0
 
 

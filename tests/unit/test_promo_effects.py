@@ -50,6 +50,13 @@ def test_recovers_the_demo_shops_elasticities_and_lifts(shop: dict) -> None:
     assert (params["price_elasticity"] < 0).all()
     assert (params["price_elasticity_lo"] < params["price_elasticity"]).all()
     assert (params["price_elasticity"] < params["price_elasticity_hi"]).all()
+    true = shop["truth"].set_index("item_id").reindex(params["item_id"])
+    for m in ("threshold", "gift", "flash_sale", "bundle", "feature_display"):
+        lo, hi, lift = (params[f"lift_{m}{end}"].to_numpy() for end in ("_lo", "_hi", ""))
+        assert ((lo < lift) & (lift < hi)).all(), m
+        # the 90 % intervals hold the true lift of 27-30 of the 30 items here
+        truth = true[f"lift_{m}"].to_numpy()
+        assert ((lo <= truth) & (truth <= hi)).mean() >= 0.85, m
     dip_error = (params["post_promo_dip"] - shop["truth"]["post_promo_dip"]).abs().median()
     assert dip_error <= 0.06
 

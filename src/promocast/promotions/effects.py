@@ -75,8 +75,11 @@ PARAM_COLUMNS = [
     *(f"lift_{m}" for m in LIFT_MECHANISMS),
     "post_promo_dip",
     "cannibalisation_rate",
+    *(f"lift_{m}_{end}" for m in LIFT_MECHANISMS for end in ("lo", "hi")),
 ]
-"""Columns of the EffectParams frame (the promotions modules' shared interface)."""
+"""Columns of the EffectParams frame (the promotions modules' shared interface). The lift
+intervals (``lift_<m>_lo`` / ``_hi``, the ``level`` posterior interval) come last: frames
+from elsewhere (a plan's truth, an older kept result) may lack them."""
 LIFT_FLOOR = -0.5
 """A lift below -50 % (a mechanism halving sales at the same price) is flagged as implausible."""
 METHOD = (
@@ -117,6 +120,8 @@ class Effects:
         for row in self.params.to_dict("records"):
             lift = {m: None for m in PRICE_MECHANISMS}
             lift.update({m: _num(row[f"lift_{m}"]) for m in LIFT_MECHANISMS})
+            lift_ci = {m: [_num(row[f"lift_{m}_lo"]), _num(row[f"lift_{m}_hi"])]
+                       for m in LIFT_MECHANISMS if f"lift_{m}_lo" in row}
             rate = _num(row["cannibalisation_rate"])
             entry = {
                 "item_id": row["item_id"],
@@ -128,6 +133,7 @@ class Effects:
                     _num(row["price_elasticity_hi"]),
                 ],
                 "lift": lift,
+                "lift_ci": lift_ci,
                 "post_promo_dip": _num(row["post_promo_dip"]),
                 "cannibalisation": {r: rate for r in self.rivals.get(row["item_id"], [])},
             }
@@ -402,6 +408,8 @@ def _summarise(
     for m in LIFT_MECHANISMS:
         mean, sd, own, per_cat, tau2 = posterior(f"lift_{m}", elasticity)
         params[f"lift_{m}"] = np.expm1(mean).to_numpy()
+        params[f"lift_{m}_lo"] = np.expm1(mean - z * sd).to_numpy()
+        params[f"lift_{m}_hi"] = np.expm1(mean + z * sd).to_numpy()
         category_rows[f"lift_{m}"] = np.expm1(per_cat["mu"] + tau2 / 2)
         flag_borrowed(flags, own, mean, f"lift_{m}")
         table = raw[raw["parameter"] == f"lift_{m}"].set_index("item_id")

@@ -44,6 +44,7 @@ from promocast.promotions.plan_model import (
     solve,
 )
 from promocast.promotions.plan_refine import applicable, marginal_values, plan_value
+from promocast.promotions.plan_risk import log_units_sd, margin_risk
 from promocast.promotions.rules import (
     DEFAULT_GRID,
     PlanRules,
@@ -109,6 +110,9 @@ def effect_rows(base: pd.DataFrame, params: pd.DataFrame) -> pd.DataFrame:
     if "store_id" not in params:
         params["store_id"] = "all"
     cols = ["category", "price_elasticity", *LIFT_COLUMNS, "post_promo_dip", "cannibalisation_rate"]
+    cols += [c for c in ("price_elasticity_lo", "price_elasticity_hi",
+                         *(f"{lift}_{end}" for lift in LIFT_COLUMNS for end in ("lo", "hi")))
+             if c in params]  # intervals, for plan_risk
     specific = params.drop_duplicates(["item_id", "store_id"]).set_index(["item_id", "store_id"])
     pooled = params[params["store_id"] == "all"].drop_duplicates("item_id").set_index("item_id")
     index = pd.MultiIndex.from_frame(base[["item_id", "store_id"]])
@@ -240,6 +244,7 @@ def build_candidates(
                 multiplier=mult,
                 lift=mult - 1,
                 lift_missing=missing,
+                log_units_sd=log_units_sd(cells, ratio, LIFT_OF[kind]),
                 expected_units=units,
                 revenue=revenue,
                 giveaway=terms["giveaway"] * units,
@@ -344,6 +349,10 @@ class PlanResult:
                     "expected_incremental_margin": money(r["incremental_margin"]),
                     "expected_incremental_revenue": money(r["incremental_revenue"]),
                     "promo_cost": money(r["promo_cost"]),
+                    "expected_incremental_margin_range": [money(r["margin_lo"]),
+                                                          money(r["margin_hi"])],
+                    "chance_profitable": None if not np.isfinite(r["chance_profitable"])
+                    else round(float(r["chance_profitable"]), 3),
                     "explanation": why,
                 }
             )
@@ -457,6 +466,7 @@ def optimise_plan(
         cand["incremental_margin"] = marginal_values(cand, solution.chosen, "margin")
         cand["incremental_revenue"] = marginal_values(cand, solution.chosen, "revenue")
     chosen = cand[solution.chosen].reset_index(drop=True)
+    chosen = pd.concat([chosen, margin_risk(chosen)], axis=1)
     value_column = "incremental_revenue" if rules.objective == "revenue" else "incremental_margin"
     return PlanResult(
         status=solution.status,

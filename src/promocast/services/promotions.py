@@ -260,13 +260,19 @@ def regular_prices(db: Path) -> pd.DataFrame:
             GROUP BY s.item_id, s.store_id ORDER BY s.item_id, s.store_id""")
 
 
+UNSURE_CHANCE = 0.6
+"""A planned promotion with a smaller chance to pay is marked close to break-even."""
+
+
 def caveats(plan: dict, flags: list[dict]) -> None:
     """Mark planned promotions that rest on an effect the item's own data did not identify (the
     category's value was borrowed, or its past promotions mostly sold out and hid demand) or
-    that was flagged implausible: an optimiser picks the
+    that was flagged implausible, or that is close to break-even (``chance_profitable`` below
+    ``UNSURE_CHANCE``): an optimiser picks the
     options whose effects look best, so these are the ones most likely overestimated. Adds a
     ``caveat`` per promotion and a note with the count (in place)."""
     by_item: dict[str, list[dict]] = {}
+    unsure = 0
     for flag in flags:
         by_item.setdefault(str(flag["item_id"]), []).append(flag)
     marked = 0
@@ -274,7 +280,14 @@ def caveats(plan: dict, flags: list[dict]) -> None:
         wanted = {"price_elasticity", f"lift_{promotion['promo_type']}"}
         found = [f for f in by_item.get(str(promotion["item_id"]), [])
                  if f["parameter"] in wanted]
-        promotion["caveat"] = "; ".join(f"{f['parameter']}: {f['reason']}" for f in found) or None
+        reasons = [f"{f['parameter']}: {f['reason']}" for f in found]
+        chance = promotion.get("chance_profitable")
+        if chance is not None and chance < UNSURE_CHANCE:
+            low, high = promotion.get("expected_incremental_margin_range") or (None, None)
+            reasons.append(f"close to break-even: {chance:.0%} chance it pays, its margin "
+                           f"could be anywhere from {low} to {high} (80 % range)")
+            unsure += 1
+        promotion["caveat"] = "; ".join(reasons) or None
         marked += bool(found)
     if marked:
         plan["notes"].append(
@@ -282,6 +295,12 @@ def caveats(plan: dict, flags: list[dict]) -> None:
             "item's own data did not identify (or its past promotions sold out) or that looks "
             "implausible (see caveat): their "
             "expected margin is the least certain; try them on a few stores first")
+    if unsure:
+        plan["notes"].append(
+            f"{unsure} of {len(plan['promotions'])} planned promotions have less than a "
+            f"{UNSURE_CHANCE:.0%} chance to pay (chance_profitable, from the effects' intervals):"
+            " the plan keeps them for their expected margin, but they are the first to drop or "
+            "to trial if a loss matters more than the average")
 
 
 def stock_on_hand(shop: Shop) -> pd.DataFrame | None:

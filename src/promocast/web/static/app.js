@@ -70,7 +70,7 @@ function table(rows, columns, opts = {}) {
     let shown = esc(v ?? "");
     if (typeof v === "number") {
       if (c === "row" || c === "rank") shown = String(v);
-      else if (c === "roi") shown = pct(v);
+      else if (c === "roi" || c === "chance_profitable") shown = pct(v);
       else shown = fmt(v, Number.isInteger(v) || Math.abs(v) >= 10 ? 0 : 2);
     }
     return `<td>${shown}</td>`;
@@ -391,7 +391,7 @@ function showPlan(plan) {
   if (plan.promotions.length) planCalendar(plan);
   $("#plan-table").innerHTML = table(plan.promotions.map((p) => Object.assign({}, p, {
     why: p.explanation && p.explanation.why_not_deeper ? p.explanation.why_not_deeper.text : "" })),
-  ["item_id", "store_id", "promo_type", "discount_pct", "start_date", "end_date", "baseline_units", "expected_units", "expected_incremental_margin", "why"],
+  ["item_id", "store_id", "promo_type", "discount_pct", "start_date", "end_date", "baseline_units", "expected_units", "expected_incremental_margin", "chance_profitable", "why"],
   { id: "plan-promotions", limit: 100 });
   $("#plan-notes").innerHTML = (plan.notes || []).map((n) => `<li>${esc(n)}</li>`).join("");
 }
