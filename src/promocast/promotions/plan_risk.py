@@ -28,7 +28,9 @@ RANGE_LEVEL = 0.8
 """Level of the incremental-margin range reported per planned promotion."""
 
 
-def _sd(lo: np.ndarray, hi: np.ndarray, level: float) -> np.ndarray:
+def interval_sd(lo: np.ndarray, hi: np.ndarray, level: float) -> np.ndarray:
+    """The normal standard deviation whose central ``level`` interval is [lo, hi] (0 where the
+    interval is missing or empty)."""
     z = stats.norm.ppf(0.5 + level / 2)
     sd = (np.asarray(hi, float) - np.asarray(lo, float)) / (2 * z)
     return np.where(np.isfinite(sd) & (sd > 0), sd, 0.0)
@@ -41,13 +43,13 @@ def log_units_sd(cells: pd.DataFrame, ratio: np.ndarray, lifts: tuple[str, ...],
     known)."""
     var = np.zeros(len(cells))
     if {"price_elasticity_lo", "price_elasticity_hi"} <= set(cells):
-        sd_e = _sd(cells["price_elasticity_lo"], cells["price_elasticity_hi"], level)
+        sd_e = interval_sd(cells["price_elasticity_lo"], cells["price_elasticity_hi"], level)
         var += (np.log(np.clip(ratio, 1e-6, None)) * sd_e) ** 2
     for m in lifts:
         lo, hi = f"lift_{m}_lo", f"lift_{m}_hi"
         if {lo, hi} <= set(cells):
             with np.errstate(invalid="ignore", divide="ignore"):
-                var += _sd(np.log1p(cells[lo].to_numpy(float)),
+                var += interval_sd(np.log1p(cells[lo].to_numpy(float)),
                            np.log1p(cells[hi].to_numpy(float)), level) ** 2
     return np.sqrt(var)
 

@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from promocast.exceptions import DataValidationError, RowError
 from promocast.promotions.plan import LIFT_COLUMNS
+from promocast.promotions.plan_risk import interval_sd
 from promocast.promotions.scenario import InvalidScenario
 
 SERIES = ["item_id", "store_id"]
@@ -343,8 +343,8 @@ def series_inputs(
         span = lookup(
             series, params, {c: c for c in ("price_elasticity_lo", "price_elasticity_hi")}
         )
-        width = span["price_elasticity_hi"] - span["price_elasticity_lo"]
-        columns["elasticity_sd"] = np.nan_to_num(width) / (2 * stats.norm.ppf(0.5 + level / 2))
+        columns["elasticity_sd"] = interval_sd(span["price_elasticity_lo"],
+                                               span["price_elasticity_hi"], level)
     price_col = "base_price" if "base_price" in prices else "regular_price"
     regular = lookup(series, prices, {"regular_price": price_col})["regular_price"]
     if np.isnan(regular).any():

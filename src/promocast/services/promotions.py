@@ -30,6 +30,7 @@ from promocast.forecasting.engine import (
     quantile_column,
 )
 from promocast.forecasting.reconciliation import mean_from_quantiles
+from promocast.promotions.plan_risk import RANGE_LEVEL
 from promocast.promotions.rules import PlanRules, period_end, period_offset
 from promocast.services.forecasting import Panel, load_panel
 
@@ -285,7 +286,7 @@ def caveats(plan: dict, flags: list[dict]) -> None:
         if chance is not None and chance < UNSURE_CHANCE:
             low, high = promotion.get("expected_incremental_margin_range") or (None, None)
             reasons.append(f"close to break-even: {chance:.0%} chance it pays, its margin "
-                           f"could be anywhere from {low} to {high} (80 % range)")
+                           f"could be anywhere from {low} to {high} ({RANGE_LEVEL:.0%} range)")
             unsure += 1
         promotion["caveat"] = "; ".join(reasons) or None
         marked += bool(found)
