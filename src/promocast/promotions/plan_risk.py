@@ -50,7 +50,7 @@ def log_units_sd(cells: pd.DataFrame, ratio: np.ndarray, lifts: tuple[str, ...],
         if {lo, hi} <= set(cells):
             with np.errstate(invalid="ignore", divide="ignore"):
                 var += interval_sd(np.log1p(cells[lo].to_numpy(float)),
-                           np.log1p(cells[hi].to_numpy(float)), level) ** 2
+                                   np.log1p(cells[hi].to_numpy(float)), level) ** 2
     return np.sqrt(var)
 
 
