@@ -173,6 +173,11 @@ def forecast(
     out.print(f"run {summary['run_id']}: {summary['series']} series x {horizon} periods "
               f"({summary['start']} .. {summary['end']}), models {', '.join(summary['models'])}; "
               f"written to {out_file}", highlight=False, markup=False)
+    if summary.get("standing_discounts"):
+        out.print(f"{summary['standing_discounts']} series were on promotion in each of their "
+                  "last 8 periods (8 weeks of daily data): a standing discount, kept at their "
+                  "current price in the forecast (a --scenario sets another)",
+                  highlight=False, markup=False)
     blend = summary.get("ensemble")
     if blend:
         out.print("ensemble: " + (blend["skipped"] if "skipped" in blend else

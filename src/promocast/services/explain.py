@@ -23,7 +23,7 @@ from promocast.explain.drivers import DRIVERS, Explanation, explain_forecast, to
 from promocast.features.calendar import build_calendar
 from promocast.forecasting.engine import ForecastSpec
 from promocast.reports.html import Section, render
-from promocast.services.forecast import future_inputs, read_scenario
+from promocast.services.forecast import future_inputs, read_scenario, standing_discounts
 from promocast.services.forecasting import load_panel
 
 Progress = Callable[[str], None]
@@ -90,7 +90,7 @@ def run_explain(db: Path, *, item: str, store: str | None = None, horizon: int |
     calendar = build_calendar(panel.frame["ds"].min(),
                               panel.frame["ds"].max() + pd.Timedelta(days=800), country, events)
     future = future_inputs(panel.frame, panel.freq, horizon, panel.known, promotions, items,
-                           calendar, planned)
+                           calendar, planned, hold=standing_discounts(panel.frame, panel.freq))
     train = panel.frame[panel.frame.groupby("unique_id")["ds"].transform("size") > 2 * horizon]
     short = sorted(set(ids) - set(train["unique_id"]))
     if short:

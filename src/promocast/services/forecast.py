@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from pathlib import Path
 
@@ -69,19 +69,57 @@ def scenario_frame(frame: pd.DataFrame, source: str, *, first_row: int = 2) -> p
     return out
 
 
+STANDING_PERIODS = 8
+"""Periods (56 for daily data: 8 weeks) of promotion in a row, up to the last one, after which a
+series' discount counts as standing (``standing_discounts``)."""
+
+
+def standing_discounts(panel_frame: pd.DataFrame, freq: str) -> list[str]:
+    """Series sold on promotion (the sales rows' ``on_promo``, or a price at least 1 % under the
+    regular one) in each of their last ``STANDING_PERIODS`` periods, up to the newest.
+    Promotions of the promotions table do not count: they have dates, and those that run on
+    are in the table's future rows already.
+
+    Their discount is how they are sold, not an event (Stallion: 218 of 350 beer series carry a
+    trade discount every month of five years). A forecast at the regular price would ask the
+    model about a price these series never had: LightGBM, which cannot extrapolate, put their
+    next months 37 % under the same months a year before. So the forecast keeps their current
+    price and promotion, as it keeps any other input's last value; a scenario still sets
+    another. The promotion baseline (``promotions.baseline_forecast``) does not: it is the
+    regular price by definition."""
+    periods = STANDING_PERIODS * (7 if freq == "D" else 1)
+    cols = [c for c in ("on_promo", "discount_depth") if c in panel_frame]
+    if not cols:
+        return []
+    tail = panel_frame[["unique_id", "ds", *cols]].sort_values(["unique_id", "ds"]).groupby(
+        "unique_id", sort=False).tail(periods)
+    on = np.zeros(len(tail), dtype=bool)
+    if "on_promo" in tail:
+        on |= tail["on_promo"].fillna(0).to_numpy() > 0
+    if "discount_depth" in tail:
+        on |= tail["discount_depth"].fillna(0).to_numpy() >= 0.01
+    runs = pd.DataFrame({"unique_id": tail["unique_id"].to_numpy(), "on": on}).groupby(
+        "unique_id", sort=False)["on"].agg(["sum", "size"])
+    return sorted(runs.index[(runs["size"] == periods) & (runs["sum"] == periods)].astype(str))
+
+
 def future_inputs(panel_frame: pd.DataFrame, freq: str, horizon: int, known: list[str],
                   promotions: pd.DataFrame, items: pd.DataFrame, calendar: pd.DataFrame,
-                  scenario: pd.DataFrame | None = None) -> pd.DataFrame:
+                  scenario: pd.DataFrame | None = None, hold: Collection[str] = (),
+                  ) -> pd.DataFrame:
     """Known inputs of the next ``horizon`` periods of every series: the regular (base) price
     unless a scenario plans another, promotion flags from the promotions table and the scenario,
-    the calendar; other inputs keep their last value."""
+    the calendar; other inputs keep their last value. The series in ``hold`` (standing
+    discounts, ``standing_discounts``) keep their last price and promotion state instead of
+    the regular price."""
     grid = future_grid(panel_frame, freq, horizon)
     # each series' newest row, without sorting a copy of the whole panel
     last = panel_frame.loc[panel_frame.groupby("unique_id")["ds"].idxmax()].set_index("unique_id")
     carry = [c for c in last.columns if c not in ("ds", "y", "observed", "weight")]
     future = grid.join(last[carry], on="unique_id")
-    future["price"] = future["base_price"]
-    future["on_promo"] = 0
+    kept = future["unique_id"].isin(list(hold)).to_numpy()
+    future["price"] = np.where(kept, future["price"], future["base_price"])
+    future["on_promo"] = kept.astype("int8")
     promos = promotions
     if scenario is not None and len(scenario):
         promos = pd.concat([promotions, scenario.drop(columns="planned_price")], ignore_index=True)
@@ -178,8 +216,9 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
     planned = read_scenario(scenario) if scenario else None
     start = panel.frame["ds"].min()
     calendar = build_calendar(start, panel.frame["ds"].max() + pd.Timedelta(days=800), country, events)
+    standing = standing_discounts(panel.frame, panel.freq)
     future = future_inputs(panel.frame, panel.freq, horizon, panel.known, promotions, items,
-                           calendar, planned)
+                           calendar, planned, hold=standing)
     blend = latest_ensemble(db, panel.freq) if "ensemble" in models and not levels else None
     base = list(dict.fromkeys([m for m in models if m != "ensemble"]
                               + (blend["members"] if blend else []))) or ["lgbm"]
@@ -243,7 +282,8 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
                "series": int(predicted["unique_id"].nunique()), "rows": len(predicted),
                "data_hash": panel.data_hash, "start": str(predicted["ds"].min().date()),
                "end": str(predicted["ds"].max().date()), "strategy": strategy,
-               "history_start": str(history_start.date()), **extra}
+               "history_start": str(history_start.date()),
+               "standing_discounts": len(standing), **extra}
     with Store(db) as store:
         store.save_run(run_id, "forecast", produced, horizon, json.dumps(params), panel.data_hash,
                        json.dumps(summary), long)

@@ -84,7 +84,7 @@ def run_refresh(db: Path, *, out: Path | None = None, country: str | None = None
 
     Returns the summary of the new forecast run (``refresh_of``: the run whose models were
     used; ``new_periods``: rows appended)."""
-    from promocast.services.forecast import future_inputs
+    from promocast.services.forecast import future_inputs, standing_discounts
 
     say = progress or (lambda _m: None)
     started = time.perf_counter()
@@ -113,7 +113,7 @@ def run_refresh(db: Path, *, out: Path | None = None, country: str | None = None
                               country, events)
     # the inputs against the category shelf count every item on it, modelled or not (as in training)
     future = future_inputs(panel.frame, spec.freq, spec.horizon, spec.known, promotions, items,
-                           calendar)
+                           calendar, hold=standing_discounts(panel.frame, spec.freq))
     future = future[future["unique_id"].isin(last.index)]
     say(f"forecasting {len(ids)} series from the kept models")
     predicted = state.forecast(future, ids=ids)
