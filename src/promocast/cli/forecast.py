@@ -147,7 +147,7 @@ def forecast(
 
     Example: promocast forecast --refresh --out f.csv   (after ingesting new days)
     """
-    from promocast.services.forecast import run_forecast
+    from promocast.services.forecast import STANDING_PERIODS, run_forecast
     from promocast.services.hierarchy import parse_level_option
 
     if refresh:
@@ -175,8 +175,9 @@ def forecast(
               f"written to {out_file}", highlight=False, markup=False)
     if summary.get("standing_discounts"):
         out.print(f"{summary['standing_discounts']} series were on promotion in each of their "
-                  "last 8 periods (8 weeks of daily data): a standing discount, kept at their "
-                  "current price in the forecast (a --scenario sets another)",
+                  f"last {STANDING_PERIODS} periods ({STANDING_PERIODS} weeks of daily data): a "
+                  "standing discount, kept at their current price in the forecast (a --scenario "
+                  "sets another)",
                   highlight=False, markup=False)
     blend = summary.get("ensemble")
     if blend:

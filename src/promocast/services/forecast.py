@@ -88,18 +88,20 @@ def standing_discounts(panel_frame: pd.DataFrame, freq: str) -> list[str]:
     another. The promotion baseline (``promotions.baseline_forecast``) does not: it is the
     regular price by definition."""
     periods = STANDING_PERIODS * (7 if freq == "D" else 1)
-    cols = [c for c in ("on_promo", "discount_depth") if c in panel_frame]
-    if not cols:
+    if not {"on_promo", "discount_depth"} & set(panel_frame):
         return []
-    tail = panel_frame[["unique_id", "ds", *cols]].sort_values(["unique_id", "ds"]).groupby(
-        "unique_id", sort=False).tail(periods)
-    on = np.zeros(len(tail), dtype=bool)
-    if "on_promo" in tail:
-        on |= tail["on_promo"].fillna(0).to_numpy() > 0
-    if "discount_depth" in tail:
-        on |= tail["discount_depth"].fillna(0).to_numpy() >= 0.01
-    runs = pd.DataFrame({"unique_id": tail["unique_id"].to_numpy(), "on": on}).groupby(
-        "unique_id", sort=False)["on"].agg(["sum", "size"])
+    # the rows of each series' last ``periods`` periods, by date (no sort of the whole panel)
+    last = panel_frame.groupby("unique_id", sort=False)["ds"].transform("max")
+    offset = pd.tseries.frequencies.to_offset(freq)
+    first = {d: d - (periods - 1) * offset for d in last.unique()}
+    recent = (panel_frame["ds"] >= last.map(first)).to_numpy()
+    on = np.zeros(int(recent.sum()), dtype=bool)
+    if "on_promo" in panel_frame:
+        on |= panel_frame["on_promo"].to_numpy(dtype=float)[recent] > 0
+    if "discount_depth" in panel_frame:
+        on |= panel_frame["discount_depth"].to_numpy(dtype=float)[recent] >= 0.01
+    runs = pd.DataFrame({"unique_id": panel_frame["unique_id"].to_numpy()[recent], "on": on}
+                        ).groupby("unique_id", sort=False)["on"].agg(["sum", "size"])
     return sorted(runs.index[(runs["size"] == periods) & (runs["sum"] == periods)].astype(str))
 
 
