@@ -62,7 +62,7 @@ LGBM_OBJECTIVES = {"log_l2": {"objective": "l2"},
                    # OJ 37.79 -> 34.6 %, canned tuna 26.94 -> 26.44 %, demo shop 54.10 ->
                    # 53.67 %, Stallion 82.76 % unchanged; min_child_samples stays 200).
                    # 255 leaves make each tree's split search long: 63 histogram bins instead
-                   # of 255 cut it (OJ 12 rounds: 124-138 -> 101-115 s wall; MAPE over seeds
+                   # of 255 cut it (OJ 12 rounds: 124-138 -> 105-115 s wall; MAPE over seeds
                    # 0 and 1: 34.12 / 34.26 -> 34.15 / 34.20 %, the same within seed noise).
                    "mape": {"objective": "mape", "n_estimators": 100, "num_leaves": 255,
                             "min_child_samples": 200, "subsample": 0.7, "colsample_bytree": 0.9,
