@@ -176,8 +176,8 @@ def forecast(
     if summary.get("standing_discounts"):
         out.print(f"{summary['standing_discounts']} series were on promotion in each of their "
                   f"last {STANDING_PERIODS} periods ({STANDING_PERIODS} weeks of daily data): a "
-                  "standing discount, kept at their current price in the forecast (a --scenario "
-                  "sets another)",
+                  "standing discount, kept at the price they usually sell at in the forecast "
+                  "(a --scenario sets another)",
                   highlight=False, markup=False)
     blend = summary.get("ensemble")
     if blend:

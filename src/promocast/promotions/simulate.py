@@ -108,6 +108,8 @@ def simulate(
     its elasticity interval). ``items``: item_id, category, unit_cost (a missing cost gives
     null margins and a warning). ``prices``: item_id [, store_id], regular_price (or
     base_price). ``stock``: item_id, store_id, on_hand (or available_units) at the start.
+    A ``standing`` column of ``prices`` marks series whose regular_price is the standing
+    discount they sell at (the baseline holds it): a warning says so for promoted ones.
     ``normals``: where the random draws come from (``draw_normals``; a server may pass a
     memoised copy, the numbers stay those of ``seed``).
     """
@@ -125,6 +127,7 @@ def simulate(
         "promoted" if key in promoted else "other"
         for key in zip(series["item_id"], series["store_id"], strict=True)
     ]
+    warnings += _standing(prices, promoted)
     f = factors(days, series, len(grid.ds), dip_days, source, warnings)
 
     point = grid.point
@@ -186,3 +189,18 @@ def _dip_truncated(days: Days, n_series: int, dip_days: int) -> list[dict[str, A
             f"{pd.Timestamp(last_day).date()}: the dip after it is not counted",
         }
     ]
+
+
+def _standing(prices: pd.DataFrame, promoted: set[tuple[str, str]]) -> list[dict[str, Any]]:
+    """A warning naming the promoted items priced from their standing discount, if any."""
+    if "standing" not in prices or "store_id" not in prices:
+        return []
+    held = prices[prices["standing"].astype(bool)]
+    keys = set(zip(text(held["item_id"]), text(held["store_id"]), strict=True))
+    items = sorted({item for item, store in promoted if (item, store) in keys})
+    if not items:
+        return []
+    return [{"kind": "standing_discount", "items": items,
+             "message": f"{', '.join(items[:5])}{' ...' if len(items) > 5 else ''}: sold at a "
+                        "standing discount, so the baseline is at the price they usually sell "
+                        "at and the promotion's depth comes off that price"}]

@@ -83,18 +83,14 @@ def standing_discounts(panel_frame: pd.DataFrame, freq: str) -> list[str]:
     Their discount is how they are sold, not an event (Stallion: 218 of 350 beer series carry a
     trade discount every month of five years). A forecast at the regular price would ask the
     model about a price these series never had: LightGBM, which cannot extrapolate, put their
-    next months 37 % under the same months a year before. So the forecast keeps their current
-    price and promotion, as it keeps any other input's last value; a scenario still sets
-    another. The promotion baseline (``promotions.baseline_forecast``) does not: it is the
-    regular price by definition."""
+    next months 37 % under the same months a year before. So the forecast keeps them at the
+    price they usually sell at (``usual_prices``) and on promotion, as it keeps any other
+    input's last value; a scenario still sets another. The promotion baseline (``promotions.baseline_forecast``) holds them too: going
+    on as now is what "no promotion" means for them."""
     periods = STANDING_PERIODS * (7 if freq == "D" else 1)
     if not {"on_promo", "discount_depth"} & set(panel_frame):
         return []
-    # the rows of each series' last ``periods`` periods, by date (no sort of the whole panel)
-    last = panel_frame.groupby("unique_id", sort=False)["ds"].transform("max")
-    offset = pd.tseries.frequencies.to_offset(freq)
-    first = {d: d - (periods - 1) * offset for d in last.unique()}
-    recent = (panel_frame["ds"] >= last.map(first)).to_numpy()
+    recent = _last_periods(panel_frame, freq)
     on = np.zeros(int(recent.sum()), dtype=bool)
     if "on_promo" in panel_frame:
         on |= panel_frame["on_promo"].to_numpy(dtype=float)[recent] > 0
@@ -105,6 +101,32 @@ def standing_discounts(panel_frame: pd.DataFrame, freq: str) -> list[str]:
     return sorted(runs.index[(runs["size"] == periods) & (runs["sum"] == periods)].astype(str))
 
 
+def _last_periods(panel_frame: pd.DataFrame, freq: str) -> np.ndarray:
+    """Which rows fall in their series' last ``STANDING_PERIODS`` periods (56 days for daily
+    data), told by date: no sort of the whole panel."""
+    periods = STANDING_PERIODS * (7 if freq == "D" else 1)
+    last = panel_frame.groupby("unique_id", sort=False)["ds"].transform("max")
+    offset = pd.tseries.frequencies.to_offset(freq)
+    first = {d: d - (periods - 1) * offset for d in last.unique()}
+    return (panel_frame["ds"] >= last.map(first)).to_numpy()
+
+
+def usual_prices(panel_frame: pd.DataFrame, freq: str, ids: Collection[str]) -> pd.Series:
+    """The price each series of ``ids`` usually sells at: its newest base price times its
+    median price / base price ratio over the last ``STANDING_PERIODS`` periods (indexed by
+    unique_id). A standing discount's depth moves from period to period; the last period
+    alone can be a deep one (Stallion's September 2017, 22 % under the regular price against
+    18-19 % the months around it put the next quarter's forecast 7 % over what sold)."""
+    rows = panel_frame[panel_frame["unique_id"].isin(list(ids))]
+    if rows.empty:
+        return pd.Series(dtype=float, name="price")
+    recent = rows[_last_periods(rows, freq) & (rows["price"] > 0).to_numpy()
+                  & (rows["base_price"] > 0).to_numpy()]
+    ratio = (recent["price"] / recent["base_price"]).groupby(recent["unique_id"]).median()
+    base = rows.loc[rows.groupby("unique_id")["ds"].idxmax()].set_index("unique_id")["base_price"]
+    return (base * ratio.reindex(base.index)).rename("price")
+
+
 def future_inputs(panel_frame: pd.DataFrame, freq: str, horizon: int, known: list[str],
                   promotions: pd.DataFrame, items: pd.DataFrame, calendar: pd.DataFrame,
                   scenario: pd.DataFrame | None = None, hold: Collection[str] = (),
@@ -112,19 +134,23 @@ def future_inputs(panel_frame: pd.DataFrame, freq: str, horizon: int, known: lis
     """Known inputs of the next ``horizon`` periods of every series: the regular (base) price
     unless a scenario plans another, promotion flags from the promotions table and the scenario,
     the calendar; other inputs keep their last value. The series in ``hold`` (standing
-    discounts, ``standing_discounts``) keep their last price and promotion state instead of
-    the regular price."""
+    discounts, ``standing_discounts``) stay on promotion instead of going back to
+    the regular price: at the price they usually sell at (``usual_prices``), from which a
+    scenario's ``discount_pct`` also cuts for them."""
     grid = future_grid(panel_frame, freq, horizon)
     # each series' newest row, without sorting a copy of the whole panel
     last = panel_frame.loc[panel_frame.groupby("unique_id")["ds"].idxmax()].set_index("unique_id")
     carry = [c for c in last.columns if c not in ("ds", "y", "observed", "weight")]
     future = grid.join(last[carry], on="unique_id")
-    kept = future["unique_id"].isin(list(hold)).to_numpy()
-    future["price"] = np.where(kept, future["price"], future["base_price"])
+    usual = usual_prices(panel_frame, freq, hold).reindex(future["unique_id"]).to_numpy()
+    kept = future["unique_id"].isin(list(hold)).to_numpy() & np.isfinite(usual)
+    future["price"] = np.where(kept, usual, future["base_price"])
     future["on_promo"] = kept.astype("int8")
     promos = promotions
     if scenario is not None and len(scenario):
-        promos = pd.concat([promotions, scenario.drop(columns="planned_price")], ignore_index=True)
+        planned = scenario.drop(columns="planned_price")
+        promos = (pd.concat([promotions, planned], ignore_index=True) if len(promotions)
+                  else planned.reset_index(drop=True))
         for row in scenario[scenario["planned_price"].notna()].itertuples():
             hit = ((future["item_id"] == row.item_id) & future["ds"].between(row.start_date, row.end_date)
                    & ((future["store_id"] == row.store_id) if pd.notna(row.store_id) else True))
@@ -133,7 +159,9 @@ def future_inputs(panel_frame: pd.DataFrame, freq: str, horizon: int, known: lis
         for row in pct.itertuples():
             hit = ((future["item_id"] == row.item_id) & future["ds"].between(row.start_date, row.end_date)
                    & ((future["store_id"] == row.store_id) if pd.notna(row.store_id) else True))
-            future.loc[hit, "price"] = future.loc[hit, "base_price"] * (1 - row.discount_pct / 100)
+            on = hit.to_numpy()
+            reference = np.where(kept[on], usual[on], future.loc[hit, "base_price"])
+            future.loc[hit, "price"] = reference * (1 - row.discount_pct / 100)
     history = panel_frame.groupby("unique_id").tail(8)[["unique_id", "ds", "price", "base_price"]]
     both = price_features(pd.concat([history, future[["unique_id", "ds", "price", "base_price"]]]))
     future = future.drop(columns=[c for c in PRICE_INPUTS if c in future]).merge(

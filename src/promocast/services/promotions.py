@@ -36,6 +36,10 @@ from promocast.services.forecasting import Panel, load_panel
 
 Progress = Callable[[str], None]
 BASELINE_MODEL = "lgbm"
+BASELINE_PRICES = "usual"
+"""How the kept baselines are priced: the usual price (the regular one, a standing discount's
+current one). Baselines kept under another rule (the regular price for every series, before
+standing discounts) are not reused."""
 
 
 @dataclass
@@ -130,20 +134,29 @@ def run_effects(db: Path, *, country: str = "CN", level: float = 0.9, refresh: b
 def baseline_forecast(shop: Shop, horizon: int, *, country: str = "CN",
                       quantiles: tuple[float, ...] = DEFAULT_QUANTILES,
                       progress: Progress | None = None) -> pd.DataFrame:
-    """Units each series would sell over the next ``horizon`` periods at its regular price with
-    no promotion (the forecaster with every promotion switched off).
+    """Units each series would sell over the next ``horizon`` periods with no promotion (the
+    forecaster with every promotion switched off), at the price it usually sells at: the
+    regular price or, for a standing discount (``standing_discounts``), the price it usually
+    sells at (``usual_prices``).
+
+    A series that has sold at a discount in each of its last periods has no regular-price
+    sales to speak of: "no promotion" for it means going on as now (Stallion: a baseline at
+    the regular price sat 15-37 % under what these series sell, and a planned "10 % off" the
+    regular price, dearer than their usual trade discount, came out as a lift).
 
     Columns item_id, store_id, category, ds, baseline_units (the mean, from the quantiles:
-    money adds up over means, not medians) and ``baseline_units-q<level>``."""
-    from promocast.services.forecast import future_inputs
+    money adds up over means, not medians), ``baseline_units-q<level>`` and ``usual_price``
+    (the price a standing discount is held at; NaN for the others)."""
+    from promocast.services.forecast import future_inputs, standing_discounts, usual_prices
 
     panel = shop.panel
     frame = panel.frame
     calendar = build_calendar(frame["ds"].min(), frame["ds"].max() + pd.Timedelta(days=800),
                               country, shop.events)
     no_promotions = shop.promotions.iloc[0:0]
+    standing = standing_discounts(frame, panel.freq)
     future = future_inputs(frame, panel.freq, horizon, panel.known, no_promotions,
-                           shop.items[["item_id", "category"]], calendar)
+                           shop.items[["item_id", "category"]], calendar, hold=standing)
     spec = ForecastSpec(freq=panel.freq, horizon=horizon, models=[BASELINE_MODEL],
                         season_length=panel.season_length, quantiles=quantiles,
                         known=panel.known, static=panel.static)
@@ -161,6 +174,8 @@ def baseline_forecast(shop: Shop, horizon: int, *, country: str = "CN",
                                     None)
     for q in quantiles:
         out[f"baseline_units-q{q:g}"] = predicted[quantile_column(BASELINE_MODEL, q)].clip(lower=0)
+    out["usual_price"] = usual_prices(frame, panel.freq, standing).reindex(
+        out["unique_id"]).to_numpy()
     return out.reset_index(drop=True)
 
 
@@ -177,11 +192,13 @@ def _baseline_long(baseline: pd.DataFrame) -> pd.DataFrame:
 
 def kept_baseline(db: Path, data_hash: str, first_day: pd.Timestamp, last_day: pd.Timestamp
                   ) -> pd.DataFrame | None:
-    """The newest no-promotion baseline kept for this data that covers the days asked, or None."""
+    """The newest no-promotion baseline kept for this data that covers the days asked, or None.
+    Only a baseline priced as ``baseline_forecast`` prices now (``BASELINE_PRICES``) counts."""
     with Store(db, read_only=True) as store:
         runs = store.query(
-            "SELECT run_id FROM forecast_runs WHERE kind = 'baseline' AND data_hash = ? "
-            "ORDER BY created_at DESC LIMIT 1", [data_hash])
+            "SELECT run_id, document FROM forecast_runs WHERE kind = 'baseline' "
+            "AND data_hash = ? AND json_extract_string(params, '$.prices') = ? "
+            "ORDER BY created_at DESC LIMIT 1", [data_hash, BASELINE_PRICES])
         if runs.empty:
             return None
         long = store.query(
@@ -195,6 +212,10 @@ def kept_baseline(db: Path, data_hash: str, first_day: pd.Timestamp, last_day: p
     wide = long.pivot_table(index=["unique_id", "item_id", "store_id", "ds"], columns="column",
                             values="value").reset_index()
     wide.columns.name = None
+    standing = json.loads(runs["document"].iloc[0]).get("standing", {})
+    if not isinstance(standing, dict):  # not the usual prices: forecast the baseline anew
+        return None
+    wide["usual_price"] = wide["unique_id"].map(standing).astype(float)
     return wide
 
 
@@ -240,17 +261,26 @@ def shop_baseline(db: Path, shop: Shop, last_day: pd.Timestamp, *, country: str 
     steps = max(needed, BASELINE_MIN_STEPS.get(panel.freq[:1], 2))
     baseline = baseline_forecast(shop, steps, country=country, progress=progress)
     with Store(db) as store:
+        held = baseline.dropna(subset=["usual_price"]).drop_duplicates("unique_id")
+        standing = dict(zip(held["unique_id"], held["usual_price"].astype(float), strict=True))
         store.save_run(f"baseline-{uuid.uuid4().hex[:8]}", "baseline", [BASELINE_MODEL], steps,
-                       json.dumps({"country": country, "freq": panel.freq}), panel.data_hash,
-                       json.dumps({"rows": len(baseline)}), _baseline_long(baseline))
+                       json.dumps({"country": country, "freq": panel.freq,
+                                   "prices": BASELINE_PRICES}), panel.data_hash,
+                       json.dumps({"rows": len(baseline), "standing": standing}),
+                       _baseline_long(baseline))
     return baseline
 
 
-def regular_prices(db: Path) -> pd.DataFrame:
+def regular_prices(db: Path, standing: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per item and store: the regular price (the last base price seen, else the items table's,
-    else the last price paid), the unit cost (items table; NaN when unknown) and the category."""
+    else the last price paid), the unit cost (items table; NaN when unknown) and the category.
+
+    ``standing``: item_id, store_id, usual_price of the series the baseline holds at a
+    standing discount (``standing_pairs``). Their price of reference is that usual price,
+    the one their baseline assumes: a promotion's depth comes off the price they sell at,
+    and its effect is measured from there. Column ``standing`` marks them."""
     with Store(db, read_only=True) as store:
-        return store.query("""
+        prices = store.query("""
             SELECT s.item_id, s.store_id,
                    coalesce(arg_max(s.base_price, s.date) FILTER (WHERE s.base_price > 0),
                             any_value(i.base_price),
@@ -259,6 +289,32 @@ def regular_prices(db: Path) -> pd.DataFrame:
                    coalesce(any_value(i.category), 'uncategorised') AS category
             FROM sales s LEFT JOIN items i USING (item_id)
             GROUP BY s.item_id, s.store_id ORDER BY s.item_id, s.store_id""")
+    usual = pd.Series(np.nan, index=prices.index)
+    if standing is not None and len(standing):
+        by_key = standing.astype({"item_id": str, "store_id": str}).set_index(
+            ["item_id", "store_id"])["usual_price"]
+        keys = pd.MultiIndex.from_frame(prices[["item_id", "store_id"]].astype(str))
+        usual = pd.Series(by_key.reindex(keys).to_numpy(float), index=prices.index)
+    prices["standing"] = usual.notna().to_numpy()
+    prices["regular_price"] = usual.where(prices["standing"], prices["regular_price"])
+    return prices
+
+
+def standing_note(n: int) -> str:
+    """What a plan or what-if says when it prices series at their standing discount."""
+    from promocast.services.forecast import STANDING_PERIODS
+
+    return (f"{n} item x store series sold on promotion in each of their last "
+            f"{STANDING_PERIODS} periods (a standing discount): their baseline is at the price "
+            "they usually sell at, and a promotion's depth comes off that price")
+
+
+def standing_pairs(baseline: pd.DataFrame) -> pd.DataFrame:
+    """item_id, store_id, usual_price of the series a baseline holds at a standing discount."""
+    if "usual_price" not in baseline:
+        return pd.DataFrame(columns=["item_id", "store_id", "usual_price"])
+    return baseline.dropna(subset=["usual_price"])[
+        ["item_id", "store_id", "usual_price"]].drop_duplicates(["item_id", "store_id"])
 
 
 UNSURE_CHANCE = 0.6
@@ -350,10 +406,11 @@ def run_plan(db: Path, *, horizon: int, budget: float | None, rules_path: Path |
     n_periods = len(starts)
     baseline = baseline.assign(
         period_start=starts[starts.searchsorted(baseline["ds"], side="right") - 1])
-    per_period = baseline.groupby(["item_id", "store_id", "period_start"], as_index=False).sum(
-        numeric_only=True)
-    prices = regular_prices(db)
-    notes = []
+    standing = standing_pairs(baseline)
+    per_period = baseline.drop(columns="usual_price", errors="ignore").groupby(
+        ["item_id", "store_id", "period_start"], as_index=False).sum(numeric_only=True)
+    prices = regular_prices(db, standing)
+    notes = [standing_note(len(standing))] if len(standing) else []
     costless = sorted(prices.loc[prices["unit_cost"].isna(), "item_id"].unique())
     if costless and rules.objective == "incremental_margin":
         if len(costless) == prices["item_id"].nunique():
@@ -460,6 +517,7 @@ def run_advice(db: Path, *, country: str = "CN", out: Path | None = None,
     the effects, the shop's usual depths, recent volumes and past promotions' results."""
     from promocast.promotions.advice import advise, usual_depths
     from promocast.promotions.advice_text import advice_table
+    from promocast.services.forecast import standing_discounts, usual_prices
 
     shop = shop or read_shop(db, country=country, progress=progress)
     _document, params, effects_id = effect_estimates(db, shop, progress=progress)
@@ -472,7 +530,11 @@ def run_advice(db: Path, *, country: str = "CN", out: Path | None = None,
     recent = frame[frame["ds"] > frame["ds"].max() - pd.Timedelta(days=56)]
     weekly = (recent.groupby("item_id")["y"].sum() / (recent["ds"].nunique() / weeks)).rename(
         "weekly_units")
-    prices = regular_prices(db).groupby("item_id", as_index=False)["regular_price"].median()
+    # recent volumes sold at a standing discount go with the price they usually sell at
+    held = usual_prices(frame, shop.panel.freq, standing_discounts(frame, shop.panel.freq))
+    keys = frame.drop_duplicates("unique_id").set_index("unique_id")[["item_id", "store_id"]]
+    held = keys.join(held.rename("usual_price"), how="inner").reset_index(drop=True)
+    prices = regular_prices(db, held).groupby("item_id", as_index=False)["regular_price"].median()
     items = shop.items.assign(
         category=shop.items["item_id"].map(frame.drop_duplicates("item_id").set_index(
             "item_id")["category"]).fillna(shop.items["category"]))
