@@ -85,8 +85,9 @@ def standing_discounts(panel_frame: pd.DataFrame, freq: str) -> list[str]:
     model about a price these series never had: LightGBM, which cannot extrapolate, put their
     next months 37 % under the same months a year before. So the forecast keeps them at the
     price they usually sell at (``usual_prices``) and on promotion, as it keeps any other
-    input's last value; a scenario still sets another. The promotion baseline (``promotions.baseline_forecast``) holds them too: going
-    on as now is what "no promotion" means for them."""
+    input's last value; a scenario still sets another. The promotion baseline
+    (``promotions.baseline_forecast``) holds them too: going on as now is what "no
+    promotion" means for them."""
     periods = STANDING_PERIODS * (7 if freq == "D" else 1)
     if not {"on_promo", "discount_depth"} & set(panel_frame):
         return []
@@ -114,9 +115,9 @@ def _last_periods(panel_frame: pd.DataFrame, freq: str) -> np.ndarray:
 def usual_prices(panel_frame: pd.DataFrame, freq: str, ids: Collection[str]) -> pd.Series:
     """The price each series of ``ids`` usually sells at: its newest base price times its
     median price / base price ratio over the last ``STANDING_PERIODS`` periods (indexed by
-    unique_id). A standing discount's depth moves from period to period; the last period
-    alone can be a deep one (Stallion's September 2017, 22 % under the regular price against
-    18-19 % the months around it put the next quarter's forecast 7 % over what sold)."""
+    unique_id). A standing discount's depth moves from period to period, and the last period
+    alone can be a deep one (Stallion's September 2017: 22 % under the regular price, against
+    18-19 % in the months around it)."""
     rows = panel_frame[panel_frame["unique_id"].isin(list(ids))]
     if rows.empty:
         return pd.Series(dtype=float, name="price")

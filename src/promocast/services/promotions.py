@@ -37,9 +37,9 @@ from promocast.services.forecasting import Panel, load_panel
 Progress = Callable[[str], None]
 BASELINE_MODEL = "lgbm"
 BASELINE_PRICES = "usual"
-"""How the kept baselines are priced: the usual price (the regular one, a standing discount's
-current one). Baselines kept under another rule (the regular price for every series, before
-standing discounts) are not reused."""
+"""How the kept baselines are priced: at the usual price (the regular one, or the price a
+standing discount usually sells at). Baselines kept under another rule (the regular price for
+every series, before standing discounts) are not reused."""
 
 
 @dataclass
@@ -135,14 +135,15 @@ def baseline_forecast(shop: Shop, horizon: int, *, country: str = "CN",
                       quantiles: tuple[float, ...] = DEFAULT_QUANTILES,
                       progress: Progress | None = None) -> pd.DataFrame:
     """Units each series would sell over the next ``horizon`` periods with no promotion (the
-    forecaster with every promotion switched off), at the price it usually sells at: the
-    regular price or, for a standing discount (``standing_discounts``), the price it usually
-    sells at (``usual_prices``).
+    forecaster with every promotion switched off), at its usual price: the regular price or,
+    for a standing discount (``standing_discounts``), the price it usually sells at
+    (``usual_prices``).
 
     A series that has sold at a discount in each of its last periods has no regular-price
-    sales to speak of: "no promotion" for it means going on as now (Stallion: a baseline at
-    the regular price sat 15-37 % under what these series sell, and a planned "10 % off" the
-    regular price, dearer than their usual trade discount, came out as a lift).
+    sales to speak of: "no promotion" for it means going on as now. (Stallion: at the regular
+    price, these series' baseline for the next quarter sat up to 25 % under what they sold,
+    and a planned "10 % off" the regular price, dearer than their usual trade discount, came
+    out as a lift.)
 
     Columns item_id, store_id, category, ds, baseline_units (the mean, from the quantiles:
     money adds up over means, not medians), ``baseline_units-q<level>`` and ``usual_price``

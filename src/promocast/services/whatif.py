@@ -157,7 +157,8 @@ def whatif_context(db: Path, *, country: str = "CN", last_day: pd.Timestamp | No
         context = WhatIfContext(
             db=db, key=key, data_hash=data_hash, history_end=end, category_of=category_of,
             store_ids=sorted(keys["store_id"].astype(str).unique()), items=items,
-            inventory=inventory, prices=regular_prices(db, standing_pairs(baseline)), params=params,
+            inventory=inventory, prices=regular_prices(db, standing_pairs(baseline)),
+            params=params,
             effects_id=effects_id, baseline=baseline.sort_values("ds", kind="stable"),
             checked_at=time.monotonic())
         _CONTEXTS[str(db)] = context
