@@ -125,7 +125,7 @@ def test_stallion_forecast_keeps_the_standing_discounts(stallion: Path) -> None:
 
 def test_stallion_baseline_goes_on_at_the_standing_discount(stallion: Path) -> None:
     """The no-promotion baseline trained to June 2017: the held series' July-September total
-    within 10 % of what they sold (at the regular price it was about a quarter under)."""
+    within 10 % of what they sold (at the regular price it was a fifth under)."""
     shop = read_shop(stallion, country="US")
     cutoff = pd.Timestamp("2017-06-01")
     frame = shop.panel.frame
