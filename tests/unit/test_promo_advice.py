@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from promocast.promotions.advice import advise, best_depth, usual_depths, week_margin
-from promocast.promotions.advice_text import advice_table
+from promocast.promotions.advice_text import advice_table, missing_inputs
 
 
 def params(rows: list[dict]) -> pd.DataFrame:
@@ -190,3 +190,19 @@ def test_usual_depths_and_json_and_table_are_bilingual_and_safe():
     assert doc[0]["language"] == "en" and doc[0]["zh"]["action"] == "将A的折扣从15%提高到25%"
     table = advice_table(advice)
     assert {"action", "action_zh", "reason_zh", "gain_low", "gain_high"} <= set(table.columns)
+
+
+def test_missing_costs_and_promotions_are_said_not_silent() -> None:
+    """A shop without unit costs or past promotions (Stallion) gets no advice: the notes say
+    why, in both languages; a shop with either loses the note on it."""
+    items = pd.DataFrame({"item_id": ["a", "b"], "unit_cost": [None, None]})
+    none = pd.DataFrame(columns=["promo_id", "item_id"])
+    notes = missing_inputs(items, none)
+    assert [n["en"].split(":")[0] for n in notes] == [
+        "no item has a unit_cost", "the store holds no past promotions"]
+    assert all(n["zh"] for n in notes)
+    assert missing_inputs(items.drop(columns="unit_cost"), none)[0] == notes[0]
+    priced = items.assign(unit_cost=[1.0, None])
+    past = pd.DataFrame({"promo_id": ["P1"], "item_id": ["a"]})
+    assert missing_inputs(priced, none) == notes[1:]
+    assert missing_inputs(priced, past) == []

@@ -134,6 +134,8 @@ def advice(
         _say(f"- [{a['subject']}] {text['action']}{sure}: {text['reason']}")
     if len(document["advice"]) > 30:
         _say(f"... {len(document['advice']) - 30} more (--json or --out for all)")
+    for note in document.get("notes", []):
+        _say(("注意：" if lang == "zh" else "note: ") + note[lang])
 
 
 @promo_app.command()

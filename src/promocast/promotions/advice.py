@@ -110,7 +110,7 @@ def _item_frame(
     frame["usual_depth"] = np.nan if usual is None else usual.rename(index=str).reindex(frame.index)
     frame["depths_known"] = usual is not None
     for col in ("post_promo_dip", "cannibalisation_rate"):
-        frame[col] = frame[col].fillna(0.0) if col in frame else 0.0
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").fillna(0.0) if col in frame else 0.0
     unit_margin = frame["regular_price"] - frame["unit_cost"]
     base_margin = (frame["weekly_units"] * unit_margin).fillna(0.0)
     taken = (

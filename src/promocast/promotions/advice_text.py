@@ -137,3 +137,20 @@ def make_advice(
         unit,
         confident,
     )
+
+
+def missing_inputs(items: pd.DataFrame, promotions: pd.DataFrame) -> list[dict[str, str]]:
+    """What keeps advice from being given, in English and Chinese: depths need margins (the
+    items' unit_cost), mechanisms need past promotions. Without these notes a shop missing
+    both (Stallion: no costs, no promotions table) got an empty answer and no reason."""
+    notes = []
+    costs = items["unit_cost"] if "unit_cost" in items else pd.Series(dtype=float)
+    if not pd.to_numeric(costs, errors="coerce").notna().any():
+        notes.append({"en": "no item has a unit_cost: advice on discount depths needs margins "
+                            "(load items with unit_cost)",
+                      "zh": "没有商品提供单位成本（unit_cost）：折扣力度建议需要毛利，请导入带单位成本的商品表"})
+    if promotions.empty:
+        notes.append({"en": "the store holds no past promotions: no advice on promotion "
+                            "mechanisms (ingest a promotions file)",
+                      "zh": "库中没有历史促销记录：无法给出促销机制建议（请导入促销表）"})
+    return notes

@@ -517,7 +517,7 @@ def run_advice(db: Path, *, country: str = "CN", out: Path | None = None,
     """``promo advice``: plain-language recommendations per item and category (en and zh) from
     the effects, the shop's usual depths, recent volumes and past promotions' results."""
     from promocast.promotions.advice import advise, usual_depths
-    from promocast.promotions.advice_text import advice_table
+    from promocast.promotions.advice_text import advice_table, missing_inputs
     from promocast.services.forecast import standing_discounts, usual_prices
 
     shop = shop or read_shop(db, country=country, progress=progress)
@@ -542,7 +542,8 @@ def run_advice(db: Path, *, country: str = "CN", out: Path | None = None,
     advice = advise(params, items, prices=prices, weekly_units=weekly,
                     usual=usual_depths(shop.promotions) if not shop.promotions.empty else None,
                     evaluation=evaluated)
-    document = {"advice": [a.to_json() for a in advice], "effects_result_id": effects_id}
+    document = {"advice": [a.to_json() for a in advice], "effects_result_id": effects_id,
+                "notes": missing_inputs(shop.items, shop.promotions)}
     with Store(db) as store:
         document["result_id"] = store.save_promo_result(
             "advice", shop.panel.data_hash, "{}", json.dumps(document, default=str))

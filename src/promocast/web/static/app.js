@@ -404,7 +404,7 @@ async function advice() {
     const text = window.LANG === "zh" && a.zh ? a.zh : a;
     const gain = a.expected_gain === null ? "" : ` <b class="${a.expected_gain >= 0 ? "up" : "down"}">${a.expected_gain >= 0 ? "+" : ""}${fmt(a.expected_gain)} ${esc(text.gain_unit)}</b>`;
     return `<li class="${a.confident ? "" : "uncertain"}"><span class="tag">${esc(a.subject)}</span> ${esc(text.action)}${gain}<br><small>${esc(text.reason)}</small></li>`;
-  }).join("");
+  }).join("") + (res.data.notes || []).map((n) => `<li class="note">${esc(window.LANG === "zh" ? n.zh : n.en)}</li>`).join("");
 }
 
 let planAsked = false;
