@@ -112,6 +112,13 @@ def test_cli_writes_json_and_the_reorder_list(shop: Path, tmp_path: Path) -> Non
     assert "Example: promocast inventory" in help_text
 
 
+def test_review_period_defaults_to_a_week_of_the_data(shop: Path) -> None:
+    from promocast.services.inventory import review_period_of
+
+    assert review_period_of(shop, None) == 7  # the demo shop sells by the day
+    assert review_period_of(shop, 3) == 3
+
+
 def test_bad_parameters_are_usage_errors(shop: Path) -> None:
     from promocast.services.inventory import run_inventory
 

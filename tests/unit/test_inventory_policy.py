@@ -19,6 +19,7 @@ from promocast.inventory.policy import (
     InventoryParams,
     critical_ratio,
     days_of_cover,
+    default_review_period,
     fill_rate_level,
     newsvendor_quantity,
     plan_inventory,
@@ -252,3 +253,11 @@ def test_replay_reaches_the_target_with_calibrated_forecasts(target: float) -> N
     assert target - 0.015 <= summary["cycle_service_level"] <= target + 0.03
     assert summary["fill_rate"] > summary["cycle_service_level"]
     assert 0 < summary["avg_on_hand"] < (mean * (lead + review)).mean()
+
+
+@pytest.mark.parametrize(("freq", "periods"), [("D", 7), ("W", 1), ("W-THU", 1), ("MS", 1),
+                                               ("M", 1), (None, 7), ("mixed", 7)])
+def test_the_default_review_period_is_a_week(freq: str | None, periods: int) -> None:
+    """Not 7 periods whatever they are: 7 weeks (or months) between orders would make every
+    order cover a quarter (or half a year) of demand."""
+    assert default_review_period(freq) == periods

@@ -117,7 +117,8 @@ class InventoryRequest(BaseModel):
 
     service_level: float = Field(default=0.95, gt=0.5, lt=1.0)
     lead_time: int = Field(default=3, ge=1, le=365)
-    review_period: int = Field(default=7, ge=1, le=365)
+    review_period: int | None = Field(default=None, ge=1, le=365)
+    """Periods between orders; None: a week (7 for daily data, 1 for weekly or monthly)."""
     pack_size: float = Field(default=1.0, gt=0, le=1e6)
     min_order: float = Field(default=0.0, ge=0, le=1e9)
 
@@ -127,5 +128,6 @@ class ReplayRequest(BaseModel):
 
     service_level: float = Field(default=0.95, gt=0.5, lt=1.0)
     lead_time: int = Field(default=3, ge=1, le=365)
-    review_period: int = Field(default=7, ge=1, le=365)
+    review_period: int | None = Field(default=None, ge=1, le=365)
+    """Periods between orders; None: a week (7 for daily data, 1 for weekly or monthly)."""
     folds: int = Field(default=6, ge=1, le=52)

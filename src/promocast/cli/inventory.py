@@ -25,7 +25,7 @@ def _pct(value: float | None) -> str:
 def inventory(
     lead_time: Annotated[int, typer.Option("--lead-time", min=0, help="Periods from order to arrival (days for daily data).")],
     service_level: Annotated[float, typer.Option("--service-level", min=0.5, max=0.999, help="Target cycle service level: chance a replenishment cycle has no stock-out.")] = 0.95,
-    review_period: Annotated[int, typer.Option("--review-period", min=0, help="Periods between orders (R of the (R, S) policy); 0 = continuous review.")] = 7,
+    review_period: Annotated[int | None, typer.Option("--review-period", min=0, help="Periods between orders (R of the (R, S) policy); 0 = continuous review. Default a week: 7 for daily data, 1 for weekly or monthly data.")] = None,
     fill_rate: Annotated[float | None, typer.Option("--fill-rate", min=0.5, max=0.999, help="Target share of demand served from stock, instead of --service-level.")] = None,
     horizon: Annotated[int | None, typer.Option("--horizon", min=1, help="Periods for stock-out risk and the newsvendor quantity (default lead time + review period).")] = None,
     pack_size: Annotated[float, typer.Option("--pack-size", min=0.0, help="Orders are whole packs of this many units.")] = 1.0,
@@ -70,7 +70,7 @@ def inventory(
               else f"cycle service level {_pct(service_level)}")
     forecast = document["forecast"]
     _say(f"{document['series']} series, {target}, lead time {lead_time}, review every "
-         f"{review_period} (forecast {forecast['model']} from {forecast['start']}"
+         f"{document['review_period']} (forecast {forecast['model']} from {forecast['start']}"
          f"{', reused' if forecast['reused'] else ''}); {document['orders']} to order now")
     kept = document.get("replay")
     if kept:

@@ -35,6 +35,13 @@ __all__ = [
 ]
 
 
+def default_review_period(freq: str | None) -> int:
+    """Periods between two orders when the shop does not say: a week (7 days of daily data,
+    1 period of weekly or monthly data; 7 weeks or months would plan stock for a quarter or
+    half a year at every order)."""
+    return 1 if freq and freq[:1] in ("W", "M") else 7
+
+
 @dataclass(frozen=True)
 class InventoryParams:
     """What the shop asks for. ``service_level``: target cycle service level (probability that

@@ -29,7 +29,12 @@ from promocast.exceptions import NeedsForecast, UsageError
 from promocast.forecasting.engine import ForecastSpec, fit_predict, quantile_column, window_inputs
 from promocast.forecasting.panel import split_at
 from promocast.inventory.leadtime import Dependence, draw_paths
-from promocast.inventory.policy import InventoryParams, plan_inventory, reorder_list
+from promocast.inventory.policy import (
+    InventoryParams,
+    default_review_period,
+    plan_inventory,
+    reorder_list,
+)
 from promocast.inventory.replay import (
     calibration_windows,
     forecast_scores,
@@ -38,8 +43,8 @@ from promocast.inventory.replay import (
 )
 from promocast.services.forecasting import Panel, load_panel, rolling_cutoffs, sales_hash
 
-__all__ = ["INVENTORY_QUANTILES", "ReplayFolds", "replay_folds", "replay_targets", "run_inventory",
-           "run_inventory_replay"]
+__all__ = ["INVENTORY_QUANTILES", "ReplayFolds", "default_review_period", "replay_folds",
+           "replay_targets", "run_inventory", "run_inventory_replay"]
 
 Progress = Callable[[str], None]
 INVENTORY_QUANTILES = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.975, 0.99)
@@ -47,6 +52,19 @@ INVENTORY_QUANTILES = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.975
 single day is the 0.95 quantile; over a week of correlated days nearly as far out)."""
 REPLAY_KIND = "inventory_replay"
 PLAN_KIND = "inventory"
+
+
+def review_period_of(db: Path, review_period: int | None) -> int:
+    """``review_period``, or when None the default for the store's frequency
+    (``default_review_period``: a week)."""
+    if review_period is not None:
+        return review_period
+    from promocast.data.validate import infer_store_frequencies
+
+    with Store(db, read_only=True) as store:
+        dates = store.query("SELECT DISTINCT store_id, date FROM sales")
+    freqs = set(infer_store_frequencies(dates).values()) if len(dates) else set()
+    return default_review_period(freqs.pop() if len(freqs) == 1 else None)
 
 
 def _params(service_level: float, lead_time: int, review_period: int, horizon: int | None,
@@ -161,7 +179,8 @@ def _kept_replay(store: Store, model: str) -> dict | None:
 
 # -- the stock plan ---------------------------------------------------------------------------
 def run_inventory(db: Path, *, service_level: float = 0.95, lead_time: int,
-                  review_period: int = 7, horizon: int | None = None, pack_size: float = 1.0,
+                  review_period: int | None = None, horizon: int | None = None,
+                  pack_size: float = 1.0,
                   min_order: float = 0.0, salvage: float = 0.0, fill_rate: float | None = None,
                   out: Path | None = None, models: Sequence[str] = ("lgbm",),
                   dependence: Dependence | None = None, samples: int = 2000, seed: int = 0,
@@ -169,13 +188,14 @@ def run_inventory(db: Path, *, service_level: float = 0.95, lead_time: int,
                   forecast_missing: bool = True, progress: Progress | None = None) -> dict:
     """Stock levels per item and store and the reorder list (DESIGN §3 ``inventory --json``).
 
-    ``lead_time`` / ``review_period`` / ``horizon`` in periods of the data; ``salvage`` as a
-    share of unit cost; ``pack_size`` / ``min_order`` in units. ``out`` writes the reorder list
+    ``lead_time`` / ``review_period`` / ``horizon`` in periods of the data (``review_period``
+    None: a week, ``default_review_period``); ``salvage`` as a share of unit cost; ``pack_size`` / ``min_order`` in units. ``out`` writes the reorder list
     (.csv, .xlsx or .parquet). ``replay``: a replay document to report with the plan (default:
     the newest kept one). ``forecast_missing`` false: never forecast here (quick answers only;
     NeedsForecast when no kept forecast covers the periods)."""
     say = progress or (lambda _m: None)
     started = time.perf_counter()
+    review_period = review_period_of(db, review_period)
     params = _params(service_level, lead_time, review_period, horizon, fill_rate, pack_size,
                      min_order, salvage)
     periods = params.periods
@@ -382,7 +402,7 @@ def replay_targets(folds: ReplayFolds, params: Sequence[InventoryParams], *,
 
 
 def run_inventory_replay(db: Path, *, service_level: float | Sequence[float] = 0.95,
-                         lead_time: int, review_period: int = 7, folds: int = 6,
+                         lead_time: int, review_period: int | None = None, folds: int = 6,
                          warmup: int = 2, reviews_per_fold: int = 3,
                          fill_rate: float | None = None, pack_size: float = 1.0,
                          min_order: float = 0.0, model: str = "lgbm", samples: int = 1000,
@@ -399,6 +419,7 @@ def run_inventory_replay(db: Path, *, service_level: float | Sequence[float] = 0
     ``run_inventory``). ``lgbm_params`` override LightGBM's settings (smaller models for quick
     checks)."""
     started = time.perf_counter()
+    review_period = review_period_of(db, review_period)
     targets = [service_level] if isinstance(service_level, float | int) else list(service_level)
     params = [_params(float(t), lead_time, review_period, None, fill_rate, pack_size,
                       min_order, 0.0) for t in targets]

@@ -20,6 +20,7 @@ from promocast.api.security import SESSION_COOKIE, session_value
 from promocast.exceptions import EmptyStore
 from promocast.services.calendar import shop_calendar
 from promocast.services.info import is_monthly, store_info
+from promocast.services.inventory import default_review_period
 from promocast.services.results import latest_result
 from promocast.services.series import find_series, kept_backtests
 from promocast.web.i18n import LANG_COOKIE, LANGUAGES, catalogue, pick_language, translator
@@ -108,9 +109,11 @@ def quality_page(request: Request) -> HTMLResponse:
 
 @router.get("/inventory", response_class=HTMLResponse)
 def inventory_page(request: Request) -> HTMLResponse:
-    if _facts(request) is None:
+    info = _facts(request)
+    if info is None:
         return _render(request, "empty.html", "inventory", empty=True)
-    return _render(request, "inventory.html", "inventory")
+    return _render(request, "inventory.html", "inventory",
+                   review_default=default_review_period(info.get("freq")))
 
 
 @router.get("/customers", response_class=HTMLResponse)

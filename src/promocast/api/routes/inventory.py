@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/inventory", tags=["inventory"])
 def inventory(db: DbDep, settings: SettingsDep,
               service_level: Annotated[float, Query(gt=0.5, lt=1.0)] = 0.95,
               lead_time: Annotated[int, Query(ge=1, le=365)] = 3,
-              review_period: Annotated[int, Query(ge=1, le=365)] = 7,
+              review_period: Annotated[int | None, Query(ge=1, le=365)] = None,
               pack_size: Annotated[float, Query(gt=0, le=1e6)] = 1.0,
               min_order: Annotated[float, Query(ge=0, le=1e9)] = 0.0) -> dict:
     """Safety stock, reorder point, order-up-to level, order quantity, days of cover and
