@@ -36,9 +36,9 @@ __all__ = [
 
 
 def default_review_period(freq: str | None) -> int:
-    """Periods between two orders when the shop does not say: a week (7 days of daily data,
-    1 period of weekly or monthly data; 7 weeks or months would plan stock for a quarter or
-    half a year at every order)."""
+    """Periods between two orders when the shop does not say: a week (7 days of daily data),
+    or 1 period of weekly or monthly data (7 of them would stock up for 7 weeks or 7 months
+    at every order)."""
     return 1 if freq and freq[:1] in ("W", "M") else 7
 
 

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from promocast.data.storage import Store
+from promocast.data.validate import infer_store_frequencies
 from promocast.exceptions import NeedsForecast, UsageError
 from promocast.forecasting.engine import ForecastSpec, fit_predict, quantile_column, window_inputs
 from promocast.forecasting.panel import split_at
@@ -59,8 +60,6 @@ def review_period_of(db: Path, review_period: int | None) -> int:
     (``default_review_period``: a week)."""
     if review_period is not None:
         return review_period
-    from promocast.data.validate import infer_store_frequencies
-
     with Store(db, read_only=True) as store:
         dates = store.query("SELECT DISTINCT store_id, date FROM sales")
     freqs = set(infer_store_frequencies(dates).values()) if len(dates) else set()
@@ -189,7 +188,8 @@ def run_inventory(db: Path, *, service_level: float = 0.95, lead_time: int,
     """Stock levels per item and store and the reorder list (DESIGN §3 ``inventory --json``).
 
     ``lead_time`` / ``review_period`` / ``horizon`` in periods of the data (``review_period``
-    None: a week, ``default_review_period``); ``salvage`` as a share of unit cost; ``pack_size`` / ``min_order`` in units. ``out`` writes the reorder list
+    None: a week, ``default_review_period``); ``salvage`` as a share of unit cost;
+    ``pack_size`` / ``min_order`` in units. ``out`` writes the reorder list
     (.csv, .xlsx or .parquet). ``replay``: a replay document to report with the plan (default:
     the newest kept one). ``forecast_missing`` false: never forecast here (quick answers only;
     NeedsForecast when no kept forecast covers the periods)."""
