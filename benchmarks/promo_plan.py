@@ -79,7 +79,8 @@ def estimated_params(shop, items: pd.DataFrame) -> pd.DataFrame:
     into ``shop.duckdb`` beside them, then ``effect_estimates`` as ``promo effects`` runs it.
     Kept per shop, so the ablation variants reuse one fit. ``attrs['seconds']``: fit time."""
     from promocast.services.ingest import ingest
-    from promocast.services.promotions import effect_estimates, read_shop
+    from promocast.services.promotions import effect_estimates
+    from promocast.services.shop import read_shop
 
     key = Path(shop.out_dir)
     if key not in _ESTIMATES:

@@ -26,7 +26,8 @@ from promocast.services.forecast import (
 )
 from promocast.services.forecasting import load_panel
 from promocast.services.ingest import ingest
-from promocast.services.promotions import Shop, baseline_forecast, read_shop
+from promocast.services.promo_baseline import baseline_forecast
+from promocast.services.shop import Shop, read_shop
 from promocast.services.whatif import rows_frame, simulate_planned
 
 

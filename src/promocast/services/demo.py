@@ -75,13 +75,8 @@ def demo_promotions(db: Path, out_dir: Path, truth: dict, say: Progress) -> dict
     """Effects, the evaluation of past promotions, the next weeks' plan (budget: 2 % of the last
     8 weeks' revenue) and advice, on one read of the store."""
     from promocast.data.storage import Store
-    from promocast.services.promotions import (
-        read_shop,
-        run_advice,
-        run_effects,
-        run_evaluate,
-        run_plan,
-    )
+    from promocast.services.promotions import run_advice, run_effects, run_evaluate, run_plan
+    from promocast.services.shop import read_shop
 
     shop = read_shop(db, progress=say)
     with Store(db, read_only=True) as store:

@@ -86,7 +86,7 @@ def standing_discounts(panel_frame: pd.DataFrame, freq: str) -> list[str]:
     next months 37 % under the same months a year before. So the forecast keeps them at the
     price they usually sell at (``usual_prices``) and on promotion, as it keeps any other
     input's last value; a scenario still sets another. The promotion baseline
-    (``promotions.baseline_forecast``) holds them too: going on as now is what "no
+    (``promo_baseline.baseline_forecast``) holds them too: going on as now is what "no
     promotion" means for them."""
     periods = STANDING_PERIODS * (7 if freq == "D" else 1)
     if not {"on_promo", "discount_depth"} & set(panel_frame):

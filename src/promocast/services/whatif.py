@@ -27,15 +27,14 @@ from promocast.data.schema import PROMOTIONS
 from promocast.data.storage import Store
 from promocast.exceptions import PromocastError, UsageError
 from promocast.services.forecast import read_scenario, scenario_frame
-from promocast.services.promotions import (
-    effect_estimates,
+from promocast.services.promo_baseline import (
     kept_baseline,
-    kept_effects,
-    read_shop,
     regular_prices,
     shop_baseline,
     standing_pairs,
 )
+from promocast.services.promotions import effect_estimates, kept_effects
+from promocast.services.shop import read_shop
 
 Progress = Callable[[str], None]
 BASELINE_DAYS = 56

@@ -1,0 +1,206 @@
+"""The no-promotion baseline of the promotion use cases: forecast once, kept in the store
+(``forecast_runs`` kind ``baseline``) and reused while the data stay the same, and the prices
+it stands on (the regular price, or a standing discount's usual one)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from promocast.data.storage import Store
+from promocast.exceptions import UsageError
+from promocast.features.calendar import build_calendar
+from promocast.forecasting.engine import (
+    DEFAULT_QUANTILES,
+    ForecastSpec,
+    fit_predict,
+    quantile_column,
+)
+from promocast.forecasting.reconciliation import mean_from_quantiles
+from promocast.promotions.rules import period_offset
+from promocast.services.shop import Progress, Shop, say_to
+
+BASELINE_MODEL = "lgbm"
+BASELINE_PRICES = "usual"
+"""How the kept baselines are priced: at the usual price (the regular one, or the price a
+standing discount usually sells at). Baselines kept under another rule (the regular price for
+every series, before standing discounts) are not reused."""
+
+
+def baseline_forecast(shop: Shop, horizon: int, *, country: str = "CN",
+                      quantiles: tuple[float, ...] = DEFAULT_QUANTILES,
+                      progress: Progress | None = None) -> pd.DataFrame:
+    """Units each series would sell over the next ``horizon`` periods with no promotion (the
+    forecaster with every promotion switched off), at its usual price: the regular price or,
+    for a standing discount (``standing_discounts``), the price it usually sells at
+    (``usual_prices``).
+
+    A series that has sold at a discount in each of its last periods has no regular-price
+    sales to speak of: "no promotion" for it means going on as now. (Stallion: at the regular
+    price, these series' baseline for the next quarter sat up to 25 % under what they sold,
+    and a planned "10 % off" the regular price, dearer than their usual trade discount, came
+    out as a lift.)
+
+    Columns item_id, store_id, category, ds, baseline_units (the mean, from the quantiles:
+    money adds up over means, not medians), ``baseline_units-q<level>`` and ``usual_price``
+    (the price a standing discount is held at; NaN for the others)."""
+    from promocast.services.forecast import future_inputs, standing_discounts, usual_prices
+
+    panel = shop.panel
+    frame = panel.frame
+    calendar = build_calendar(frame["ds"].min(), frame["ds"].max() + pd.Timedelta(days=800),
+                              country, shop.events)
+    no_promotions = shop.promotions.iloc[0:0]
+    standing = standing_discounts(frame, panel.freq)
+    future = future_inputs(frame, panel.freq, horizon, panel.known, no_promotions,
+                           shop.items[["item_id", "category"]], calendar, hold=standing)
+    spec = ForecastSpec(freq=panel.freq, horizon=horizon, models=[BASELINE_MODEL],
+                        season_length=panel.season_length, quantiles=quantiles,
+                        known=panel.known, static=panel.static)
+    say_to(progress)(f"forecasting the no-promotion baseline of {frame['unique_id'].nunique()} "
+                   f"series, {horizon} periods")
+    train = frame[frame.groupby("unique_id")["ds"].transform("size") > 2 * horizon]
+    if train.empty:
+        raise UsageError(f"no series has more than {2 * horizon} periods of history: "
+                         "plan or simulate a shorter horizon")
+    predicted = fit_predict(train, future, spec)
+    keys = frame.drop_duplicates("unique_id").set_index("unique_id")[
+        ["item_id", "store_id", "category"]]
+    out = predicted[["unique_id", "ds"]].join(keys, on="unique_id")
+    out["baseline_units"] = np.clip(mean_from_quantiles(predicted, BASELINE_MODEL, quantiles), 0,
+                                    None)
+    for q in quantiles:
+        out[f"baseline_units-q{q:g}"] = predicted[quantile_column(BASELINE_MODEL, q)].clip(lower=0)
+    out["usual_price"] = usual_prices(frame, panel.freq, standing).reindex(
+        out["unique_id"]).to_numpy()
+    return out.reset_index(drop=True)
+
+
+def _baseline_long(baseline: pd.DataFrame) -> pd.DataFrame:
+    """The baseline in the store's long forecasts layout (the mean under quantile NULL)."""
+    columns = {"baseline_units": np.nan} | {
+        c: float(c.split("-q")[1]) for c in baseline if c.startswith("baseline_units-q")}
+    return pd.concat([
+        pd.DataFrame({"unique_id": baseline["unique_id"], "item_id": baseline["item_id"],
+                      "store_id": baseline["store_id"], "ds": baseline["ds"], "model": "baseline",
+                      "quantile": q, "value": baseline[c]})
+        for c, q in columns.items()], ignore_index=True)
+
+
+def kept_baseline(db: Path, data_hash: str, first_day: pd.Timestamp, last_day: pd.Timestamp
+                  ) -> pd.DataFrame | None:
+    """The newest no-promotion baseline kept for this data that covers the days asked, or None.
+    Only a baseline priced as ``baseline_forecast`` prices now (``BASELINE_PRICES``) counts."""
+    with Store(db, read_only=True) as store:
+        runs = store.query(
+            "SELECT run_id, document FROM forecast_runs WHERE kind = 'baseline' "
+            "AND data_hash = ? AND json_extract_string(params, '$.prices') = ? "
+            "ORDER BY created_at DESC LIMIT 1", [data_hash, BASELINE_PRICES])
+        if runs.empty:
+            return None
+        long = store.query(
+            "SELECT unique_id, item_id, store_id, ds, quantile, value FROM forecasts "
+            "WHERE run_id = ?", [runs["run_id"].iloc[0]])
+    long["ds"] = pd.to_datetime(long["ds"])
+    if long.empty or long["ds"].min() > first_day or long["ds"].max() < last_day:
+        return None
+    long["column"] = np.where(long["quantile"].isna(), "baseline_units",
+                              "baseline_units-q" + long["quantile"].map("{:g}".format))
+    wide = long.pivot_table(index=["unique_id", "item_id", "store_id", "ds"], columns="column",
+                            values="value").reset_index()
+    wide.columns.name = None
+    standing = json.loads(runs["document"].iloc[0]).get("standing", {})
+    if not isinstance(standing, dict):  # not the usual prices: forecast the baseline anew
+        return None
+    wide["usual_price"] = wide["unique_id"].map(standing).astype(float)
+    return wide
+
+
+BASELINE_MIN_STEPS = {"D": 56, "W": 8}
+"""Periods the no-promotion baseline covers at least, by the panel's frequency (else 2)."""
+
+
+def panel_step(freq: str) -> pd.DateOffset:
+    """One period of the panel as a calendar offset from one of its dates: the next week
+    starts on the same weekday (a Thursday for Dominick's), the next month on the first."""
+    return period_offset("D" if freq.startswith("D") else "W" if freq.startswith("W") else "M")
+
+
+def shop_baseline(db: Path, shop: Shop, last_day: pd.Timestamp, *, country: str = "CN",
+                  progress: Progress | None = None) -> pd.DataFrame:
+    """The no-promotion baseline from the day after the history up to ``last_day`` at least:
+    the kept one when it covers the days, else forecast (8 weeks at least) and kept."""
+    panel = shop.panel
+    end = panel.frame["ds"].max()
+    step = panel_step(panel.freq)
+    first_day = end + step
+    kept = kept_baseline(db, panel.data_hash, first_day, last_day)
+    if kept is not None:
+        say_to(progress)("reusing the no-promotion baseline forecast of the same data")
+        return kept
+    # periods after the history until one starts on or after last_day (callers test coverage
+    # by the last period's date); at least 8 weeks ahead (a monthly shop: 2 months), so the
+    # next plan or what-if of that span reuses this one
+    starts = pd.date_range(end, max(last_day, end), freq=step)
+    needed = len(starts) - 1 + int(starts[-1] < last_day)
+    steps = max(needed, BASELINE_MIN_STEPS.get(panel.freq[:1], 2))
+    baseline = baseline_forecast(shop, steps, country=country, progress=progress)
+    with Store(db) as store:
+        held = baseline.dropna(subset=["usual_price"]).drop_duplicates("unique_id")
+        standing = dict(zip(held["unique_id"], held["usual_price"].astype(float), strict=True))
+        store.save_run(f"baseline-{uuid.uuid4().hex[:8]}", "baseline", [BASELINE_MODEL], steps,
+                       json.dumps({"country": country, "freq": panel.freq,
+                                   "prices": BASELINE_PRICES}), panel.data_hash,
+                       json.dumps({"rows": len(baseline), "standing": standing}),
+                       _baseline_long(baseline))
+    return baseline
+
+
+def regular_prices(db: Path, standing: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per item and store: the regular price (the last base price seen, else the items table's,
+    else the last price paid), the unit cost (items table; NaN when unknown) and the category.
+
+    ``standing``: item_id, store_id, usual_price of the series the baseline holds at a
+    standing discount (``standing_pairs``). Their price of reference is that usual price,
+    the one their baseline assumes: a promotion's depth comes off the price they sell at,
+    and its effect is measured from there. Column ``standing`` marks them."""
+    with Store(db, read_only=True) as store:
+        prices = store.query("""
+            SELECT s.item_id, s.store_id,
+                   coalesce(arg_max(s.base_price, s.date) FILTER (WHERE s.base_price > 0),
+                            any_value(i.base_price),
+                            arg_max(s.price, s.date) FILTER (WHERE s.price > 0)) AS regular_price,
+                   any_value(i.unit_cost)::DOUBLE AS unit_cost,
+                   coalesce(any_value(i.category), 'uncategorised') AS category
+            FROM sales s LEFT JOIN items i USING (item_id)
+            GROUP BY s.item_id, s.store_id ORDER BY s.item_id, s.store_id""")
+    usual = pd.Series(np.nan, index=prices.index)
+    if standing is not None and len(standing):
+        by_key = standing.astype({"item_id": str, "store_id": str}).set_index(
+            ["item_id", "store_id"])["usual_price"]
+        keys = pd.MultiIndex.from_frame(prices[["item_id", "store_id"]].astype(str))
+        usual = pd.Series(by_key.reindex(keys).to_numpy(float), index=prices.index)
+    prices["standing"] = usual.notna().to_numpy()
+    prices["regular_price"] = usual.where(prices["standing"], prices["regular_price"])
+    return prices
+
+
+def standing_note(n: int) -> str:
+    """What a plan or what-if says when it prices series at their standing discount."""
+    from promocast.services.forecast import STANDING_PERIODS
+
+    return (f"{n} item x store series sold on promotion in each of their last "
+            f"{STANDING_PERIODS} periods (a standing discount): their baseline is at the price "
+            "they usually sell at, and a promotion's depth comes off that price")
+
+
+def standing_pairs(baseline: pd.DataFrame) -> pd.DataFrame:
+    """item_id, store_id, usual_price of the series a baseline holds at a standing discount."""
+    if "usual_price" not in baseline:
+        return pd.DataFrame(columns=["item_id", "store_id", "usual_price"])
+    return baseline.dropna(subset=["usual_price"])[
+        ["item_id", "store_id", "usual_price"]].drop_duplicates(["item_id", "store_id"])
