@@ -212,6 +212,9 @@ def test_invalid_parameters_name_the_parameter() -> None:
         InventoryParams(service_level=1.2)
     with pytest.raises(ValueError, match="pack_size"):
         InventoryParams(pack_size=0)
+    with pytest.raises(ValueError, match="pack_size must be between 0.001 and 1e"):
+        InventoryParams(pack_size=1e-300)  # made the rounding overflow
+    assert InventoryParams(pack_size=0.001).pack_size == 0.001  # a gram of a kilogram item
     with pytest.raises(ValueError, match="lead_time \\+ review_period"):
         InventoryParams(lead_time=0, review_period=0)
 

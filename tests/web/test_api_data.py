@@ -221,6 +221,8 @@ def test_inventory_levels_and_reorder_list(client: TestClient) -> None:
     safety = {r["unique_id"]: r["safety_stock"] for r in levels["items"]}
     assert all(r["safety_stock"] >= safety[r["unique_id"]] - 1e-9 for r in deeper["items"])
     assert client.get("/api/inventory", params={"service_level": 1.5}).status_code == 422
+    tiny = client.get("/api/inventory", params={"pack_size": 1e-300})
+    assert tiny.status_code == 422 and "pack_size" in tiny.text
 
 
 def test_inventory_beyond_the_kept_forecast_is_a_job(tmp_path: Path) -> None:

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from promocast.services.inventory import MAX_PACK, MIN_PACK
+
 
 class ScenarioRow(BaseModel):
     """One planned promotion: the promotions table's columns (DESIGN §2), an optional planned
@@ -119,7 +121,7 @@ class InventoryRequest(BaseModel):
     lead_time: int = Field(default=3, ge=1, le=365)
     review_period: int | None = Field(default=None, ge=1, le=365)
     """Periods between orders; None: a week (7 for daily data, 1 for weekly or monthly)."""
-    pack_size: float = Field(default=1.0, gt=0, le=1e6)
+    pack_size: float = Field(default=1.0, ge=MIN_PACK, le=MAX_PACK)
     min_order: float = Field(default=0.0, ge=0, le=1e9)
 
 

@@ -42,6 +42,11 @@ def default_review_period(freq: str | None) -> int:
     return 1 if freq and freq[:1] in ("W", "M") else 7
 
 
+MIN_PACK, MAX_PACK = 0.001, 1e6
+"""Pack sizes taken: a gram of a product sold by the kilogram up to a container of a million
+units (a smaller pack made the rounding overflow, and no shop packs finer)."""
+
+
 @dataclass(frozen=True)
 class InventoryParams:
     """What the shop asks for. ``service_level``: target cycle service level (probability that
@@ -72,7 +77,8 @@ class InventoryParams:
             (self.lead_time + self.review_period >= 1, "lead_time + review_period", ">= 1",
              self.lead_time + self.review_period),
             (self.horizon is None or self.horizon >= 1, "horizon", "an integer >= 1", self.horizon),
-            (self.pack_size > 0, "pack_size", "> 0", self.pack_size),
+            (MIN_PACK <= self.pack_size <= MAX_PACK, "pack_size",
+             f"between {MIN_PACK:g} and {MAX_PACK:g} units", self.pack_size),
             (self.min_order >= 0, "min_order", ">= 0", self.min_order),
             (0 <= self.salvage < 1, "salvage", "a share of cost in [0, 1)", self.salvage),
         ]

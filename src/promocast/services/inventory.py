@@ -30,7 +30,9 @@ from promocast.exceptions import NeedsForecast, UsageError
 from promocast.forecasting.engine import ForecastSpec, fit_predict, quantile_column, window_inputs
 from promocast.forecasting.panel import split_at
 from promocast.inventory.leadtime import Dependence, draw_paths
-from promocast.inventory.policy import (
+from promocast.inventory.policy import (  # noqa: F401  (MIN_PACK, MAX_PACK: the API's bounds)
+    MAX_PACK,
+    MIN_PACK,
     InventoryParams,
     default_review_period,
     plan_inventory,
@@ -232,7 +234,7 @@ def run_inventory(db: Path, *, service_level: float = 0.95, lead_time: int,
         notes.append(f"{int(plan['on_hand'].isna().sum())} series have no stock in the inventory "
                      "table: levels are given, no order quantity")
     if dependence.source == "default":
-        notes.append("day-to-day dependence of forecast errors not measured yet: default "
+        notes.append("period-to-period dependence of forecast errors not measured yet: default "
                      f"rho {dependence.rho}; run `promocast inventory --replay` to measure it")
     start = wide["ds"].min()
     document = {

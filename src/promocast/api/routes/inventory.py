@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from promocast.api.deps import DbDep, JobsDep, SettingsDep
 from promocast.api.routes.forecasts import accepted
 from promocast.api.schemas import InventoryRequest, JobAccepted, ReplayRequest
-from promocast.services.inventory import run_inventory, run_inventory_replay
+from promocast.services.inventory import MAX_PACK, MIN_PACK, run_inventory, run_inventory_replay
 
 router = APIRouter(prefix="/api/inventory", tags=["inventory"])
 
@@ -19,7 +19,7 @@ def inventory(db: DbDep, settings: SettingsDep,
               service_level: Annotated[float, Query(gt=0.5, lt=1.0)] = 0.95,
               lead_time: Annotated[int, Query(ge=1, le=365)] = 3,
               review_period: Annotated[int | None, Query(ge=1, le=365)] = None,
-              pack_size: Annotated[float, Query(gt=0, le=1e6)] = 1.0,
+              pack_size: Annotated[float, Query(ge=MIN_PACK, le=MAX_PACK)] = 1.0,
               min_order: Annotated[float, Query(ge=0, le=1e9)] = 0.0) -> dict:
     """Safety stock, reorder point, order-up-to level, order quantity, days of cover and
     stock-out probability per item and store; the reorder list by urgency (DESIGN §3).
