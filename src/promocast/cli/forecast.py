@@ -179,6 +179,16 @@ def forecast(
                   "standing discount, kept at the price they usually sell at in the forecast "
                   "(a --scenario sets another)",
                   highlight=False, markup=False)
+    unplanned = summary.get("unplanned_promotions")
+    if unplanned:
+        lift = unplanned["promoted_vs_other"]
+        out.print(f"{unplanned['series']} series were on promotion in "
+                  f"{unplanned['promo_share']:.0%} of their periods of the last year (median)"
+                  + (f", selling {lift:g} x their other periods," if lift else "")
+                  + " and have none planned in the horizon: this forecast is their demand at "
+                  "the regular price, without promotions. Load the planned promotions "
+                  "(promotions table or --scenario) for the demand to expect",
+                  highlight=False, markup=False)
     blend = summary.get("ensemble")
     if blend:
         out.print("ensemble: " + (blend["skipped"] if "skipped" in blend else

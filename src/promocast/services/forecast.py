@@ -128,6 +128,65 @@ def usual_prices(panel_frame: pd.DataFrame, freq: str, ids: Collection[str]) -> 
     return (base * ratio.reindex(base.index)).rename("price")
 
 
+HI_LO_SHARE = 0.25
+"""Share of its last year's periods on promotion from which a series counts as promoted as a
+habit (``unplanned_promotions``)."""
+
+
+def unplanned_promotions(panel_frame: pd.DataFrame, future: pd.DataFrame, freq: str,
+                         standing: Collection[str] = ()) -> dict | None:
+    """The series a forecast without a plan will under-forecast: promoted in at least
+    ``HI_LO_SHARE`` of their observed periods of the last year, none in the horizon's inputs
+    (the promotions table's future rows, the scenario), and not a standing discount (those are
+    held on promotion already).
+
+    A forecast takes the future's prices and promotions as given: with none planned it is the
+    demand at the regular price. That is right for a shop that promotes rarely or plans its
+    promotions ahead, but a hi-lo shop that cuts prices a third of the weeks, and has not
+    loaded those cuts, reads it as its demand (Dominick's OJ: 43 % of store-brand-weeks on
+    deal). Returns the count, the median share of promoted periods and the median ratio of
+    units in promoted to other periods (observed periods of the last year), or None."""
+    if panel_frame.empty or "ds" not in future:
+        return None
+    span = {"D": 364}.get(freq, 12 if str(freq).startswith(("M", "Q")) else 52)
+    offset = pd.tseries.frequencies.to_offset(freq)
+    last = panel_frame.groupby("unique_id", sort=False)["ds"].transform("max")
+    first = {d: d - (span - 1) * offset for d in last.unique()}
+    recent = (panel_frame["ds"] >= last.map(first)).to_numpy()
+    if "weight" in panel_frame:
+        recent &= panel_frame["weight"].to_numpy(dtype=float) > 0
+    rows = panel_frame.loc[recent, ["unique_id", "y"]].copy()
+    rows["on"] = _promoted(panel_frame.loc[recent])
+    if not rows["on"].any():
+        return None
+    by = rows.groupby("unique_id", sort=False)
+    share = by["on"].mean()
+    units = rows.groupby(["unique_id", "on"], sort=False)["y"].mean().unstack()
+    ahead = pd.Series(_promoted(future), index=future.index).groupby(
+        future["unique_id"].to_numpy()).any()
+    pick = share.index[(share >= HI_LO_SHARE).to_numpy()
+                       & ~ahead.reindex(share.index, fill_value=False).to_numpy(dtype=bool)
+                       & ~share.index.isin(list(standing))]
+    if not len(pick):
+        return None
+    ratio = (units.reindex(pick).get(True) / units.reindex(pick).get(False)).replace(
+        [np.inf, -np.inf], np.nan).dropna() if {True, False} <= set(units.columns) else None
+    return {"series": int(len(pick)), "promo_share": round(float(share[pick].median()), 3),
+            "promoted_vs_other": (round(float(ratio.median()), 2)
+                                  if ratio is not None and len(ratio) else None)}
+
+
+def _promoted(frame: pd.DataFrame) -> np.ndarray:
+    """Rows on promotion: any promotion flag, or a price at least 1 % under the regular one."""
+    on = np.zeros(len(frame), dtype=bool)
+    for col in ("promo", "on_promo"):
+        if col in frame:
+            on |= frame[col].to_numpy(dtype=float) > 0
+    if "discount_depth" in frame:
+        on |= np.nan_to_num(frame["discount_depth"].to_numpy(dtype=float)) >= 0.01
+    return on
+
+
 def future_inputs(panel_frame: pd.DataFrame, freq: str, horizon: int, known: list[str],
                   promotions: pd.DataFrame, items: pd.DataFrame, calendar: pd.DataFrame,
                   scenario: pd.DataFrame | None = None, hold: Collection[str] = (),
@@ -250,6 +309,7 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
     standing = standing_discounts(panel.frame, panel.freq)
     future = future_inputs(panel.frame, panel.freq, horizon, panel.known, promotions, items,
                            calendar, planned, hold=standing)
+    unplanned = unplanned_promotions(panel.frame, future, panel.freq, standing)
     blend = latest_ensemble(db, panel.freq) if "ensemble" in models and not levels else None
     base = list(dict.fromkeys([m for m in models if m != "ensemble"]
                               + (blend["members"] if blend else []))) or ["lgbm"]
@@ -314,7 +374,8 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
                "data_hash": panel.data_hash, "start": str(predicted["ds"].min().date()),
                "end": str(predicted["ds"].max().date()), "strategy": strategy,
                "history_start": str(history_start.date()),
-               "standing_discounts": len(standing), **extra}
+               "standing_discounts": len(standing), "unplanned_promotions": unplanned,
+               **extra}
     with Store(db) as store:
         store.save_run(run_id, "forecast", produced, horizon, json.dumps(params), panel.data_hash,
                        json.dumps(summary), long)
