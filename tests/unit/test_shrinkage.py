@@ -60,3 +60,14 @@ def test_paule_mandel_is_zero_without_excess_spread_and_solves_its_equation() ->
     w = 1 / (se**2 + spread)
     mean = np.sum(w * estimate) / np.sum(w)
     assert abs(np.sum(w * (estimate - mean) ** 2) - (len(estimate) - 1)) < 1e-6
+
+
+def test_given_elasticity_takes_all_missing_object_columns() -> None:
+    """Prices that never moved leave every estimate missing, as objects: no sqrt crash."""
+    from promocast.promotions.shrinkage import given_elasticity
+
+    idx = pd.Index(["a", "b"], name="item_id")
+    missing = pd.Series([None, None], index=idx, dtype=object)
+    table = pd.DataFrame({"estimate": missing, "se": missing})
+    moved, se = given_elasticity(missing, missing, missing, (table, missing, missing))
+    assert moved.dtype == float and se.dtype == float and se.isna().all()

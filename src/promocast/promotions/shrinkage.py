@@ -189,5 +189,7 @@ def given_elasticity(est: pd.Series, se: pd.Series, cov: pd.Series,
     ok = own_e.notna() & (own_se > 0) & cov.notna() & est.notna()
     k = (cov / own_se**2).where(ok, 0.0)
     moved = est + k * (mean - own_e).where(ok, 0.0)
-    variance = se**2 - k**2 * (own_se**2 - sd**2).where(ok, 0.0)
-    return moved, np.sqrt(variance.clip(lower=(se**2) * 0.05))
+    variance = (se**2 - k**2 * (own_se**2 - sd**2).where(ok, 0.0)).astype(float)
+    # astype: an all-missing column (prices that never moved) arrives as objects, which
+    # np.sqrt refuses
+    return moved.astype(float), np.sqrt(variance.clip(lower=(se**2).astype(float) * 0.05))

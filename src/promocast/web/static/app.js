@@ -561,6 +561,7 @@ async function propensityBoard() {
 }
 
 async function customersPage() {
+  if (!$("#run-propensity")) return; // the page without orders: nothing to wire
   $("#run-propensity").addEventListener("click", async () => {
     if (await runJob("/api/customers/propensity", { horizon_days: 30 }, $("#propensity-status"))) propensityBoard();
   });
