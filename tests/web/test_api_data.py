@@ -120,6 +120,15 @@ def test_forecast_job_takes_history_and_strategy(tmp_path: Path) -> None:
     assert job["result"]["history_start"] == str((pd.Timestamp(end) - pd.Timedelta(days=119)).date())
 
 
+def test_unknown_model_ids_are_the_requests_fault(tmp_path: Path) -> None:
+    with TestClient(make_app(copy_of_shop(tmp_path))) as c:
+        answers = {route: c.post(route, json={"horizon": 3, "models": ["lgbm", "nonexistent"]})
+                   for route in ("/api/backtests", "/api/forecasts")}
+    for route, answer in answers.items():
+        assert answer.status_code == 422, route
+        assert "unknown model id(s) nonexistent" in answer.text
+
+
 def test_series_search_filters_and_ranks(client: TestClient) -> None:
     everything = client.get("/api/series").json()
     assert everything["total"] == 10

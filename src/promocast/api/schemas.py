@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from promocast.services.forecasting import parse_models
 from promocast.services.inventory import MAX_PACK, MIN_PACK
 
 
@@ -57,6 +58,17 @@ class BacktestRequest(BaseModel):
                               min_length=1, max_length=20)
     metric: Literal["wape", "mape"] = "wape"
 
+    @field_validator("models")
+    @classmethod
+    def _known_models(cls, models: list[str]) -> list[str]:
+        """An unknown model id is the request's fault (422), not a failed job."""
+        return _known(models)
+
+
+def _known(models: list[str]) -> list[str]:
+    parse_models(",".join(models))  # raises ValueError naming the unknown ids
+    return models
+
 
 class ForecastRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -66,6 +78,11 @@ class ForecastRequest(BaseModel):
     history: int | None = Field(default=None, ge=2, le=36600, description=(
         "Days of history to learn from (default: all, or the newest 12 M sales rows)."))
     strategy: Literal["auto", "direct", "recursive"] = "auto"
+
+    @field_validator("models")
+    @classmethod
+    def _known_models(cls, models: list[str]) -> list[str]:
+        return _known(models)
 
 
 class ExplainRequest(BaseModel):

@@ -174,8 +174,10 @@ def forecast(
               f"({summary['start']} .. {summary['end']}), models {', '.join(summary['models'])}; "
               f"written to {out_file}", highlight=False, markup=False)
     if summary.get("standing_discounts"):
+        span = (f"{7 * STANDING_PERIODS} days" if summary["freq"] == "D"
+                else f"{STANDING_PERIODS} periods")
         out.print(f"{summary['standing_discounts']} series were on promotion in each of their "
-                  f"last {STANDING_PERIODS} periods ({STANDING_PERIODS} weeks of daily data): a "
+                  f"last {span}: a "
                   "standing discount, kept at the price they usually sell at in the forecast "
                   "(a --scenario sets another)",
                   highlight=False, markup=False)
