@@ -252,3 +252,25 @@ def test_a_category_learns_a_mechanism_its_items_ran_too_rarely_alone() -> None:
     assert abs(lift - 2.0) < 0.4
     assert effects.params["lift_flash_sale"].between(1.6, 2.4).all()
     assert effects.params["price_elasticity"].between(-2.3, -1.7).all()
+
+
+def test_borrowed_lift_is_flagged_as_a_lift_not_its_log() -> None:
+    """B never runs a gift: its gift lift is its category's, and the flag says so with the
+    value EffectParams report (ratio - 1). Measured here: flag -0.4055 = params lift_gift;
+    the flag held its log, -0.5200, before."""
+    frame, promotions = _synthetic_panel()
+    promotions = promotions[~((promotions["item_id"] == "B")
+                              & (promotions["promo_type"] == "gift"))]
+    effects = estimate_effects(frame, promotions, None, freq="D")
+    flags = effects.flags.set_index(["item_id", "parameter"])
+    params = effects.params.set_index("item_id")
+    value = flags.loc[("B", "lift_gift"), "value"]
+    assert "not identified" in flags.loc[("B", "lift_gift"), "reason"]
+    assert np.isfinite(value) and value == pytest.approx(params.loc["B", "lift_gift"], rel=1e-9)
+    assert value != pytest.approx(np.log1p(params.loc["B", "lift_gift"]), rel=1e-3)
+    # every borrowed value is in the unit of its params field
+    for (item, parameter), row in flags.iterrows():
+        if str(row["reason"]).startswith("not identified") and parameter in params:
+            expected = params.loc[item, parameter]
+            assert (np.isnan(row["value"]) and np.isnan(expected)) or row["value"] == pytest.approx(
+                expected, rel=1e-9, abs=1e-12), (item, parameter)

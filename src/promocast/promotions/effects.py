@@ -411,7 +411,7 @@ def _summarise(
         params[f"lift_{m}_lo"] = np.expm1(mean - z * sd).to_numpy()
         params[f"lift_{m}_hi"] = np.expm1(mean + z * sd).to_numpy()
         category_rows[f"lift_{m}"] = np.expm1(per_cat["mu"] + tau2 / 2)
-        flag_borrowed(flags, own, mean, f"lift_{m}")
+        flag_borrowed(flags, own, np.expm1(mean), f"lift_{m}")
         table = raw[raw["parameter"] == f"lift_{m}"].set_index("item_id")
         for item_id, row in table.iterrows():
             if np.expm1(row["estimate"]) < LIFT_FLOOR or np.expm1(mean[item_id]) < LIFT_FLOOR:
@@ -430,7 +430,7 @@ def _summarise(
     dip = -np.expm1(mean)
     params["post_promo_dip"] = dip.clip(lower=0).to_numpy()
     category_rows["post_promo_dip"] = (-np.expm1(per_cat["mu"] + tau2 / 2)).clip(lower=0)
-    flag_borrowed(flags, own, mean, "post_promo_dip")
+    flag_borrowed(flags, own, dip.clip(lower=0), "post_promo_dip")
     for item_id in ids[(dip < 0).to_numpy()]:
         flags.append(
             (
@@ -445,7 +445,7 @@ def _summarise(
     mean, sd, own, per_cat, tau2 = posterior("rivals_on_promotion", elasticity)
     params["cannibalisation_rate"] = (-np.expm1(mean)).to_numpy()
     category_rows["cannibalisation_rate"] = -np.expm1(per_cat["mu"] + tau2 / 2)
-    flag_borrowed(flags, own, mean, "cannibalisation_rate")
+    flag_borrowed(flags, own, -np.expm1(mean), "cannibalisation_rate")
 
     cross = _cross_price(raw, z)
     for row in cross.itertuples(index=False):

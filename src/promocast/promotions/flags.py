@@ -13,17 +13,21 @@ SOLD_OUT_SHARE = 0.5
 its own data then say little (``item_model.covariance``) and the plan marks it (``caveat``)."""
 
 
-def flag_borrowed(flags: list[tuple], own: pd.Series, mean: pd.Series, parameter: str) -> None:
+def flag_borrowed(flags: list[tuple], own: pd.Series, value: pd.Series, parameter: str) -> None:
     """Flag the items without an estimate of their own (``own`` False): they carry their
-    category's value, or none when the category has none either."""
+    category's value, or none when the category has none either.
+
+    ``value``: the parameter as EffectParams reports it (a lift as units ratio - 1, a dip or
+    cannibalisation rate as a share lost), not the log-scale posterior mean it came from:
+    a flag's value is read next to the item's other fields."""
     for item_id in own.index[~own.to_numpy()]:
-        value = mean[item_id]
+        value_ = float(value[item_id])
         reason = (
             "not identified: the item's data do not move it, the category's value is used"
-            if np.isfinite(value)
+            if np.isfinite(value_)
             else "not identified in the item or its category"
         )
-        flags.append((item_id, "all", parameter, value, reason))
+        flags.append((item_id, "all", parameter, value_, reason))
 
 
 def flag_sold_out(flags: list[tuple], fits: dict[str, ItemFit], parameter: str,
