@@ -470,3 +470,23 @@ def test_simulation_with_true_parameters_matches_the_demo_truth(tmp_path: Path):
         value["incremental_units"], rel=1e-9
     )
     assert totals["promo_cost"]["expected"] == pytest.approx(value["giveaway"], rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    "empty",
+    [pd.DataFrame([]), params().iloc[:0], params(price_elasticity=np.nan)],
+    ids=["no_columns", "no_rows", "no_elasticity"],
+)
+def test_effects_without_items_give_a_clear_data_error_not_a_key_error(empty) -> None:
+    """The Walmart store (no prices, so no elasticities) kept effects with ``params: []``: a
+    what-if raised KeyError 'item_id' in ``category_map`` (HTTP 500). It is a data error now
+    (exit 1, HTTP 422) naming what is missing."""
+    from promocast.exceptions import DataValidationError
+    from promocast.promotions.simulate_inputs import category_map
+
+    assert category_map(pd.DataFrame([]), ITEMS) == dict(zip(ITEMS["item_id"], ITEMS["category"],
+                                                              strict=True))
+    with pytest.raises(DataValidationError) as caught:
+        run(scenario({"item_id": "A", "discount_pct": 20}), par=empty)
+    assert "no promotion effects were estimated" in str(caught.value)
+    assert "price" in str(caught.value)

@@ -56,6 +56,7 @@ from promocast.promotions.simulate_inputs import (
     categories,
     category_map,
     join_days,
+    no_effects_error,
     read_grid,
     series_inputs,
     text,
@@ -116,6 +117,9 @@ def simulate(
     warnings: list[dict[str, Any]] = [
         {"kind": "scenario", "message": m} for m in expanded.attrs.get("warnings", [])
     ]
+    if params.empty or "price_elasticity" not in params \
+            or params["price_elasticity"].isna().all():
+        raise no_effects_error(source)
     category_of = category_map(params, items)
     promo_items, promo_stores = text(expanded["item_id"]), text(expanded["store_id"])
     cells = set(zip(categories(promo_items, category_of), promo_stores, strict=True))

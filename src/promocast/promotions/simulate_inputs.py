@@ -91,14 +91,17 @@ def _first(keys: Iterable[Hashable]) -> dict[Hashable, int]:
 
 
 def category_map(params: pd.DataFrame, items: pd.DataFrame) -> dict[str, Any]:
-    """item_id -> category: the items table's where it has one, else the effects'."""
-    out: dict[str, Any] = dict(
-        zip(
-            reversed(text(params["item_id"]).tolist()),
-            reversed(params["category"].tolist()),
-            strict=True,
+    """item_id -> category: the items table's where it has one, else the effects'
+    (effects without rows, or without categories, add none)."""
+    out: dict[str, Any] = {}
+    if {"item_id", "category"} <= set(params.columns):
+        out = dict(
+            zip(
+                reversed(text(params["item_id"]).tolist()),
+                reversed(params["category"].tolist()),
+                strict=True,
+            )
         )
-    )
     if "category" in items:
         for item, category in zip(
             text(items["item_id"]).tolist(), items["category"].tolist(), strict=True
@@ -274,10 +277,22 @@ def lookup(
     return out
 
 
+def no_effects_error(what: str = "scenario") -> DataValidationError:
+    """The error of a what-if whose effects hold no item at all (the effects need sales with
+    prices: a shop that records revenue only, like the Walmart data, has none)."""
+    rule = ("no promotion effects were estimated from these data (no item has an own-price "
+            "elasticity: the sales carry no price, or it never moved), so the promotions "
+            "cannot be priced: load sales with price (and base_price) per item, then run "
+            "promo effects")
+    return DataValidationError([RowError(what, None, "price", None, rule)])
+
+
 def effects(series: pd.DataFrame, params: pd.DataFrame) -> dict[str, np.ndarray]:
     """EffectParams per series as ``plan.effect_rows`` reads them: the (item, store) row, else
     the item's pooled ``all`` row (the whole row, chosen by its elasticity); absent lifts are
     NaN, absent dips and cannibalisation rates 0. Raises when an elasticity is missing."""
+    if "item_id" not in params or "price_elasticity" not in params or params.empty:
+        raise no_effects_error("effect params")
     n = len(params)
     store = params["store_id"].to_numpy() if "store_id" in params else np.full(n, "all", object)
     item = params["item_id"].tolist()
@@ -316,7 +331,7 @@ def series_inputs(
 ) -> pd.DataFrame:
     """Per item x store: effects, elasticity sd, regular price, cost. Rival items without
     effect estimates keep NaN effects (their cannibalisation is not counted, with a warning)."""
-    estimated = set(text(params["item_id"]).tolist())
+    estimated = set(text(params["item_id"]).tolist()) if "item_id" in params else set()
     needed = np.array(
         [i in estimated or i in promoted_items for i in series["item_id"]], dtype=bool
     )
