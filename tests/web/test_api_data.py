@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
-from webshop import copy_of_shop, make_app, reset_store_mode, shop_db
+from webshop import copy_of_shop, make_app, periodic_shop, reset_store_mode, shop_db
 
 from conftest import store_snapshot
 
@@ -255,10 +255,30 @@ def test_inventory_beyond_the_kept_forecast_is_a_job(tmp_path: Path) -> None:
 
 def test_overview_compares_whole_28_day_periods(client: TestClient) -> None:
     recent = {r["period"]: r for r in client.get("/api/overview").json()["recent"]}
-    last, before = recent["last_28_days"], recent["previous_28_days"]
+    last, before = recent["last"], recent["previous"]
+    assert (last["periods"], last["unit"]) == (28, "day")
     info = client.get("/api/info", params={"quality": False}).json()
     assert last["last_day"] == info["end"]
     days = pd.Timestamp(last["last_day"]) - pd.Timestamp(last["first_day"])
     assert days.days == 27 and pd.Timestamp(before["last_day"]) < pd.Timestamp(last["first_day"])
     weekly = pd.DataFrame(client.get("/api/overview").json()["by_category"])
     assert last["units"] < weekly["units"].sum() and last["units"] > 0
+
+
+@pytest.mark.parametrize(("freq", "periods", "unit", "first"), [
+    ("W-MON", 8, "week", "2022-08-15"), ("MS", 3, "month", "2025-02-01")])
+def test_overview_windows_follow_the_shops_period(tmp_path: Path, freq: str, periods: int,
+                                                  unit: str, first: str) -> None:
+    """A weekly shop compares its last 8 weeks with the 8 before, a monthly shop its last 3
+    months with the 3 before (28 days were 4 weekly dates, or one month)."""
+    with TestClient(make_app(periodic_shop(tmp_path, freq))) as c:
+        answer = c.get("/api/overview").json()
+    reset_store_mode()
+    recent = {r["period"]: r for r in answer["recent"]}
+    last, before = recent["last"], recent["previous"]
+    assert (last["periods"], last["unit"]) == (periods, unit)
+    assert last["first_day"] == first and last["last_day"] == answer["by_category"][-1]["week"]
+    dates = pd.DatetimeIndex(sorted({r["week"] for r in answer["by_category"]}))
+    assert dates[-1] == pd.Timestamp(last["last_day"])
+    assert (dates > pd.Timestamp(before["last_day"])).sum() == periods
+    assert (dates >= pd.Timestamp(before["first_day"])).sum() == 2 * periods

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from webshop import make_app, reset_store_mode, shop_db
+from webshop import make_app, periodic_shop, reset_store_mode, shop_db
 
 WEB = Path(str(resources.files("promocast.web")))
 
@@ -20,6 +20,22 @@ def client() -> Iterator[TestClient]:
     with TestClient(make_app(shop_db())) as c:
         yield c
     reset_store_mode()
+
+
+@pytest.fixture(scope="module", params=["W-MON", "MS"])
+def periodic(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+             ) -> Iterator[tuple[str, TestClient]]:
+    """A weekly and a monthly shop (``webshop.periodic_shop``): its frequency and a client."""
+    db = periodic_shop(tmp_path_factory.mktemp("periodic"), request.param)
+    with TestClient(make_app(db)) as c:
+        yield request.param, c
+    reset_store_mode()
+
+
+def get(client: TestClient, path: str, lang: str) -> str:
+    answer = client.get(path, params={"lang": lang})
+    assert answer.status_code == 200, answer.text
+    return answer.text
 
 
 def test_catalogues_hold_the_same_keys_and_every_used_key() -> None:
@@ -88,3 +104,18 @@ def test_a_monthly_shop_plans_months_on_the_promotions_page(tmp_path: Path) -> N
     assert "Months <input" in english and "Weeks <input" not in english
     assert "Max items per category and month" in english and "in which months" in english
     assert "月数 <input" in chinese
+
+
+def test_overview_speaks_in_the_shops_periods(periodic: tuple[str, TestClient],
+                                              client: TestClient) -> None:
+    freq, c = periodic
+    english, chinese = get(c, "/", "en"), get(c, "/", "zh")
+    if freq == "MS":
+        assert "Revenue, last 3 months" in english and "Monthly revenue by category" in english
+        assert "近 3 个月销售额" in chinese and "各品类月销售额" in chinese
+    else:
+        assert "Revenue, last 8 weeks" in english and "Weekly revenue by category" in english
+        assert "近 8 周销售额" in chinese
+    assert "28 days" not in english and "28 天" not in chinese
+    daily = get(client, "/", "en")
+    assert "Revenue, last 28 days" in daily and "Units, last 28 days" in daily

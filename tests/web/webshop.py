@@ -66,3 +66,32 @@ def make_app(db: Path, **settings: object):
 def reset_store_mode() -> None:
     """Undo the server's one-process store mode for the tests that follow."""
     serve_from_one_process(False)
+
+
+def periodic_shop(folder: Path, freq: str, periods: int = 40) -> Path:
+    """A small weekly (``W-MON``) or monthly (``MS``) shop in ``folder/shop.duckdb``: items A
+    and B sold in stores s1 and s2, item C in s1 only; units with a season and a price cut
+    every fifth period (on promotion), the same every run. No inventory, orders or results."""
+    import math
+
+    import pandas as pd
+
+    from promocast.services.ingest import ingest
+
+    dates = pd.date_range("2022-01-03" if freq.startswith("W") else "2022-01-01",
+                          periods=periods, freq=freq)
+    rows = []
+    for item, stores in (("A", ("s1", "s2")), ("B", ("s1", "s2")), ("C", ("s1",))):
+        for k, store in enumerate(stores):
+            for i, day in enumerate(dates):
+                cut = i % 5 == 4
+                units = 40 + 10 * k + 8 * math.sin(i / 2) + (25 if cut else 0)
+                rows.append({"date": day.strftime("%Y-%m-%d"), "item_id": item,
+                             "store_id": store, "units": round(units),
+                             "price": 8.0 if cut else 10.0, "base_price": 10.0,
+                             "on_promo": int(cut)})
+    path = folder / "sales_shop.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    db = folder / "shop.duckdb"
+    ingest([path], db)
+    return db

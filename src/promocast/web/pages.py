@@ -21,6 +21,7 @@ from promocast.exceptions import EmptyStore
 from promocast.services.calendar import shop_calendar
 from promocast.services.info import is_monthly, store_info
 from promocast.services.inventory import default_review_period
+from promocast.services.periods import shop_period
 from promocast.services.results import latest_result
 from promocast.services.series import find_series, kept_backtests
 from promocast.web.i18n import LANG_COOKIE, LANGUAGES, catalogue, pick_language, translator
@@ -40,7 +41,7 @@ def _render(request: Request, template: str, page: str, **context: object) -> HT
     response = templates.TemplateResponse(request, template, {
         "t": t, "lang": lang, "languages": LANGUAGES, "page": page, "pages": PAGES,
         "version": __version__, "texts_json": json.dumps(catalogue(lang), ensure_ascii=False),
-        "login": bool(request.app.state.settings.api_token), **context})
+        "login": bool(request.app.state.settings.api_token), "shop": None, **context})
     if request.query_params.get("lang") in LANGUAGES:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="strict")
     return response
@@ -56,6 +57,12 @@ def _facts(request: Request, quality: bool = False) -> dict | None:
     return info if info.get("series") else None
 
 
+def _shop(info: dict) -> dict:
+    """The shop's period and its default spans (``services.periods``), for the templates and,
+    as ``window.SHOP``, for the page's script: a daily default is wrong on a weekly shop."""
+    return shop_period(info.get("freq")).as_dict()
+
+
 @router.get("/", response_class=HTMLResponse)
 def overview(request: Request) -> HTMLResponse:
     info = _facts(request, quality=True)
@@ -65,7 +72,7 @@ def overview(request: Request) -> HTMLResponse:
     calendar = shop_calendar(settings.db, country=settings.country, horizon_days=90)
     coming = calendar[(calendar["date"] > info["end"]) & (calendar["kind"] != "workday")]
     kept = {kind: latest_result(settings.db, kind) for kind in ("effects", "evaluate", "plan")}
-    return _render(request, "overview.html", "overview", info=info, kept=kept,
+    return _render(request, "overview.html", "overview", info=info, kept=kept, shop=_shop(info),
                    events=[{"date": d.strftime("%Y-%m-%d"), "event": e, "kind": k,
                             "days": (d - calendar["date"].min()).days}
                            for d, e, k in coming[["date", "event", "kind"]].head(12).itertuples(

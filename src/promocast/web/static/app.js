@@ -108,22 +108,24 @@ async function overviewPage() {
     line: { color: "#c0392b", dash: "dot" } });
   plot($("#trend-chart"), traces, { yaxis: { title: T("overview.revenue") },
     yaxis2: { overlaying: "y", side: "right", tickformat: ".0%", showgrid: false, rangemode: "tozero" } });
+  // the recent window in the shop's periods (28 days, 8 weeks or 3 months: services/periods.py)
   const period = Object.fromEntries((res.data.recent || []).map((r) => [r.period, r]));
+  const shop = window.SHOP || { unit: "day", recent: 28, trend: "week" };
   for (const key of ["revenue", "units"]) {
-    const now = period.last_28_days ? period.last_28_days[key] : 0;
-    const then = period.previous_28_days ? period.previous_28_days[key] : 0;
+    const now = period.last ? period.last[key] : 0;
+    const then = period.previous ? period.previous[key] : 0;
     $(`#kpi-${key}`).textContent = fmt(now);
     if (then > 0) {
       const change = now / then - 1;
       const el = $(`#kpi-${key}-change`);
-      el.textContent = `${change >= 0 ? "▲" : "▼"} ${pct(Math.abs(change))} ${T("kpi.vs_before")}`;
+      el.textContent = `${change >= 0 ? "▲" : "▼"} ${pct(Math.abs(change))} ${T("kpi.vs_before_" + shop.unit, { n: shop.recent })}`;
       el.className = change >= 0 ? "up" : "down";
     }
   }
   const recent = weeks.slice(-12);
   const byCat = cats.map((c) => rows.filter((r) => r.category === c && recent.includes(r.week)).reduce((s, r) => s + r.revenue, 0));
   plot($("#category-chart"), [{ type: "pie", labels: cats, values: byCat, hole: 0.5, marker: { colors: COLORS } }],
-    { title: { text: T("overview.last_12_weeks"), font: { size: 13 } }, hovermode: "closest" });
+    { title: { text: T("overview.last_12_" + shop.trend), font: { size: 13 } }, hovermode: "closest" });
 }
 
 /* ---------------------------------------------------------------- data */
