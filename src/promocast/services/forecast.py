@@ -91,21 +91,16 @@ def standing_discounts(panel_frame: pd.DataFrame, freq: str) -> list[str]:
     periods = STANDING_PERIODS * (7 if freq == "D" else 1)
     if not {"on_promo", "discount_depth"} & set(panel_frame):
         return []
-    recent = _last_periods(panel_frame, freq)
-    on = np.zeros(int(recent.sum()), dtype=bool)
-    if "on_promo" in panel_frame:
-        on |= panel_frame["on_promo"].to_numpy(dtype=float)[recent] > 0
-    if "discount_depth" in panel_frame:
-        on |= panel_frame["discount_depth"].to_numpy(dtype=float)[recent] >= 0.01
+    recent = _last_periods(panel_frame, freq, periods)
+    on = _promoted(panel_frame.loc[recent], flags=("on_promo",))
     runs = pd.DataFrame({"unique_id": panel_frame["unique_id"].to_numpy()[recent], "on": on}
                         ).groupby("unique_id", sort=False)["on"].agg(["sum", "size"])
     return sorted(runs.index[(runs["size"] == periods) & (runs["sum"] == periods)].astype(str))
 
 
-def _last_periods(panel_frame: pd.DataFrame, freq: str) -> np.ndarray:
-    """Which rows fall in their series' last ``STANDING_PERIODS`` periods (56 days for daily
-    data), told by date: no sort of the whole panel."""
-    periods = STANDING_PERIODS * (7 if freq == "D" else 1)
+def _last_periods(panel_frame: pd.DataFrame, freq: str, periods: int) -> np.ndarray:
+    """Which rows fall in their series' last ``periods`` periods, told by date (a gap in a
+    series does not stretch its window): no sort of the whole panel."""
     last = panel_frame.groupby("unique_id", sort=False)["ds"].transform("max")
     offset = pd.tseries.frequencies.to_offset(freq)
     first = {d: d - (periods - 1) * offset for d in last.unique()}
@@ -121,7 +116,8 @@ def usual_prices(panel_frame: pd.DataFrame, freq: str, ids: Collection[str]) -> 
     rows = panel_frame[panel_frame["unique_id"].isin(list(ids))]
     if rows.empty:
         return pd.Series(dtype=float, name="price")
-    recent = rows[_last_periods(rows, freq) & (rows["price"] > 0).to_numpy()
+    recent = rows[_last_periods(rows, freq, STANDING_PERIODS * (7 if freq == "D" else 1))
+                  & (rows["price"] > 0).to_numpy()
                   & (rows["base_price"] > 0).to_numpy()]
     ratio = (recent["price"] / recent["base_price"]).groupby(recent["unique_id"]).median()
     base = rows.loc[rows.groupby("unique_id")["ds"].idxmax()].set_index("unique_id")["base_price"]
@@ -149,18 +145,14 @@ def unplanned_promotions(panel_frame: pd.DataFrame, future: pd.DataFrame, freq: 
     if panel_frame.empty or "ds" not in future:
         return None
     span = {"D": 364}.get(freq, 12 if str(freq).startswith(("M", "Q")) else 52)
-    offset = pd.tseries.frequencies.to_offset(freq)
-    last = panel_frame.groupby("unique_id", sort=False)["ds"].transform("max")
-    first = {d: d - (span - 1) * offset for d in last.unique()}
-    recent = (panel_frame["ds"] >= last.map(first)).to_numpy()
+    recent = _last_periods(panel_frame, freq, span)
     if "weight" in panel_frame:
         recent &= panel_frame["weight"].to_numpy(dtype=float) > 0
     rows = panel_frame.loc[recent, ["unique_id", "y"]].copy()
     rows["on"] = _promoted(panel_frame.loc[recent])
     if not rows["on"].any():
         return None
-    by = rows.groupby("unique_id", sort=False)
-    share = by["on"].mean()
+    share = rows.groupby("unique_id", sort=False)["on"].mean()
     units = rows.groupby(["unique_id", "on"], sort=False)["y"].mean().unstack()
     ahead = pd.Series(_promoted(future), index=future.index).groupby(
         future["unique_id"].to_numpy()).any()
@@ -176,10 +168,13 @@ def unplanned_promotions(panel_frame: pd.DataFrame, future: pd.DataFrame, freq: 
                                   if ratio is not None and len(ratio) else None)}
 
 
-def _promoted(frame: pd.DataFrame) -> np.ndarray:
-    """Rows on promotion: any promotion flag, or a price at least 1 % under the regular one."""
+def _promoted(frame: pd.DataFrame, flags: Collection[str] = ("promo", "on_promo")
+              ) -> np.ndarray:
+    """Rows on promotion: any of the promotion ``flags``, or a price at least 1 % under the
+    regular one. Standing discounts pass only the panel's own ``on_promo``: the promotions
+    table's flags have dates, and a dated promotion is not a standing one."""
     on = np.zeros(len(frame), dtype=bool)
-    for col in ("promo", "on_promo"):
+    for col in flags:
         if col in frame:
             on |= frame[col].to_numpy(dtype=float) > 0
     if "discount_depth" in frame:
