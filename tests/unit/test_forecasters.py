@@ -179,3 +179,29 @@ def test_folds_side_by_side_give_the_folds_run_one_by_one(monkeypatch) -> None:
     assert fold_workers(10_000, 12, models=["lgbm", "nhits"]) == 1
     monkeypatch.setenv("PROMOCAST_FOLD_WORKERS", "2")
     assert fold_workers(FOLD_ROWS + 1, 12) == 2
+
+
+@pytest.mark.parametrize("staggered", [False, True])
+def test_too_little_history_for_the_features_is_the_callers_fault(staggered: bool) -> None:
+    """Daily series of 40 days forecast 20 ahead (direct: lags from day 20, then 28-day
+    means) leave LightGBM no training row: a UsageError saying how much the features need,
+    not LightGBM's "Input data must be 2 dimensional and non empty". Staggered series (each
+    short, their dates together long) reach the fit and fail there: the same error."""
+    import numpy as np
+    import pandas as pd
+
+    from promocast.exceptions import UsageError
+    from promocast.forecasting.engine import ForecastSpec, fit_predict
+    from promocast.forecasting.panel import future_grid
+
+    frames = []
+    for k in range(4):
+        start = pd.Timestamp("2024-01-01") + pd.Timedelta(days=60 * k if staggered else 0)
+        frames.append(pd.DataFrame({"unique_id": f"s{k}", "y": np.arange(40, dtype=float),
+                                    "ds": pd.date_range(start, periods=40, freq="D"),
+                                    "observed": 1, "weight": 1.0}))
+    train = pd.concat(frames, ignore_index=True)
+    spec = ForecastSpec(freq="D", horizon=20, models=["lgbm"], season_length=7,
+                        strategy="direct", direct_models=1, num_threads=1)
+    with pytest.raises(UsageError, match=r"features need (\d+).*forecast a shorter horizon"):
+        fit_predict(train, future_grid(train, "D", 20), spec)

@@ -19,6 +19,7 @@ from mlforecast import MLForecast
 from statsforecast import StatsForecast
 from statsforecast.utils import ConformalIntervals
 
+from promocast.exceptions import UsageError
 from promocast.forecasting.conformal import calibration_groups, conformal_quantiles
 from promocast.forecasting.distributed import DISTRIBUTED_ML, fit_predict_distributed
 from promocast.forecasting.lags import _lags, direct_buckets, reach, resolve_seasonal_lags
@@ -145,13 +146,39 @@ def _keep_last(mlf: MLForecast) -> int:
     return int(max(lags)) + 1
 
 
+def _first_row(mlf: MLForecast) -> int:
+    """Index of a series' first row with every lag and rolling mean (mlforecast drops the
+    rows before it from training)."""
+    firsts = list(mlf.ts.lags or [0])
+    for lag, transforms in (mlf.ts.lag_transforms or {}).items():
+        firsts += [lag + reach(t, least=True) - 1 for t in transforms]
+    return int(max(firsts))
+
+
 def _fit_one(train: pd.DataFrame, spec: ForecastSpec, models: list[str], log_target: bool,
              last: int) -> MLForecast:
     mlf = _forecaster(spec, models, log_target, lags_from=last)
+    need = _first_row(mlf) + 1
+    # no series is longer than the dates' span (the exact count is left to the fit below)
+    longest = len(pd.date_range(train["ds"].min(), train["ds"].max(), freq=spec.freq)
+                  ) if len(train) else 0
+    too_short = UsageError(
+        f"too little history for the global models: the series they learn from (less the "
+        f"periods held back to calibrate the quantiles) have at most {min(longest, need - 1)} "
+        f"periods and their features need {need} (lags start {last} periods back, then "
+        "rolling means): forecast a shorter horizon or load more history")
+    if longest < need:
+        raise too_short
     data = categorical_statics(training_frame(train, spec), spec, models)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        mlf.fit(data, static_features=spec.static, weight_col="weight", keep_last_n=_keep_last(mlf))
+        try:
+            mlf.fit(data, static_features=spec.static, weight_col="weight",
+                    keep_last_n=_keep_last(mlf))
+        except ValueError as exc:  # every series shorter than ``need``: no training row
+            if "non empty" not in str(exc):
+                raise
+            raise too_short from None
     return mlf
 
 

@@ -107,12 +107,14 @@ def _seasonal_beats_recent(train: pd.DataFrame, season: int, horizon: int) -> bo
     return bool(np.isfinite(seasonal) and seasonal < recent)
 
 
-def reach(transform: object) -> int:
+def reach(transform: object, least: bool = False) -> int:
     """Periods before its lag that a lag transform reads: a rolling window's size, an
     ``Offset``'s shift plus its transform's reach, the longer of a ``Combine``'s two (what a
-    fitted model must keep of each series to predict)."""
+    fitted model must keep of each series to predict). ``least``: the periods it needs to give
+    a value at all (a window's ``min_samples``), which tells the first training row."""
     if isinstance(transform, Combine):
-        return max(reach(transform.tfm1), reach(transform.tfm2))
+        return max(reach(transform.tfm1, least), reach(transform.tfm2, least))
     if isinstance(transform, Offset):
-        return transform.n + reach(transform.tfm)
-    return int(getattr(transform, "window_size", 0) or 0)
+        return transform.n + reach(transform.tfm, least)
+    size = int(getattr(transform, "window_size", 0) or 0)
+    return int(getattr(transform, "min_samples", None) or size) if least else size

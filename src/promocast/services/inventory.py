@@ -304,7 +304,19 @@ def replay_forecasts(panel: Panel, cutoffs: Sequence[pd.Timestamp], periods: int
             progress(f"replay fold {k}/{len(cutoffs)} (cutoff {pd.Timestamp(cutoff).date()})")
         train, after = split_at(panel.frame, cutoff)
         train = train[train.groupby("unique_id")["ds"].transform("size") > 2 * periods]
-        predicted = fit_predict(train, window_inputs(train, after, spec), spec)
+        if train.empty:
+            raise UsageError(
+                f"the replay fold at cutoff {pd.Timestamp(cutoff).date()} has no series with "
+                f"more than {2 * periods} periods of history (twice the {periods} periods it "
+                "forecasts: the reviews of a fold plus the lead time): use fewer folds, fewer "
+                "warm-up folds or a shorter review period")
+        try:
+            predicted = fit_predict(train, window_inputs(train, after, spec), spec)
+        except UsageError as exc:
+            raise UsageError(f"the replay fold at cutoff {pd.Timestamp(cutoff).date()}, "
+                             f"{periods} periods ahead: {exc}. A fold forecasts its reviews "
+                             "plus the lead time: use a shorter review period or fewer folds"
+                             ) from None
         predicted.insert(1, "cutoff", pd.Timestamp(cutoff))
         predicted["step"] = predicted.groupby("unique_id").cumcount() + 1
         frames.append(predicted)
