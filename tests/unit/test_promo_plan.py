@@ -380,3 +380,42 @@ def test_true_parameter_plan_beats_no_promotion_and_keeps_every_rule(tmp_path) -
     double_11 = pd.Timestamp("2025-11-11")
     inside = (c["period_start"] <= double_11) & (c["period_end"] >= double_11)
     assert inside.sum() >= 3
+
+
+def _three_rivals() -> pd.DataFrame:
+    """A, B, C of one category and store, one week, 100 units at 10 (cost 6) each; feature /
+    display lifts units by 50 %, each promotion takes 10 % of every rival's units."""
+    baseline = pd.DataFrame({"item_id": ["A", "B", "C"], "store_id": "all",
+                             "period_start": WEEKS[0], "baseline_units": 100.0})
+    params = pd.DataFrame({"item_id": ["A", "B", "C"], "store_id": "all", "category": "x",
+                           "price_elasticity": -2.0, "lift_feature_display": 0.5,
+                           "post_promo_dip": 0.0, "cannibalisation_rate": 0.1})
+    prices = pd.DataFrame({"item_id": ["A", "B", "C"], "regular_price": 10.0, "unit_cost": 6.0})
+    return build_candidates(baseline, params, prices, grid={"feature_display": [0]})
+
+
+def test_headline_margin_is_the_sum_of_the_plans_rows() -> None:
+    """A and B promoted together, C not (excluded). Exactly: A keeps 0.9 of its 150 units,
+    600 x 0.9 - 400 = 140; C loses 400 x (1 - 0.9 ** 2) = 76, half on each promotion: A and B
+    are worth 102 each and the plan 204 (1404 - 1200). The rows used to show the marginal
+    values, 84 each (each charging the pair's interaction), summing to 168 under a headline
+    of 204."""
+    rules = PlanRules(budget=1000, min_gap_periods=0, excluded_items=["C"])
+    plan = optimise_plan(_three_rivals(), rules)
+    assert sorted(plan.chosen["item_id"]) == ["A", "B"]
+    assert plan.chosen["incremental_margin"].tolist() == pytest.approx([102.0, 102.0])
+    assert plan.expected_incremental_margin == pytest.approx(204.0)
+    document = plan.to_json()
+    rows = [p["expected_incremental_margin"] for p in document["promotions"]]
+    assert sum(rows) == pytest.approx(document["expected_incremental_margin"], abs=0.01)
+    revenue = [p["expected_incremental_revenue"] for p in document["promotions"]]
+    assert sum(revenue) == pytest.approx(document["expected_incremental_revenue"], abs=0.01)
+    # revenue: A keeps 1500 x 0.9 = 1350 of 1000 baseline; C loses 1000 x 0.19 = 190
+    assert document["expected_incremental_revenue"] == pytest.approx(2 * (350 - 95))
+    # each row's explanation adds up: margin - baseline - dip - cannibalisation - fixed
+    for p in document["promotions"]:
+        why = p["explanation"]
+        assert why["cannibalisation_loss"] == pytest.approx(60 + 38)
+        assert (why["expected_margin"] - why["baseline_margin"] - why["dip_loss"]
+                - why["cannibalisation_loss"] - why["fixed_cost"]) == pytest.approx(
+            p["expected_incremental_margin"], abs=0.01)

@@ -43,7 +43,12 @@ from promocast.promotions.plan_model import (
     explain_infeasible,
     solve,
 )
-from promocast.promotions.plan_refine import applicable, marginal_values, plan_value
+from promocast.promotions.plan_refine import (
+    applicable,
+    attributed_values,
+    marginal_values,
+    plan_value,
+)
 from promocast.promotions.plan_risk import log_units_sd, margin_risk
 from promocast.promotions.rules import (
     DEFAULT_GRID,
@@ -457,17 +462,25 @@ def optimise_plan(
         raise explain_infeasible(model)
     check_solution(solution)
     seconds = solution.seconds
-    margin = revenue = None
+    refined = False
     if refine_rounds > 0 and applicable(cand):
         solution, extra = _refine(cand, model, solution, rules, refine_rounds, **options)
         seconds += extra
-        margin = plan_value(cand, solution.chosen, "margin")
-        revenue = plan_value(cand, solution.chosen, "revenue")
+        refined = True
         cand["incremental_margin"] = marginal_values(cand, solution.chosen, "margin")
         cand["incremental_revenue"] = marginal_values(cand, solution.chosen, "revenue")
-    chosen = cand[solution.chosen].reset_index(drop=True)
-    chosen = pd.concat([chosen, margin_risk(chosen)], axis=1)
     value_column = "incremental_revenue" if rules.objective == "revenue" else "incremental_margin"
+    # alternatives are explained by their marginal values (comparable within a cell) ...
+    explanations = explain_choices(cand, solution.chosen, rules, value_column)
+    chosen = cand[solution.chosen].reset_index(drop=True)
+    if refined:
+        # ... the plan's rows by their shares of its exact value, so they add up to it
+        chosen["incremental_margin"], loss = attributed_values(cand, solution.chosen, "margin")
+        chosen["cannibalisation_loss"] = loss
+        chosen["incremental_revenue"], _ = attributed_values(cand, solution.chosen, "revenue")
+        for why, value in zip(explanations, loss, strict=True):
+            why["cannibalisation_loss"] = round(float(value), 2)
+    chosen = pd.concat([chosen, margin_risk(chosen)], axis=1)
     return PlanResult(
         status=solution.status,
         objective=rules.objective,
@@ -475,14 +488,11 @@ def optimise_plan(
         mip_gap=solution.gap,
         budget=rules.budget,
         budget_used=float(chosen["promo_cost"].sum()),
-        expected_incremental_margin=float(
-            chosen["incremental_margin"].sum() if margin is None else margin
-        ),
-        expected_incremental_revenue=float(
-            chosen["incremental_revenue"].sum() if revenue is None else revenue
-        ),
+        # the rows' sum: plan_value (margin, revenue) when refined, to rounding
+        expected_incremental_margin=float(chosen["incremental_margin"].sum()),
+        expected_incremental_revenue=float(chosen["incremental_revenue"].sum()),
         chosen=chosen,
-        explanations=explain_choices(cand, solution.chosen, rules, value_column),
+        explanations=explanations,
         solve_seconds=seconds,
         n_candidates=len(cand),
         period=rules.period,

@@ -108,3 +108,39 @@ def marginal_values(
     else:
         extra = (cand["dip_units"] * cand["regular_price"]).to_numpy(float)
     return gain - rivals_loss - extra
+
+
+def attributed_values(
+    cand: pd.DataFrame, chosen: np.ndarray, objective: str = "margin"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each chosen candidate's share of ``plan_value``, in the order of ``cand[chosen]``, and
+    the cannibalisation it carries: (values, cannibalisation losses). The shares add up to
+    the plan's value exactly, so a plan's rows sum to its headline.
+
+    A promoted item keeps (1 - rate) ** min(promoted rivals, CAP) of its own ``objective``
+    (the loss is its own); a rival left unpromoted loses (1 - kept) of its baseline, split
+    evenly over the promotions of its category, store and period (they cause it together).
+    Marginal values (``marginal_values``) do not add up: each one charges the whole loss its
+    promotion adds to every other promoted rival, so a pair's interaction counts twice."""
+    cells = _cells(cand, chosen, objective)
+    rate = cells["cannibalisation_rate"].to_numpy(float)
+    promoted = cells["promoted"].to_numpy()
+    n = cells["n_promoted"].to_numpy()
+    kept = _kept(rate, n - promoted)
+    lost = cells["money"].to_numpy(float) * (1 - kept)  # promoted: own units kept lower
+    rivals_lost = np.where(promoted, 0.0, lost)
+    shared = (
+        pd.Series(rivals_lost).groupby([cells[c] for c in GROUP]).transform("sum").to_numpy()
+    )
+    share = np.where(promoted, shared / np.maximum(n, 1), 0.0)
+    key = pd.MultiIndex.from_frame(cand.loc[chosen, CELL])
+    at = pd.Series(np.arange(len(cells)), index=pd.MultiIndex.from_frame(cells[CELL]))
+    at = at.reindex(key).to_numpy()
+    picked = cand[chosen]
+    loss = lost[at] + share[at]
+    if objective == "margin":
+        extra = (picked["dip_loss"] + picked["fixed_cost"]).to_numpy(float)
+    else:
+        extra = (picked["dip_units"] * picked["regular_price"]).to_numpy(float)
+    gain = (picked[objective] - picked[f"baseline_{objective}"]).to_numpy(float)
+    return gain - loss - extra, loss
