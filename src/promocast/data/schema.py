@@ -26,6 +26,10 @@ FREQUENCIES: tuple[str, ...] = ("D", "W", "MS")
 
 DEFAULT_STORE = "all"
 
+MAX_COUNT = 1e9
+"""Most units one row can count (sold in a day or week of one item and store, on hand, in one
+order line): a larger number is a unit or decimal error that would swamp every total."""
+
 
 @dataclass(frozen=True)
 class Column:
@@ -87,6 +91,7 @@ SALES = TableSpec(
         Column("item_id", "str", required=True, nullable=False),
         Column("store_id", "str", nullable=False, default=DEFAULT_STORE),
         Column("units", "float", required=True, nullable=False, min_value=0.0,
+               max_value=MAX_COUNT,
                description="units sold that day / week (>= 0)"),
         Column("price", "float", min_value=0.0, min_exclusive=True,
                description="unit price actually paid, shop currency (> 0)"),
@@ -153,7 +158,8 @@ INVENTORY = TableSpec(
         Column("date", "date", required=True, nullable=False),
         Column("item_id", "str", required=True, nullable=False),
         Column("store_id", "str", nullable=False, default=DEFAULT_STORE),
-        Column("on_hand", "float", required=True, nullable=False, min_value=0.0),
+        Column("on_hand", "float", required=True, nullable=False, min_value=0.0,
+               max_value=MAX_COUNT),
     ),
     key=("date", "item_id", "store_id"),
 )

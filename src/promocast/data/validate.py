@@ -353,6 +353,11 @@ def _concat_columns(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 def _check_bounds(log: ErrorLog, source: str, rows: pd.Index, column: Column, values: pd.Series,
                   original: pd.Series, first_row: int) -> None:
+    if column.dtype == "float":
+        infinite = np.isinf(values.to_numpy(dtype=float))
+        log.add_mask(source, rows, infinite, column.name, original,
+                     f"{column.name} must be a finite number", first_row)
+        values = values.where(~infinite)  # one error per cell: not out of bounds as well
     if column.min_value is not None:
         if column.min_exclusive:
             bad = (values <= column.min_value).to_numpy()
