@@ -419,3 +419,24 @@ def test_headline_margin_is_the_sum_of_the_plans_rows() -> None:
         assert (why["expected_margin"] - why["baseline_margin"] - why["dip_loss"]
                 - why["cannibalisation_loss"] - why["fixed_cost"]) == pytest.approx(
             p["expected_incremental_margin"], abs=0.01)
+
+
+@pytest.mark.parametrize(("gap", "period", "expected"), [
+    (1, "W", "min_gap_periods: 2 other week(s) (the rules keep at least 1 quiet week between "
+             "two promotions of an item x store)"),
+    (2, "W", "min_gap_periods: 3 other week(s) (the rules keep at least 2 quiet weeks between "
+             "two promotions of an item x store)"),
+    (2, "M", "min_gap_periods: 3 other month(s) (the rules keep at least 2 quiet months "
+             "between two promotions of an item x store)"),
+])
+def test_why_not_more_often_states_the_gap_the_milp_kept(gap: int, period: str,
+                                                         expected: str) -> None:
+    """QA (shop2, default gap 1): 'min_gap_periods: 3 period(s)' read as a gap of 3, in no
+    unit. The text now gives the rule's gap in the plan's periods, apart from the count of
+    periods it blocks (gap 1: weeks 0 and 2 chosen, 1 and 3 blocked; gap 2: week 1 alone)."""
+    c = cands([{"item": "A", "period": p, "value": v} for p, v in enumerate([10, 12, 10, -5])])
+    plan = optimise_plan(c, make_rules({"min_gap_periods": gap, "period": period}))
+    assert len(plan.chosen) == (2 if gap == 1 else 1)
+    why = plan.explanations[0]
+    assert why["why_not_more_often"] == expected
+    assert why["min_gap_periods"] == gap and why["period"] == period

@@ -26,6 +26,27 @@ def option_label(kind: str, depth: float) -> str:
     return f"{kind} {depth:g} %"
 
 
+PERIOD_NAME = {"D": "day", "W": "week", "M": "month"}
+"""A plan period in words (``PlanRules.period``)."""
+
+
+def how_often(blocked: list[dict], rules: PlanRules) -> str:
+    """Why an item x store is not promoted in its other periods, in plan periods (weeks for a
+    weekly plan), stating the minimum gap the MILP kept (``min_gap_periods`` of the rules)."""
+    unit = PERIOD_NAME.get(rules.period, "period")
+    if not blocked:
+        return f"promoted in every {unit}"
+    gap = int(rules.min_gap_periods)
+    parts = []
+    for reason, n in Counter(b["reason"] for b in blocked).most_common():
+        text = f"{reason}: {n} other {unit}(s)"
+        if reason == "min_gap_periods":
+            text += (f" (the rules keep at least {gap} quiet {unit}{'s' if gap != 1 else ''} "
+                     "between two promotions of an item x store)")
+        parts.append(text)
+    return "; ".join(parts)
+
+
 def _spare_left(cand: pd.DataFrame, chosen: pd.DataFrame, rules: PlanRules) -> pd.Series:
     """Units of stock still free per (item, store) after the plan (inf when unknown)."""
     if not rules.respect_stock or "stock_units" not in cand:
@@ -153,12 +174,7 @@ def explain_choices(
                     "best_value": round(float(b[value_column]), 2),
                 }
             )
-        counts = Counter(b["reason"] for b in blocked)
-        often = (
-            "promoted in every period"
-            if not blocked
-            else "; ".join(f"{reason}: {n} period(s)" for reason, n in counts.most_common())
-        )
+        often = how_often(blocked, rules)
         out.append(
             {
                 "lift": round(float(r["lift"]), 4),
@@ -171,6 +187,8 @@ def explain_choices(
                 "why_not_deeper": deeper,
                 "best_other_mechanism": alternative,
                 "why_not_more_often": often,
+                "min_gap_periods": int(rules.min_gap_periods),
+                "period": rules.period,
                 "other_periods": blocked,
             }
         )
