@@ -361,12 +361,21 @@ class PlanResult:
                     "explanation": why,
                 }
             )
+        def total(column: str, exact: float) -> float | None:
+            """The rows' sum as printed (cents), so the headline adds up to the cent."""
+            values = [row[column] for row in rows]
+            if not values or any(v is None for v in values):
+                return money(exact)
+            return round(sum(values), 2)
+
         return {
             "objective": self.objective,
             "status": self.status,
             "gap": None if self.mip_gap is None else round(float(self.mip_gap), 6),
-            "expected_incremental_margin": money(self.expected_incremental_margin),
-            "expected_incremental_revenue": money(self.expected_incremental_revenue),
+            "expected_incremental_margin": total("expected_incremental_margin",
+                                                 self.expected_incremental_margin),
+            "expected_incremental_revenue": total("expected_incremental_revenue",
+                                                  self.expected_incremental_revenue),
             "budget": self.budget,
             "budget_used": money(self.budget_used),
             "period": self.period,
