@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from webshop import CHROMIUM, TOKEN, copy_of_shop, make_app, reset_store_mode
+from webshop import CHROMIUM, TOKEN, copy_of_shop, make_app, periodic_shop, reset_store_mode
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -191,3 +191,24 @@ def test_sign_in_with_the_token(browser, tmp_path: Path) -> None:
         tab.screenshot(path=str(ARTIFACTS / "test_sign_in_with_the_token.png"), full_page=True)
         context.close()
     reset_store_mode()
+
+
+@pytest.fixture(scope="module")
+def weekly_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A weekly shop without stock on hand, orders or kept results (``webshop.periodic_shop``)."""
+    yield from _serve(make_app(periodic_shop(tmp_path_factory.mktemp("weekly"), "W-MON")))
+    reset_store_mode()
+
+
+def test_inventory_without_stock_shows_the_levels(page, weekly_site: str) -> None:
+    """No inventory table: the levels per item and store, a note saying why there is no order
+    or risk, and no risk chart of empty bars."""
+    page.goto(f"{weekly_site}/inventory?lang=en")
+    page.wait_for_selector("#levels tbody tr")
+    assert page.locator("#levels tbody tr").count() == 5
+    header = page.inner_text("#levels thead")
+    assert "Safety stock" in header and "Reorder point" in header and "Order-up-to" in header
+    assert page.is_visible("#no-stock") and "No stock on hand loaded" in page.inner_text("#no-stock")
+    assert not page.is_visible("#risk-card")
+    assert page.inner_text("#reorder-title") == "Stock levels per item and store"
+    assert "Lead time (weeks)" in page.inner_text("#inventory-form")

@@ -119,3 +119,16 @@ def test_overview_speaks_in_the_shops_periods(periodic: tuple[str, TestClient],
     assert "28 days" not in english and "28 天" not in chinese
     daily = get(client, "/", "en")
     assert "Revenue, last 28 days" in daily and "Units, last 28 days" in daily
+
+
+def test_inventory_form_counts_in_the_shops_periods(periodic: tuple[str, TestClient],
+                                                    client: TestClient) -> None:
+    freq, c = periodic
+    english, chinese = get(c, "/inventory", "en"), get(c, "/inventory", "zh")
+    unit, zh_unit = ("months", "个月") if freq == "MS" else ("weeks", "周")
+    assert f"Lead time ({unit}) <input" in english and f"Review period ({unit}) <input" in english
+    assert f"提前期（{zh_unit}） <input" in chinese and f"盘点周期（{zh_unit}）" in chinese
+    assert "(days)" not in english and "（天）" not in chinese
+    assert re.search(r'name="lead_time" value="1"', english)
+    daily = get(client, "/inventory", "en")
+    assert "Lead time (days) <input" in daily and 'name="lead_time" value="3"' in daily

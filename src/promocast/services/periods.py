@@ -23,17 +23,19 @@ class ShopPeriod:
     """A backtest started from the dashboard: 14 days, 8 weeks, 3 months."""
     promotion_length: int
     """A what-if's default length: 7 days, 2 weeks, 1 month."""
+    lead_time: int
+    """The inventory form's default lead time: 3 days, 1 week, 1 month."""
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
 DAILY = ShopPeriod("day", recent=28, trend="week", forecast_horizon=28, backtest_horizon=14,
-                   promotion_length=7)
+                   promotion_length=7, lead_time=3)
 WEEKLY = ShopPeriod("week", recent=8, trend="week", forecast_horizon=13, backtest_horizon=8,
-                    promotion_length=2)
+                    promotion_length=2, lead_time=1)
 MONTHLY = ShopPeriod("month", recent=3, trend="month", forecast_horizon=6, backtest_horizon=3,
-                     promotion_length=1)
+                     promotion_length=1, lead_time=1)
 
 
 def shop_period(freq: str | None) -> ShopPeriod:

@@ -119,7 +119,7 @@ def inventory_page(request: Request) -> HTMLResponse:
     info = _facts(request)
     if info is None:
         return _render(request, "empty.html", "inventory", empty=True)
-    return _render(request, "inventory.html", "inventory",
+    return _render(request, "inventory.html", "inventory", shop=_shop(info),
                    review_default=default_review_period(info.get("freq")))
 
 

@@ -491,6 +491,7 @@ function replayTable(replay) {
 }
 
 async function inventoryPage() {
+  const unit = (window.SHOP || {}).unit || "day";
   let reorder = [];
   const compute = async () => {
     const f = new FormData($("#inventory-form"));
@@ -509,23 +510,41 @@ async function inventoryPage() {
       if (!res.ok) { $("#inventory-status").textContent = res.data.error; return; }
     }
     $("#inventory-status").textContent = (d.notes || []).join(" · ");
+    if (d.replay) $("#replay-result").innerHTML = replayTable({ replay: d.replay });
+    // Stock-dependent figures (order, cover, risk) need stock on hand; the levels do not.
+    const stocked = d.items.filter((r) => r.on_hand !== null && r.on_hand !== undefined);
+    $("#no-stock").hidden = stocked.length > 0;
+    $("#risk-card").hidden = !stocked.length;
+    if (!stocked.length) {
+      reorder = d.items;
+      kpis($("#inventory-kpis"), [[T("inventory.series"), fmt(d.series)],
+        [T("col.safety_stock"), fmt(d.items.reduce((s, r) => s + (r.safety_stock || 0), 0))]]);
+      $("#reorder-title").textContent = T("inventory.levels");
+      $("#reorder-table").innerHTML = table(d.items, ["item_id", "store_id", "mean_demand_lead_time", "safety_stock", "reorder_point",
+        "order_up_to"], { id: "levels", limit: 100 });
+      $("#reorder-csv").hidden = !d.items.length;
+      return;
+    }
     reorder = d.reorder_list;
-    const atRisk = d.items.filter((r) => r.stockout_probability_no_order >= 0.5).length;
+    $("#reorder-title").textContent = T("inventory.reorder");
+    const atRisk = stocked.filter((r) => r.stockout_probability_no_order >= 0.5).length;
     kpis($("#inventory-kpis"), [
       [T("inventory.series"), fmt(d.series)], [T("inventory.to_order"), fmt(reorder.length)],
       [T("inventory.units_to_order"), fmt(reorder.reduce((s, r) => s + r.order_qty, 0))],
       [T("inventory.at_risk"), fmt(atRisk)],
     ]);
-    $("#reorder-table").innerHTML = table(reorder, ["urgency_rank", "item_id", "store_id", "on_hand", "reorder_point", "order_up_to",
-      "order_qty", "days_of_cover", "stockout_probability_no_order"], { id: "reorder", limit: 40 });
+    // days_of_cover counts periods of the data: days, weeks or months of cover
+    const cover = `cover_${unit}`;
+    $("#reorder-table").innerHTML = table(reorder.map((r) => Object.assign({}, r, { [cover]: r.days_of_cover })),
+      ["urgency_rank", "item_id", "store_id", "on_hand", "reorder_point", "order_up_to",
+        "order_qty", cover, "stockout_probability_no_order"], { id: "reorder", limit: 40 });
     $("#reorder-csv").hidden = !reorder.length;
-    const top = [...d.items].sort((a, b) => b.stockout_probability_no_order - a.stockout_probability_no_order).slice(0, 25);
+    const top = [...stocked].sort((a, b) => b.stockout_probability_no_order - a.stockout_probability_no_order).slice(0, 25);
     plot($("#risk-chart"), [{ type: "bar", orientation: "h", y: top.map((r) => `${r.item_id} · ${r.store_id}`),
       x: top.map((r) => r.stockout_probability_no_order), marker: { color: top.map((r) => (r.below_reorder_point ? "#c0392b" : "#2e86ab")) },
-      text: top.map((r) => `${fmt(r.days_of_cover, 1)} ${T("inventory.days")}`), textposition: "outside" }],
+      text: top.map((r) => `${fmt(r.days_of_cover, 1)} ${T("unit." + unit + "s")}`), textposition: "outside" }],
     { xaxis: { tickformat: ".0%", range: [0, 1.15], title: T("col.stockout_probability_no_order") }, yaxis: { automargin: true, autorange: "reversed" },
       hovermode: "closest", height: 520 });
-    if (d.replay) $("#replay-result").innerHTML = replayTable({ replay: d.replay });
   };
   $("#inventory-form").addEventListener("submit", (e) => { e.preventDefault(); compute(); });
   $("#reorder-csv").addEventListener("click", () => downloadCsv(reorder, "promocast_reorder.csv"));
