@@ -440,3 +440,38 @@ def test_why_not_more_often_states_the_gap_the_milp_kept(gap: int, period: str,
     why = plan.explanations[0]
     assert why["why_not_more_often"] == expected
     assert why["min_gap_periods"] == gap and why["period"] == period
+
+
+def test_past_promotions_fixed_costs_are_the_default_and_the_rules_override() -> None:
+    """QA shop2: every past promotion cost 100 (promotions.fixed_cost) but the plan charged 0
+    (only rules.fixed_cost was read): 90 promotions, budget used 0.00 of 300. Now the median
+    per mechanism is the default, the rules' own value wins, and the budget binds."""
+    from promocast.promotions.rules import historical_fixed_costs
+    from promocast.services.promotions import _fixed_costs
+
+    past = pd.DataFrame({
+        "promo_id": ["p1", "p2", "p3", "p4", "p5", "p6"],
+        "promo_type": ["feature_display", "feature_display", "feature_display", "gift",
+                       "percent_off", "bundle"],
+        "fixed_cost": [100.0, 300.0, np.nan, 40.0, np.nan, 500.0],
+    })
+    assert historical_fixed_costs(past) == {"feature_display": (200.0, 2), "gift": (40.0, 1)}
+    assert historical_fixed_costs(past.drop(columns="fixed_cost")) == {}
+    rules = make_rules({"fixed_cost": {"gift": 10}, "min_gap_periods": 0,
+                        "grid": {"feature_display": [0], "gift": [15], "percent_off": [10]}})
+    rules, costs, note = _fixed_costs(rules, past)
+    assert rules.fixed_cost == {"feature_display": 200.0, "gift": 10.0}
+    assert costs == {
+        "feature_display": {"fixed_cost": 200.0, "source": "promotions table (median of 2)"},
+        "gift": {"fixed_cost": 10.0, "source": "rules"},
+        "percent_off": {"fixed_cost": 0.0, "source": "none"},
+    }
+    assert note is not None and "feature_display 200.00 (2 promotions)" in note
+    # the plan charges it: two feature weeks worth 250 each before a fixed cost of 200
+    c = cands([{"item": "A", "period": p, "value": 250, "type": "feature_display", "depth": 0}
+               for p in (0, 2)])
+    assert rules.with_budget(1000).fixed_cost == rules.fixed_cost
+    plan = optimise_plan(c, rules.with_budget(1000))
+    assert plan.expected_incremental_margin == pytest.approx(2 * (250 - 200))
+    assert plan.budget_used == pytest.approx(400)
+    assert optimise_plan(c, rules.with_budget(300)).budget_used == pytest.approx(200)

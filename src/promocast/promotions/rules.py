@@ -20,6 +20,8 @@ the budget). Example::
       amount_off: [5, 10]         #   money off per unit (options >= 90 % of a price skipped)
       feature_display: [0]        #   no depth: the feature / display lift only
     fixed_cost: {feature_display: 200, flash_sale: 300}   # money per promotion placed
+                                  # (a mechanism not set here costs the median fixed_cost of
+                                  # the shop's past promotions of that promo_type, if any)
     max_per_category_period: 3    # or {snacks: 2, default: 3}: items of a category promoted
                                   # in one store and period
     min_gap_periods: 1            # quiet periods between two promotions of one item x store
@@ -201,9 +203,31 @@ class PlanRules(BaseModel):
             return cap.get(category, cap.get("default"))
         return cap
 
+    def with_fixed_costs(self, defaults: dict[str, float]) -> PlanRules:
+        """A copy whose mechanisms without a fixed cost of the rules' own take ``defaults``
+        (the shop's past promotions, ``historical_fixed_costs``): the rules override."""
+        merged = {**{k: float(v) for k, v in defaults.items() if k in PLANNABLE and v >= 0},
+                  **self.fixed_cost}
+        return self.model_copy(update={"fixed_cost": merged})
+
     def with_budget(self, budget: float | None) -> PlanRules:
         """A copy with the budget set (``--budget`` overrides the file)."""
         return make_rules({**self.model_dump(exclude_unset=True), "budget": budget})
+
+
+def historical_fixed_costs(promotions: pd.DataFrame | None) -> dict[str, tuple[float, int]]:
+    """Per plannable mechanism, the median ``fixed_cost`` of the shop's past promotions of that
+    ``promo_type`` and how many promotions gave one (rows without a fixed cost left out): the
+    default fixed cost of a planned promotion when the rules set none."""
+    if promotions is None or promotions.empty or not {"promo_type", "fixed_cost"} <= set(
+            promotions.columns):
+        return {}
+    costs = pd.to_numeric(promotions["fixed_cost"], errors="coerce")
+    known = promotions.assign(fixed_cost=costs)[costs.notna() & (costs >= 0)]
+    known = known[known["promo_type"].isin(PLANNABLE)]
+    by_type = known.groupby("promo_type")["fixed_cost"]
+    return {str(kind): (float(median), int(n))
+            for (kind, median), n in zip(by_type.median().items(), by_type.size(), strict=True)}
 
 
 def _key(loc: tuple[Any, ...]) -> str:

@@ -103,6 +103,28 @@ def _plan_period(rules: PlanRules, freq: str) -> PlanRules:
     return rules
 
 
+def _fixed_costs(rules: PlanRules, promotions: pd.DataFrame) -> tuple[PlanRules, dict, str | None]:
+    """The rules with each planned mechanism's fixed cost: the rules' own, else the median of
+    the shop's past promotions of that type (``historical_fixed_costs``). Returns the rules,
+    per mechanism of the grid {fixed_cost, source} and a note naming the borrowed ones."""
+    from promocast.promotions.rules import historical_fixed_costs
+
+    history = historical_fixed_costs(promotions)
+    borrowed = {m: history[m] for m in rules.grid if m in history and m not in rules.fixed_cost}
+    rules = rules.with_fixed_costs({m: value for m, (value, _n) in borrowed.items()})
+    costs = {}
+    for m in rules.grid:
+        source = ("rules" if m in rules.fixed_cost and m not in borrowed else
+                  f"promotions table (median of {borrowed[m][1]})" if m in borrowed else "none")
+        costs[m] = {"fixed_cost": float(rules.fixed_cost.get(m, 0.0)), "source": source}
+    note = None
+    if borrowed:
+        note = ("fixed cost per planned promotion from the shop's past promotions (median per "
+                "mechanism; fixed_cost in the rules overrides): " + ", ".join(
+                    f"{m} {value:,.2f} ({n} promotions)" for m, (value, n) in borrowed.items()))
+    return rules, costs, note
+
+
 UNSURE_CHANCE = 0.6
 """A planned promotion with a smaller chance to pay is marked close to break-even."""
 
@@ -173,6 +195,7 @@ def run_plan(db: Path, *, horizon: int, budget: float | None, rules_path: Path |
     shop = shop or read_shop(db, country=country, progress=progress)
     panel = shop.panel
     rules = _plan_period(rules, panel.freq)
+    rules, fixed_costs, fixed_note = _fixed_costs(rules, shop.promotions)
     first_day = panel.frame["ds"].max() + panel_step(panel.freq)
     if rules.start is not None:
         start = pd.Timestamp(rules.start)
@@ -197,6 +220,7 @@ def run_plan(db: Path, *, horizon: int, budget: float | None, rules_path: Path |
         ["item_id", "store_id", "period_start"], as_index=False).sum(numeric_only=True)
     prices = regular_prices(db, standing)
     notes = [standing_note(len(standing))] if len(standing) else []
+    notes += [fixed_note] if fixed_note else []
     costless = sorted(prices.loc[prices["unit_cost"].isna(), "item_id"].unique())
     if costless and rules.objective == "incremental_margin":
         if len(costless) == prices["item_id"].nunique():
@@ -224,7 +248,8 @@ def run_plan(db: Path, *, horizon: int, budget: float | None, rules_path: Path |
                             freq=rules.period)
     say(f"optimising over {len(cand)} options (HiGHS)")
     plan = optimise_plan(cand, rules, events=calendar[["date", "event"]], validate=False)
-    document = {**plan.to_json(), "notes": notes, "effects_result_id": effects_id,
+    document = {**plan.to_json(), "fixed_costs": fixed_costs, "notes": notes,
+                "effects_result_id": effects_id,
                 "start": str(first_day.date()), "periods": n_periods}
     caveats(document, effects_document.get("flags", []))
     with Store(db) as store:
