@@ -386,7 +386,8 @@ class PlanResult:
 
 
 def _select(candidates: pd.DataFrame, rules: PlanRules) -> pd.DataFrame:
-    """The candidates the rules allow to be considered, with the rules' fixed costs."""
+    """The candidates the rules allow to be considered, with the rules' fixed costs; options
+    whose mechanism lift is unknown (``lift_missing``) are left out."""
     cand = candidates
     if rules.stores is not None:
         cand = cand[cand["store_id"].isin(rules.stores)]
@@ -400,7 +401,10 @@ def _select(candidates: pd.DataFrame, rules: PlanRules) -> pd.DataFrame:
         index=cand.index,
         dtype=object,
     )
-    cand = cand[pairs.isin(allowed)].reset_index(drop=True).copy()
+    keep = pairs.isin(allowed)
+    if "lift_missing" in cand:  # a lift the data do not identify is never planned (plan_lifts)
+        keep &= ~cand["lift_missing"].astype(bool)
+    cand = cand[keep].reset_index(drop=True).copy()
     cand["fixed_cost"] = cand["promo_type"].map(rules.fixed_cost).fillna(0.0).astype(float)
     cand["promo_cost"] = cand["giveaway"] + cand["fixed_cost"]
     cand["incremental_margin"] = cand["gross_incremental_margin"] - cand["fixed_cost"]

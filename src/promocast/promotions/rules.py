@@ -22,6 +22,9 @@ the budget). Example::
     fixed_cost: {feature_display: 200, flash_sale: 300}   # money per promotion placed
                                   # (a mechanism not set here costs the median fixed_cost of
                                   # the shop's past promotions of that promo_type, if any)
+    lifts: {feature_display: 0.2} # a lift the shop vouches for (units ratio - 1), used where
+                                  # the data do not identify one (otherwise the mechanism is
+                                  # left out for that item: see plan_lifts)
     max_per_category_period: 3    # or {snacks: 2, default: 3}: items of a category promoted
                                   # in one store and period
     min_gap_periods: 1            # quiet periods between two promotions of one item x store
@@ -68,6 +71,8 @@ PLANNABLE: tuple[str, ...] = (
 PERCENT_DEPTHS: tuple[str, ...] = ("percent_off", "flash_sale", "threshold", "gift")
 """Mechanisms whose depth is a percentage of the regular price (0 < depth <= 90)."""
 MAX_DEPTH_PCT = 90.0
+LIFT_MECHANISMS: tuple[str, ...] = ("threshold", "gift", "flash_sale", "feature_display")
+"""Plannable mechanisms with a lift of their own (the others act through the price only)."""
 
 DEFAULT_GRID: dict[str, list[float]] = {
     "percent_off": [10.0, 20.0, 30.0],
@@ -137,6 +142,7 @@ class PlanRules(BaseModel):
     stores: list[str] | None = None
     grid: dict[str, list[float]] = Field(default_factory=lambda: dict(DEFAULT_GRID))
     fixed_cost: dict[str, float] = Field(default_factory=dict)
+    lifts: dict[str, float] = Field(default_factory=dict)
     max_per_category_period: int | dict[str, int] | None = None
     min_gap_periods: int = Field(default=1, ge=0)
     excluded_items: list[str] = Field(default_factory=list)
@@ -173,6 +179,17 @@ class PlanRules(BaseModel):
             if cost < 0:
                 raise ValueError(f"{kind}: fixed cost {cost:g} must be >= 0")
         return costs
+
+    @field_validator("lifts")
+    @classmethod
+    def _lifts(cls, lifts: dict[str, float]) -> dict[str, float]:
+        for kind, lift in lifts.items():
+            if kind not in LIFT_MECHANISMS:
+                raise ValueError(f"unknown lift mechanism {kind!r}; use one of "
+                                 f"{', '.join(LIFT_MECHANISMS)} (discounts act through price)")
+            if not lift > -1:
+                raise ValueError(f"{kind}: lift {lift:g} must be > -1 (units ratio - 1)")
+        return {kind: float(lift) for kind, lift in lifts.items()}
 
     @field_validator("max_per_category_period")
     @classmethod

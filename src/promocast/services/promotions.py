@@ -19,6 +19,7 @@ from promocast.data.frequency import is_monthly
 from promocast.data.storage import Store
 from promocast.exceptions import UsageError
 from promocast.features.calendar import build_calendar
+from promocast.promotions.plan_lifts import left_out_note
 from promocast.promotions.plan_risk import RANGE_LEVEL
 from promocast.promotions.rules import PlanRules, period_end
 from promocast.services.promo_baseline import (
@@ -123,6 +124,21 @@ def _fixed_costs(rules: PlanRules, promotions: pd.DataFrame) -> tuple[PlanRules,
                 "mechanism; fixed_cost in the rules overrides): " + ", ".join(
                     f"{m} {value:,.2f} ({n} promotions)" for m, (value, n) in borrowed.items()))
     return rules, costs, note
+
+
+def _identified(params: pd.DataFrame, effects_document: dict, rules: PlanRules,
+                per_period: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
+    """The effects with the lifts the plan may use (``plan_lifts.identified_lifts``: estimated,
+    not flagged, interval clear of 0, else the rules' lift or none) and the plan's
+    ``left_out`` list for the items it plans."""
+    from promocast.promotions.plan_lifts import identified_lifts, left_out_summary
+    from promocast.promotions.rules import LIFT_MECHANISMS
+
+    planned = tuple(m for m in LIFT_MECHANISMS if m in rules.grid)
+    params, changed = identified_lifts(params, effects_document.get("flags", []),
+                                       rule_lifts=rules.lifts, mechanisms=planned)
+    changed = changed[changed["item_id"].isin(set(per_period["item_id"].astype(str)))]
+    return params, left_out_summary(changed)
 
 
 UNSURE_CHANCE = 0.6
@@ -234,6 +250,9 @@ def run_plan(db: Path, *, horizon: int, budget: float | None, rules_path: Path |
         notes.append(f"{len(costless)} items without unit_cost are costed at 0 (revenue plan)")
     if rules.stores:
         per_period = per_period[per_period["store_id"].isin(rules.stores)]
+    params, left_out = _identified(params, effects_document, rules, per_period)
+    if note := left_out_note(left_out):
+        notes.append(note)
     stock = stock_on_hand(shop)
     # The inventory table holds units on hand, not receipts due: today's stock bounds a plan of
     # several weeks only when the shop says so (respect_stock in the rules file).
@@ -248,7 +267,8 @@ def run_plan(db: Path, *, horizon: int, budget: float | None, rules_path: Path |
                             freq=rules.period)
     say(f"optimising over {len(cand)} options (HiGHS)")
     plan = optimise_plan(cand, rules, events=calendar[["date", "event"]], validate=False)
-    document = {**plan.to_json(), "fixed_costs": fixed_costs, "notes": notes,
+    document = {**plan.to_json(), "fixed_costs": fixed_costs, "left_out": left_out,
+                "notes": notes,
                 "effects_result_id": effects_id,
                 "start": str(first_day.date()), "periods": n_periods}
     caveats(document, effects_document.get("flags", []))
