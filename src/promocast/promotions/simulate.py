@@ -57,6 +57,7 @@ from promocast.promotions.simulate_inputs import (
     category_map,
     join_days,
     no_effects_error,
+    positive_elasticities,
     read_grid,
     series_inputs,
     text,
@@ -99,6 +100,7 @@ def simulate(
     seed: int = 0,
     source: str = "scenario",
     normals: NormalSource = draw_normals,
+    category_elasticity: pd.DataFrame | None = None,
 ) -> Simulation:
     """Price the scenario ``expanded`` (from ``check_scenario``) against ``baseline``.
 
@@ -112,7 +114,10 @@ def simulate(
     A ``standing`` column of ``prices`` marks series whose regular_price is the standing
     discount they sell at (the baseline holds it): a warning says so for promoted ones.
     ``normals``: where the random draws come from (``draw_normals``; a server may pass a
-    memoised copy, the numbers stay those of ``seed``).
+    memoised copy, the numbers stay those of ``seed``). ``category_elasticity``: category,
+    price_elasticity [, _lo, _hi] (the effects' category table): a promoted item whose
+    elasticity is positive takes its category's when that is negative, with a warning per item
+    (``simulate_inputs.positive_elasticities``).
     """
     warnings: list[dict[str, Any]] = [
         {"kind": "scenario", "message": m} for m in expanded.attrs.get("warnings", [])
@@ -131,6 +136,7 @@ def simulate(
         "promoted" if key in promoted else "other"
         for key in zip(series["item_id"], series["store_id"], strict=True)
     ]
+    positive_elasticities(series, category_elasticity, level, warnings)
     warnings += _standing(prices, promoted)
     f = factors(days, series, len(grid.ds), dip_days, source, warnings)
 

@@ -389,3 +389,59 @@ def series_inputs(
             }
         )
     return pd.DataFrame(columns)
+
+
+def positive_elasticities(
+    series: pd.DataFrame,
+    categories: pd.DataFrame | None,
+    level: float,
+    warnings: list[dict[str, Any]],
+) -> None:
+    """Promoted series whose own-price elasticity is positive (a discount would sell fewer
+    units: implausible, the effects flag it) take their category's shrunk elasticity when that
+    one is negative; either way a warning per item says which value the simulation used.
+
+    ``categories``: category, price_elasticity [, price_elasticity_lo / _hi] (the effects'
+    category table). Changes ``series`` (price_elasticity, elasticity_sd) in place."""
+    elasticity = series["price_elasticity"].to_numpy(float)
+    bad = (series["role"].to_numpy() == "promoted") & (elasticity > 0)
+    if not bad.any():
+        return
+    table = pd.DataFrame(columns=["price_elasticity"]) if categories is None else categories
+    table = table.drop_duplicates("category").set_index("category") if len(table) else table
+    by_item: dict[str, list[int]] = {}
+    for k in np.flatnonzero(bad):
+        by_item.setdefault(str(series["item_id"].iat[k]), []).append(k)
+    for item, rows in by_item.items():
+        category = series["category"].iat[rows[0]]
+        own = float(elasticity[rows[0]])
+        fallback = np.nan
+        if category in table.index:
+            fallback = float(pd.to_numeric(table.at[category, "price_elasticity"],
+                                           errors="coerce"))
+        entry: dict[str, Any] = {"kind": "positive_elasticity", "item_id": item,
+                                 "category": None if str(category).startswith("(none):")
+                                 else str(category),
+                                 "item_elasticity": round(own, 4)}
+        if np.isfinite(fallback) and fallback < 0:
+            sd = 0.0
+            if {"price_elasticity_lo", "price_elasticity_hi"} <= set(table.columns):
+                sd = float(interval_sd(np.array([table.at[category, "price_elasticity_lo"]],
+                                                dtype=float),
+                                       np.array([table.at[category, "price_elasticity_hi"]],
+                                                dtype=float), level)[0])
+            series.loc[series.index[rows], "price_elasticity"] = fallback
+            series.loc[series.index[rows], "elasticity_sd"] = sd
+            entry.update(used_elasticity=round(fallback, 4), fallback="category")
+            entry["message"] = (
+                f"{item}: its own-price elasticity {own:+.2f} is positive (a discount would "
+                f"sell fewer units; the effects flag it): the simulation uses its category "
+                f"{category}'s shrunk elasticity {fallback:+.2f} instead")
+        else:
+            entry.update(used_elasticity=round(own, 4), fallback=None)
+            entry["message"] = (
+                f"{item}: its own-price elasticity {own:+.2f} is positive (a discount would "
+                "sell fewer units; the effects flag it) and its category has no negative "
+                "elasticity to fall back on: the simulated units of its discounts are not "
+                "credible")
+        warnings.append(entry)

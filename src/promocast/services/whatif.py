@@ -77,6 +77,23 @@ class WhatIfContext:
     baseline: pd.DataFrame
     checked_at: float = 0.0
     serial: int = field(default_factory=lambda: next(_SERIALS))  # one per built context
+    category_elasticity: pd.DataFrame | None = None  # the effects' categories (fallbacks)
+
+
+def category_elasticities(document: dict) -> pd.DataFrame:
+    """The effects document's categories as category, price_elasticity, _lo, _hi: what a
+    what-if falls back on for an item whose own elasticity is positive."""
+    rows = []
+    for entry in document.get("categories") or []:
+        lo, hi = (list(entry.get("price_elasticity_ci") or []) + [None, None])[:2]
+        rows.append({"category": str(entry.get("category")),
+                     "price_elasticity": entry.get("price_elasticity"),
+                     "price_elasticity_lo": lo, "price_elasticity_hi": hi})
+    frame = pd.DataFrame(rows, columns=["category", "price_elasticity", "price_elasticity_lo",
+                                        "price_elasticity_hi"])
+    for column in frame.columns[1:]:
+        frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    return frame
 
 
 _CONTEXTS: dict[str, WhatIfContext] = {}
@@ -148,7 +165,7 @@ def whatif_context(db: Path, *, country: str = "CN", last_day: pd.Timestamp | No
             if kept is None:
                 kept = effect_estimates(db, shop, progress=progress)
             baseline = shop_baseline(db, shop, wanted_end, country=country, progress=progress)
-        _document, params, effects_id = kept
+        document, params, effects_id = kept
         category_of = keys.drop_duplicates("item_id").set_index("item_id")["category"]
         items = items.assign(category=items["item_id"].map(category_of).fillna(items["category"]))
         with Store(db, read_only=True) as store:
@@ -159,7 +176,7 @@ def whatif_context(db: Path, *, country: str = "CN", last_day: pd.Timestamp | No
             inventory=inventory, prices=regular_prices(db, standing_pairs(baseline)),
             params=params,
             effects_id=effects_id, baseline=baseline.sort_values("ds", kind="stable"),
-            checked_at=time.monotonic())
+            checked_at=time.monotonic(), category_elasticity=category_elasticities(document))
         _CONTEXTS[str(db)] = context
         return context
 
@@ -194,7 +211,8 @@ def price(context: WhatIfContext, planned: pd.DataFrame, *, source: str, samples
         drop=True)
     result = simulate(expanded, baseline, context.params, context.items, prices=context.prices,
                       stock=context.inventory if len(context.inventory) else None,
-                      n_samples=samples, source=source, normals=_normals())
+                      n_samples=samples, source=source, normals=_normals(),
+                      category_elasticity=context.category_elasticity)
     document = {**result.to_json(days), "effects_result_id": context.effects_id,
                 "seconds": round(time.perf_counter() - started, 3)}
     if not whole:
