@@ -128,7 +128,21 @@ def test_inventory_form_counts_in_the_shops_periods(periodic: tuple[str, TestCli
     unit, zh_unit = ("months", "个月") if freq == "MS" else ("weeks", "周")
     assert f"Lead time ({unit}) <input" in english and f"Review period ({unit}) <input" in english
     assert f"提前期（{zh_unit}） <input" in chinese and f"盘点周期（{zh_unit}）" in chinese
-    assert "(days)" not in english and "（天）" not in chinese
+    forms = re.findall(r'<form id="inventory-form".*?</form>', english + chinese, re.S)
+    assert len(forms) == 2 and not any("(days)" in f or "（天）" in f for f in forms)
     assert re.search(r'name="lead_time" value="1"', english)
     daily = get(client, "/inventory", "en")
     assert "Lead time (days) <input" in daily and 'name="lead_time" value="3"' in daily
+
+
+def test_backtest_horizon_defaults_to_the_shops_periods(periodic: tuple[str, TestClient],
+                                                        client: TestClient) -> None:
+    freq, c = periodic
+    english = get(c, "/quality", "en")
+    horizon, unit = ("3", "months") if freq == "MS" else ("8", "weeks")
+    assert f'Horizon ({unit}) <input type="number" name="horizon" value="{horizon}"' in english
+    assert '预测步长（' in get(c, "/quality", "zh")
+    assert 'Horizon (days) <input type="number" name="horizon" value="14"' in get(
+        client, "/quality", "en")
+    script = re.search(r"window\.SHOP = (\{[^<]*\});", get(c, "/items", "en"))
+    assert script and json.loads(script.group(1))["forecast_horizon"] == (6 if freq == "MS" else 13)

@@ -25,17 +25,25 @@ class ShopPeriod:
     """A what-if's default length: 7 days, 2 weeks, 1 month."""
     lead_time: int
     """The inventory form's default lead time: 3 days, 1 week, 1 month."""
+    history_days: int
+    """Days of an item's history the items page shows: a year of days, two years of weeks,
+    four years of months."""
+    context: int
+    """Periods of actuals drawn before a forecast: 56 days, 26 weeks, 24 months."""
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
 DAILY = ShopPeriod("day", recent=28, trend="week", forecast_horizon=28, backtest_horizon=14,
-                   promotion_length=7, lead_time=3)
+                   promotion_length=7, lead_time=3,
+                   history_days=365, context=56)
 WEEKLY = ShopPeriod("week", recent=8, trend="week", forecast_horizon=13, backtest_horizon=8,
-                    promotion_length=2, lead_time=1)
+                    promotion_length=2, lead_time=1,
+                    history_days=730, context=26)
 MONTHLY = ShopPeriod("month", recent=3, trend="month", forecast_horizon=6, backtest_horizon=3,
-                     promotion_length=1, lead_time=1)
+                     promotion_length=1, lead_time=1,
+                     history_days=1461, context=24)
 
 
 def shop_period(freq: str | None) -> ShopPeriod:

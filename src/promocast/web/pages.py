@@ -87,10 +87,11 @@ def data_page(request: Request) -> HTMLResponse:
 
 @router.get("/items", response_class=HTMLResponse)
 def items_page(request: Request) -> HTMLResponse:
-    if _facts(request) is None:
+    info = _facts(request)
+    if info is None:
         return _render(request, "empty.html", "items", empty=True)
     categories = find_series(request.app.state.settings.db, limit=1)["categories"]
-    return _render(request, "items.html", "items", categories=categories)
+    return _render(request, "items.html", "items", categories=categories, shop=_shop(info))
 
 
 @router.get("/promotions", response_class=HTMLResponse)
@@ -108,10 +109,11 @@ def promotions_page(request: Request) -> HTMLResponse:
 
 @router.get("/quality", response_class=HTMLResponse)
 def quality_page(request: Request) -> HTMLResponse:
-    if _facts(request) is None:
+    info = _facts(request)
+    if info is None:
         return _render(request, "empty.html", "quality", empty=True)
     runs = kept_backtests(request.app.state.settings.db, limit=10)
-    return _render(request, "quality.html", "quality", runs=runs)
+    return _render(request, "quality.html", "quality", runs=runs, shop=_shop(info))
 
 
 @router.get("/inventory", response_class=HTMLResponse)

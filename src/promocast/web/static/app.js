@@ -83,6 +83,12 @@ function kpis(el, items) {
     `<div class="kpi"><b>${esc(value)}</b><span>${esc(label)}</span>${sub ? `<em>${esc(sub)}</em>` : ""}</div>`).join("");
 }
 
+/* The shop's period and its default spans (services/periods.py, set by the page); a daily
+   shop's when the page has none. */
+const DAILY = { unit: "day", recent: 28, trend: "week", forecast_horizon: 28, backtest_horizon: 14,
+  promotion_length: 7, lead_time: 3, history_days: 365, context: 56 };
+const shopPeriod = () => window.SHOP || DAILY;
+
 function debounce(fn, ms) {
   let timer = null;
   return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
@@ -110,7 +116,7 @@ async function overviewPage() {
     yaxis2: { overlaying: "y", side: "right", tickformat: ".0%", showgrid: false, rangemode: "tozero" } });
   // the recent window in the shop's periods (28 days, 8 weeks or 3 months: services/periods.py)
   const period = Object.fromEntries((res.data.recent || []).map((r) => [r.period, r]));
-  const shop = window.SHOP || { unit: "day", recent: 28, trend: "week" };
+  const shop = shopPeriod();
   for (const key of ["revenue", "units"]) {
     const now = period.last ? period.last[key] : 0;
     const then = period.previous ? period.previous[key] : 0;
@@ -181,7 +187,7 @@ function promoShapes(promotions, stores) {
 async function loadItem(itemId) {
   $("#item-detail").dataset.item = itemId;
   $("#item-title").textContent = itemId;
-  const hist = await api("GET", `/api/series/${encodeURIComponent(itemId)}/history?days=365`);
+  const hist = await api("GET", `/api/series/${encodeURIComponent(itemId)}/history?days=${shopPeriod().history_days}`);
   if ($("#item-detail").dataset.item !== itemId) return; // another item was picked meanwhile
   if (!hist.ok) { $("#item-facts").textContent = hist.data.error; return; }
   const h = hist.data;
@@ -216,7 +222,7 @@ async function drawForecast(itemId, h) {
     button.hidden = false;
     button.onclick = async () => {
       button.disabled = true;
-      const done = await runJob("/api/forecasts", { horizon: 28, models: ["lgbm"] }, note);
+      const done = await runJob("/api/forecasts", { horizon: shopPeriod().forecast_horizon, models: ["lgbm"] }, note);
       button.disabled = false;
       if (done) { button.hidden = true; drawForecast(itemId, h); }
     };
@@ -231,7 +237,7 @@ async function drawForecast(itemId, h) {
   const stores = [...new Set(rows.map((r) => r.store_id))];
   stores.forEach((store, i) => {
     const part = rows.filter((r) => r.store_id === store);
-    const past = h.sales.filter((r) => r.store_id === store).slice(-56);
+    const past = h.sales.filter((r) => r.store_id === store).slice(-shopPeriod().context);
     const color = COLORS[i % COLORS.length];
     const x = part.map((r) => r.ds);
     const band = (lo, hi, alpha, label) => {
@@ -491,7 +497,7 @@ function replayTable(replay) {
 }
 
 async function inventoryPage() {
-  const unit = (window.SHOP || {}).unit || "day";
+  const unit = shopPeriod().unit;
   let reorder = [];
   const compute = async () => {
     const f = new FormData($("#inventory-form"));
