@@ -205,3 +205,22 @@ def test_too_little_history_for_the_features_is_the_callers_fault(staggered: boo
                         strategy="direct", direct_models=1, num_threads=1)
     with pytest.raises(UsageError, match=r"features need (\d+).*forecast a shorter horizon"):
         fit_predict(train, future_grid(train, "D", 20), spec)
+
+
+def test_linear_models_take_missing_features_as_the_training_median() -> None:
+    """Ridge and linear regression refuse NaN; the zoo's take a missing feature (a young
+    series' lag, an empty known input) as its training median, and keep the sample weights
+    mlforecast passes (Walmart's backtest with ridge crashed on 'Input X contains NaN')."""
+    import numpy as np
+
+    from promocast.forecasting.zoo import ZooConfig, ml_model
+
+    x = np.array([[1.0, 10.0], [2.0, 20.0], [3.0, 30.0], [4.0, 40.0], [100.0, 0.0]])
+    y = np.array([1.0, 2.0, 3.0, 4.0, 50.0])
+    for name in ("linear", "ridge"):
+        model = ml_model(name, ZooConfig(season_length=7)).fit(x, y, sample_weight=np.array([1, 1, 1, 1, 0.0]))
+        assert model.imputer_.statistics_.tolist() == [3.0, 20.0]
+        got = model.predict(np.array([[np.nan, 20.0], [2.0, 20.0], [3.0, 20.0]]))
+        assert np.isfinite(got).all() and got[0] == pytest.approx(got[2])
+        # the zero-weight row does not pull the fit: y = x / 1 on the weighted rows
+        assert got[1] == pytest.approx(2.0, abs=0.05 if name == "ridge" else 1e-9)

@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import lightgbm as lgb
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.ensemble import RandomForestRegressor
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.tree import DecisionTreeRegressor
 from statsforecast.models import (
@@ -89,6 +91,26 @@ def stat_model(name: str, cfg: ZooConfig):
     return factories[name]()
 
 
+class MedianImputed(RegressorMixin, BaseEstimator):
+    """``estimator`` on features whose missing values are the training medians.
+
+    A scikit-learn ``Pipeline`` of ``SimpleImputer`` and the model would do, but it refuses
+    the ``sample_weight`` mlforecast passes (unless metadata routing is switched on for the
+    whole process)."""
+
+    def __init__(self, estimator: BaseEstimator) -> None:
+        self.estimator = estimator
+
+    def fit(self, X, y, sample_weight=None) -> MedianImputed:  # noqa: N803 (scikit-learn's X)
+        self.imputer_ = SimpleImputer(strategy="median", keep_empty_features=True).fit(X)
+        self.estimator_ = clone(self.estimator).fit(self.imputer_.transform(X), y,
+                                                    sample_weight=sample_weight)
+        return self
+
+    def predict(self, X):  # noqa: N803
+        return self.estimator_.predict(self.imputer_.transform(X))
+
+
 def ml_model(name: str, cfg: ZooConfig):
     """A scikit-learn compatible regressor for mlforecast under its DESIGN id."""
     if name in LIGHTGBM:
@@ -99,10 +121,11 @@ def ml_model(name: str, cfg: ZooConfig):
         params.update(LGBM_OBJECTIVES["tweedie" if name == "lgbm_tweedie" else cfg.lgbm_loss])
         params.update(cfg.lgbm_params or {})
         return lgb.LGBMRegressor(**params)
-    if name == "linear":
-        return LinearRegression()
-    if name == "ridge":
-        return Ridge(alpha=1.0)
+    if name in ("linear", "ridge"):
+        # a missing feature at prediction time (a lag a young series lacks, a known input a
+        # file left empty: Walmart's markdowns) is the training median, not a crash:
+        # scikit-learn's linear models refuse NaN, its trees and LightGBM take it
+        return MedianImputed(LinearRegression() if name == "linear" else Ridge(alpha=1.0))
     if name == "decision_tree":
         return DecisionTreeRegressor(min_samples_leaf=20, max_depth=12, random_state=cfg.seed)
     if name == "random_forest":
