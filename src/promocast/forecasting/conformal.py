@@ -32,7 +32,7 @@ def conformal_quantiles(points: pd.DataFrame, residuals: pd.DataFrame, model: st
 
     Residuals are taken in log1p units (scale-free across slow and fast series) and pooled by
     forecast step and by the size of the forecast (quartile bins), where each pool holds
-    enough residuals; quantile q of y is then ``expm1(log1p(point) + r_q)``, the point itself
+    enough residuals (else by size alone, else by step alone); quantile q of y is then ``expm1(log1p(point) + r_q)``, the point itself
     being the median (the model's forecast, or the LightGBM MAPE loss's). Pooling across
     series is what makes one or two hold-out windows enough (mlforecast's per-series conformal
     intervals need many windows to cover)."""
@@ -57,7 +57,13 @@ def conformal_quantiles(points: pd.DataFrame, residuals: pd.DataFrame, model: st
         for b in np.unique(bins_p):
             pool = in_step & (bins_r == b)
             if pool.sum() < MIN_POOL:
-                pool = in_step
+                # the size of the forecast tells the spread of log errors more than the step
+                # does (a slow seller's 0-vs-2 units is a wide log error): other steps of the
+                # same size before other sizes of the same step (a small shop's 15 Poisson(80)
+                # items took the slow ones' spread: a 95 % quantile 3 x the median)
+                pool = bins_r == b
+                if pool.sum() < MIN_POOL:
+                    pool = in_step
             rows = (step == s) & (bins_p == b)
             n = pool.sum()
             # finite-sample conformal levels, as split conformal prediction uses
