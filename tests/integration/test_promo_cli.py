@@ -147,16 +147,29 @@ def test_simulate_refuses_bad_scenarios_naming_row_and_column(
 
 
 def test_plan_respects_budget_and_rules(effects_doc: dict, shop_db: Path, tmp_path: Path) -> None:
-    rules = tmp_path / "rules.json"
-    rules.write_text(json.dumps({
-        "grid": {"percent_off": [10, 20, 30], "gift": [15], "feature_display": [0]},
-        "max_per_category_period": 2, "min_gap_periods": 1,
-        "excluded_items": [effects_doc["items"][1]["item_id"]]}))
-    out = tmp_path / "plan.json"
+    values = {"grid": {"percent_off": [10, 20, 30], "gift": [15], "feature_display": [0]},
+              "max_per_category_period": 2, "min_gap_periods": 1,
+              "excluded_items": [effects_doc["items"][1]["item_id"]]}
+    rules, out = tmp_path / "rules.json", tmp_path / "plan.json"
+    # the demo's past promotions cost 200 .. 8000 each (median 690 .. 1105 per mechanism):
+    # without fixed costs in the rules, those are a planned promotion's, and budget-bound
+    rules.write_text(json.dumps(values))
     result = promocast("promo", "plan", "--db", str(shop_db), "--horizon", "4", "--budget", "800",
                        "--rules", str(rules), "--json", str(out))
     assert result.returncode == 0, result.stderr
     doc = json.loads(out.read_text())
+    assert {m: c["source"].split(" (")[0] for m, c in doc["fixed_costs"].items()} == dict.fromkeys(
+        values["grid"], "promotions table")
+    assert doc["budget_used"] <= 800 + 1e-6
+    assert all(p["explanation"]["fixed_cost"] == doc["fixed_costs"][p["promo_type"]]["fixed_cost"]
+               for p in doc["promotions"])
+    # the rules' fixed costs override them
+    rules.write_text(json.dumps({**values, "fixed_cost": dict.fromkeys(values["grid"], 0.0)}))
+    result = promocast("promo", "plan", "--db", str(shop_db), "--horizon", "4", "--budget", "800",
+                       "--rules", str(rules), "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(out.read_text())
+    assert {c["source"] for c in doc["fixed_costs"].values()} == {"rules"}
     assert doc["status"] == "optimal" and doc["gap"] is not None and doc["gap"] <= 1e-3
     assert doc["budget"] == 800 and doc["budget_used"] <= 800 + 1e-6
     chosen = pd.DataFrame(doc["promotions"])
