@@ -147,7 +147,7 @@ def forecast(
 
     Example: promocast forecast --refresh --out f.csv   (after ingesting new days)
     """
-    from promocast.services.forecast import STANDING_PERIODS, run_forecast
+    from promocast.services.forecast import STANDING_PERIODS, run_forecast, stale_periods
     from promocast.services.hierarchy import parse_level_option
 
     if refresh:
@@ -191,6 +191,18 @@ def forecast(
                   "the regular price, without promotions. Load the planned promotions "
                   "(promotions table or --scenario) for the demand to expect",
                   highlight=False, markup=False)
+    left_out = summary.get("not_forecast") or {}
+    if "gone" in left_out:
+        gone = left_out["gone"]
+        out.print(f"{gone['series']} series not forecast: no row in their store's last "
+                  f"{_periods(stale_periods(summary['freq']), summary['freq'])} (gone? e.g. "
+                  f"{', '.join(gone['examples'])})", highlight=False, markup=False)
+    if "too_short" in left_out:
+        young = left_out["too_short"]
+        out.print(f"{young['series']} series not forecast: less than "
+                  f"{_periods(young['needs_periods'], summary['freq'])} of history (more than "
+                  f"twice the horizon; new? e.g. {', '.join(young['examples'])}); a shorter "
+                  "--horizon takes them in", highlight=False, markup=False)
     blend = summary.get("ensemble")
     if blend:
         out.print("ensemble: " + (blend["skipped"] if "skipped" in blend else
@@ -231,3 +243,9 @@ def _refresh(*, horizon: int | None, out_file: Path, db: Path | None, json_out: 
 def register(app: typer.Typer) -> None:
     app.command()(backtest)
     app.command()(forecast)
+
+
+def _periods(n: int, freq: str) -> str:
+    """``n`` periods in the data's unit: "28 days", "8 weeks", "3 months"."""
+    unit = "day" if freq == "D" else "week" if str(freq).startswith("W") else "month"
+    return f"{n} {unit}{'s' if n != 1 else ''}"

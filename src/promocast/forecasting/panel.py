@@ -112,3 +112,33 @@ def future_grid(train: pd.DataFrame, freq: str, horizon: int) -> pd.DataFrame:
     grid = pd.DataFrame({"unique_id": np.repeat(last.index.to_numpy(), horizon),
                          "ds": np.stack([s.to_numpy() for s in steps], axis=1).ravel()})
     return grid
+
+
+def extend_to(frame: pd.DataFrame, ends: pd.Series, freq: str) -> pd.DataFrame:
+    """The series of ``frame`` (a regular panel) carried on to their date in ``ends``
+    (indexed by unique_id; series not in it, or already there, are left as they are).
+
+    The added periods are unobserved (``observed`` and ``weight`` 0) and copy the series' last
+    row otherwise: the last target as a placeholder for the lags, the last prices and flags as
+    the known inputs. A series that stopped a few periods before the rest of its store is then
+    forecast from the store's end, not from its own last date (its first forecast periods
+    would be in the past)."""
+    last_rows = frame.loc[frame.groupby("unique_id", sort=False)["ds"].idxmax()]
+    target = ends.reindex(last_rows["unique_id"].to_numpy()).to_numpy()
+    late = pd.notna(target) & (target > last_rows["ds"].to_numpy())
+    if not late.any():
+        return frame
+    offset = pd.tseries.frequencies.to_offset(freq)
+    parts = []
+    for (_, row), end in zip(last_rows[late].iterrows(), target[late], strict=True):
+        dates = pd.date_range(row["ds"] + offset, end, freq=offset)
+        if len(dates):
+            parts.append(pd.DataFrame([row.to_dict()] * len(dates)).assign(ds=dates))
+    if not parts:
+        return frame
+    added = pd.concat(parts, ignore_index=True).astype(frame.dtypes.to_dict())
+    for col in ("observed", "weight"):
+        if col in added:
+            added[col] = np.zeros(len(added), dtype=frame[col].dtype)
+    out = pd.concat([frame, added], ignore_index=True)
+    return out.sort_values(KEYS, kind="stable").reset_index(drop=True)

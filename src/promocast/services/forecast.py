@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -36,7 +36,7 @@ from promocast.forecasting.engine import (
     training_frame,
 )
 from promocast.forecasting.ensemble import apply_recipe
-from promocast.forecasting.panel import future_grid
+from promocast.forecasting.panel import extend_to, future_grid
 from promocast.services.forecasting import (
     PRICE_INPUTS,
     load_panel,
@@ -122,6 +122,49 @@ def usual_prices(panel_frame: pd.DataFrame, freq: str, ids: Collection[str]) -> 
     ratio = (recent["price"] / recent["base_price"]).groupby(recent["unique_id"]).median()
     base = rows.loc[rows.groupby("unique_id")["ds"].idxmax()].set_index("unique_id")["base_price"]
     return (base * ratio.reindex(base.index)).rename("price")
+
+
+def stale_periods(freq: str) -> int:
+    """Periods without a row after which a series counts as gone (discontinued, delisted)
+    rather than late: four weeks of days, eight weeks, three months."""
+    return 28 if freq == "D" else 8 if str(freq).startswith("W") else 3
+
+
+def bring_to_end(panel_frame: pd.DataFrame, freq: str) -> tuple[pd.DataFrame, list[str]]:
+    """The panel with every series carried on to its store's last date, less the gone ones
+    (no row in their store's last ``stale_periods``), and the ids of those.
+
+    A forecast starts after the data; a series that stopped earlier would otherwise be
+    forecast from its own last date, into the past (an item delisted three months ago had
+    its "next 14 days" in March). A series a few periods behind gets unobserved periods up to
+    the end (``panel.extend_to``); one long gone is not forecast and is said to be."""
+    last = panel_frame.groupby("unique_id", sort=False)["ds"].max()
+    if "store_id" in panel_frame:
+        store = panel_frame.drop_duplicates("unique_id").set_index("unique_id")["store_id"]
+        ends = store.map(panel_frame.groupby("store_id", sort=False)["ds"].max()
+                         ).reindex(last.index)
+    else:
+        ends = pd.Series(panel_frame["ds"].max(), index=last.index)
+    if (last >= ends).all():
+        return panel_frame, []
+    offset = pd.tseries.frequencies.to_offset(freq)
+    k = stale_periods(freq)
+    cut = ends.map({e: e - k * offset for e in ends.unique()})
+    gone = last.index[(last < cut).to_numpy()]
+    frame = panel_frame[~panel_frame["unique_id"].isin(gone)] if len(gone) else panel_frame
+    return extend_to(frame, ends.drop(gone), freq), sorted(map(str, gone))
+
+
+def not_forecast(gone: Sequence[str], short: Sequence[str], horizon: int) -> dict | None:
+    """The summary's account of the series left out: gone (no recent row) and too young
+    (not more than twice the horizon of history), each with a count and a few ids."""
+    out = {}
+    if len(gone):
+        out["gone"] = {"series": len(gone), "examples": list(gone[:5])}
+    if len(short):
+        out["too_short"] = {"series": len(short), "examples": list(short[:5]),
+                            "needs_periods": 2 * horizon + 1}
+    return out or None
 
 
 HI_LO_SHARE = 0.25
@@ -301,6 +344,10 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
     planned = read_scenario(scenario) if scenario else None
     start = panel.frame["ds"].min()
     calendar = build_calendar(start, panel.frame["ds"].max() + pd.Timedelta(days=800), country, events)
+    panel.frame, gone = bring_to_end(panel.frame, panel.freq)
+    if panel.frame.empty:
+        raise UsageError(f"no series has a row in its store's last {stale_periods(panel.freq)} "
+                         "periods: nothing current to forecast")
     standing = standing_discounts(panel.frame, panel.freq)
     future = future_inputs(panel.frame, panel.freq, horizon, panel.known, promotions, items,
                            calendar, planned, hold=standing)
@@ -315,6 +362,7 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
     say(f"fitting {', '.join(base)} on {panel.frame['unique_id'].nunique()} series")
     long_enough = panel.frame.groupby("unique_id")["ds"].transform("size") > 2 * horizon
     train = panel.frame if long_enough.all() else panel.frame[long_enough]  # no needless copy
+    short = sorted(map(str, panel.frame.loc[~long_enough.to_numpy(), "unique_id"].unique()))
     if train.empty:
         raise UsageError(f"no series has more than {2 * horizon} periods of history: forecast "
                          f"a shorter horizon than {horizon}")
@@ -370,6 +418,7 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
                "end": str(predicted["ds"].max().date()), "strategy": strategy,
                "history_start": str(history_start.date()),
                "standing_discounts": len(standing), "unplanned_promotions": unplanned,
+               "not_forecast": not_forecast(gone, short, horizon),
                **extra}
     with Store(db) as store:
         store.save_run(run_id, "forecast", produced, horizon, json.dumps(params), panel.data_hash,
