@@ -131,9 +131,12 @@ def panel_step(freq: str) -> pd.DateOffset:
 
 
 def shop_baseline(db: Path, shop: Shop, last_day: pd.Timestamp, *, country: str = "CN",
-                  progress: Progress | None = None) -> pd.DataFrame:
+                  reserve_to: pd.Timestamp | None = None, progress: Progress | None = None,
+                  ) -> pd.DataFrame:
     """The no-promotion baseline from the day after the history up to ``last_day`` at least:
-    the kept one when it covers the days, else forecast (8 weeks at least) and kept."""
+    the kept one when it covers the days, else forecast and kept, as far as ``reserve_to``
+    (default 8 weeks ahead) when the history carries that far, so that the next plan or
+    what-if reuses it."""
     panel = shop.panel
     end = panel.frame["ds"].max()
     step = panel_step(panel.freq)
@@ -142,12 +145,13 @@ def shop_baseline(db: Path, shop: Shop, last_day: pd.Timestamp, *, country: str 
     if kept is not None:
         say_to(progress)("reusing the no-promotion baseline forecast of the same data")
         return kept
-    # periods after the history until one starts on or after last_day (callers test coverage
-    # by the last period's date); at least 8 weeks ahead (a monthly shop: 2 months), so the
-    # next plan or what-if of that span reuses this one
-    starts = pd.date_range(end, max(last_day, end), freq=step)
-    needed = len(starts) - 1 + int(starts[-1] < last_day)
-    steps = max(needed, BASELINE_MIN_STEPS.get(panel.freq[:1], 2))
+    needed = _periods_to(end, last_day, step)
+    reserve = (BASELINE_MIN_STEPS.get(panel.freq[:1], 2) if reserve_to is None
+               else _periods_to(end, reserve_to, step))
+    # the reserve only as far as the history carries a forecast (more than twice the
+    # horizon: a 75-day shop forecasts 37 days ahead, not the 56 kept for reuse)
+    longest = int(panel.frame.groupby("unique_id", sort=False).size().max())
+    steps = max(needed, min(reserve, (longest - 1) // 2))
     baseline = baseline_forecast(shop, steps, country=country, progress=progress)
     with Store(db) as store:
         held = baseline.dropna(subset=["usual_price"]).drop_duplicates("unique_id")
@@ -158,6 +162,13 @@ def shop_baseline(db: Path, shop: Shop, last_day: pd.Timestamp, *, country: str 
                        json.dumps({"rows": len(baseline), "standing": standing}),
                        _baseline_long(baseline))
     return baseline
+
+
+def _periods_to(end: pd.Timestamp, day: pd.Timestamp, step: pd.DateOffset) -> int:
+    """Periods after ``end`` until one starts on or after ``day`` (callers test coverage by
+    the last period's date)."""
+    starts = pd.date_range(end, max(day, end), freq=step)
+    return len(starts) - 1 + int(starts[-1] < day)
 
 
 def regular_prices(db: Path, standing: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -77,6 +77,8 @@ class WhatIfContext:
     baseline: pd.DataFrame
     checked_at: float = 0.0
     serial: int = field(default_factory=lambda: next(_SERIALS))  # one per built context
+    sold: frozenset = frozenset()
+    """(item_id, store_id) pairs with sales: where a row planned for every store applies."""
     category_elasticity: pd.DataFrame | None = None  # the effects' categories (fallbacks)
 
 
@@ -153,18 +155,24 @@ def whatif_context(db: Path, *, country: str = "CN", last_day: pd.Timestamp | No
             inventory = store.query(
                 "SELECT item_id, store_id, on_hand FROM inventory QUALIFY row_number() OVER "
                 "(PARTITION BY item_id, store_id ORDER BY date DESC) = 1")
-        wanted_end = max(last_day or end, end + pd.Timedelta(days=BASELINE_DAYS))
+        must_end = last_day or end + pd.Timedelta(days=1)
+        wanted_end = max(must_end, end + pd.Timedelta(days=BASELINE_DAYS))
         kept = kept_effects(db, data_hash)
         baseline = None
         if kept is not None:
-            baseline = kept_baseline(db, data_hash, end + pd.Timedelta(days=1), wanted_end)
+            # a short history's baseline reaches less far: covering what is asked will do
+            for reach in (wanted_end, must_end):
+                baseline = kept_baseline(db, data_hash, end + pd.Timedelta(days=1), reach)
+                if baseline is not None:
+                    break
         if (kept is None or baseline is None) and kept_only:
             return None
         if kept is None or baseline is None:
             shop = read_shop(db, country=country, progress=progress)
             if kept is None:
                 kept = effect_estimates(db, shop, progress=progress)
-            baseline = shop_baseline(db, shop, wanted_end, country=country, progress=progress)
+            baseline = shop_baseline(db, shop, must_end, reserve_to=wanted_end,
+                                     country=country, progress=progress)
         document, params, effects_id = kept
         category_of = keys.drop_duplicates("item_id").set_index("item_id")["category"]
         items = items.assign(category=items["item_id"].map(category_of).fillna(items["category"]))
@@ -173,6 +181,8 @@ def whatif_context(db: Path, *, country: str = "CN", last_day: pd.Timestamp | No
         context = WhatIfContext(
             db=db, key=key, data_hash=data_hash, history_end=end, category_of=category_of,
             store_ids=sorted(keys["store_id"].astype(str).unique()), items=items,
+            sold=frozenset(zip(keys["item_id"].astype(str), keys["store_id"].astype(str),
+                               strict=True)),
             inventory=inventory, prices=regular_prices(db, standing_pairs(baseline)),
             params=params,
             effects_id=effects_id, baseline=baseline.sort_values("ds", kind="stable"),
@@ -203,6 +213,7 @@ def price(context: WhatIfContext, planned: pd.DataFrame, *, source: str, samples
                               categories=context.category_of, store_ids=context.store_ids,
                               history_end=context.history_end,
                               first_row=planned.attrs.get("first_row", 2), source=source)
+    expanded = _where_sold(expanded, planned, context)
     last_day = pd.Timestamp(expanded["ds"].max()) + pd.Timedelta(days=7)
     if context.baseline["ds"].max() < last_day:
         raise BaselineTooShort(last_day)
@@ -218,6 +229,26 @@ def price(context: WhatIfContext, planned: pd.DataFrame, *, source: str, samples
     if not whole:
         return document, None
     return document, (document if days == "all" else {**document, "days": result.to_json()["days"]})
+
+
+def _where_sold(expanded: pd.DataFrame, planned: pd.DataFrame,
+                context: WhatIfContext) -> pd.DataFrame:
+    """A row planned without a store (or for ``all``) covers the stores where its items sell,
+    not every store of the shop: a store that never sold the item has no baseline to lift, and
+    pricing it there adds stores nobody meant. A row naming its store keeps it."""
+    if not context.sold or not len(expanded) or "row" not in expanded:
+        return expanded
+    first = planned.attrs.get("first_row", 2)
+    stores = planned["store_id"] if "store_id" in planned else [None] * len(planned)
+    every = {first + pos for pos, store in enumerate(stores)
+             if store is None or pd.isna(store) or not str(store).strip()
+             or (str(store).strip().lower() == "all" and "all" not in context.store_ids)}
+    if not every:
+        return expanded
+    pairs = pd.MultiIndex.from_arrays([expanded["item_id"].astype(str),
+                                       expanded["store_id"].astype(str)])
+    keep = ~expanded["row"].isin(every) | pairs.isin(list(context.sold))
+    return expanded if keep.all() else expanded[keep].reset_index(drop=True)
 
 
 def simulate_planned(db: Path, planned: pd.DataFrame | list[dict], *, source: str, country: str = "CN",

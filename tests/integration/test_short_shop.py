@@ -1,0 +1,69 @@
+"""A shop with 75 days of history: the what-if and the plan forecast their baseline as far as
+the history carries (not the 56 days kept for reuse, which needed 112), and an inventory
+replay asking for more than the history holds says what to shorten."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import load_demo_shop, promocast
+from promocast.data.storage import Store
+
+
+@pytest.fixture(scope="module")
+def short_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return load_demo_shop(tmp_path_factory.mktemp("short"), seed=5, n_items=6, years=75 / 365)
+
+
+def _baselines(db: Path) -> pd.DataFrame:
+    with Store(db, read_only=True) as store:
+        return store.query("SELECT horizon FROM forecast_runs WHERE kind = 'baseline'")
+
+
+def test_simulate_and_plan_on_75_days(short_db: Path, tmp_path: Path) -> None:
+    with Store(short_db, read_only=True) as store:
+        sales = store.query("SELECT item_id, store_id, max(date) AS d, count(*) AS n FROM sales "
+                            "GROUP BY ALL ORDER BY item_id, store_id")
+    assert sales["n"].max() <= 75
+    end = pd.Timestamp(sales["d"].max())
+    item, store_id = sales["item_id"].iloc[0], sales["store_id"].iloc[0]
+    scenario = tmp_path / "whatif.csv"
+    pd.DataFrame([{"promo_id": "W1", "promo_type": "percent_off", "item_id": item,
+                   "store_id": store_id, "discount_pct": 30,
+                   "start_date": str((end + pd.Timedelta(days=2)).date()),
+                   "end_date": str((end + pd.Timedelta(days=6)).date())}]).to_csv(scenario,
+                                                                                 index=False)
+    out = tmp_path / "sim.json"
+    result = promocast("promo", "simulate", "--db", str(short_db), "--scenario", str(scenario),
+                       "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(out.read_text())
+    assert doc["totals"]["incremental_units"]["expected"] > 0
+    kept = _baselines(short_db)
+    # as far as 75 days carry (more than twice the horizon): 37 days, at least the 13 asked
+    assert len(kept) == 1 and 13 <= int(kept["horizon"].iloc[0]) <= 37
+    result = promocast("promo", "simulate", "--db", str(short_db), "--scenario", str(scenario))
+    assert result.returncode == 0, result.stderr
+    assert len(_baselines(short_db)) == 1  # the kept baseline reused
+    plan = tmp_path / "plan.json"
+    result = promocast("promo", "plan", "--db", str(short_db), "--horizon", "2", "--budget",
+                       "500", "--json", str(plan))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(plan.read_text())["budget_used"] <= 500
+
+
+@pytest.mark.parametrize(("folds", "warmup", "why"), [
+    ("2", "1", "has no series with more than 48 periods"),  # before the fit
+    ("1", "0", "features need 52"),  # the fit: lags from day 24 and 28-day means
+])
+def test_replay_beyond_the_history_says_what_to_shorten(short_db: Path, folds: str,
+                                                        warmup: str, why: str) -> None:
+    result = promocast("inventory", "--db", str(short_db), "--lead-time", "3", "--replay",
+                       "--folds", folds, "--warmup-folds", warmup)
+    assert result.returncode == 2, result.stderr
+    assert why in result.stderr and "shorter review period" in result.stderr
+    assert "Traceback" not in result.stderr
