@@ -66,3 +66,24 @@ def test_calendar_lists_festivals_and_user_events(tmp_path: Path, valid_sales_cs
     assert {"date": "2024-03-08", "event": "brand_day", "kind": "user", "store_id": "all"} in listed
     assert {"date": "2024-03-08", "event": "festival_38", "kind": "festival", "store_id": "all"} in listed
     assert any(e["event"] == "festival_520" for e in listed)  # within 120 days after the data
+
+
+def test_ingest_prints_the_data_quality_warnings(tmp_path: Path) -> None:
+    """Gaps and outliers are warnings, not errors: the load goes through and says them."""
+    days = [d for d in range(1, 29) if d not in (10, 11, 12)]  # A1 misses 3 days
+    rows = [f"2024-02-{d:02d},A1,s1,{40 if d == 20 else 3}" for d in days]
+    rows += [f"2024-02-{d:02d},B2,s1,5" for d in range(1, 29)]
+    sales = tmp_path / "sales.csv"
+    sales.write_text("date,item_id,store_id,units\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "i.json"
+    result = promocast("ingest", str(sales), "--db", str(tmp_path / "s.duckdb"), "--json",
+                       str(out))
+    assert result.returncode == 0, result.stderr
+    text = " ".join(result.stderr.split())
+    assert "warning: 1 series have gaps (3 missing periods" in text
+    assert "A1/s1: 3 periods missing, first 2024-02-10" in text
+    assert "warning: 1 outlier rows in 1 series" in text and "A1/s1 on 2024-02-20" in text
+    kinds = {w["kind"]: w["count"] for w in json.loads(out.read_text())["warnings"]}
+    assert kinds == {"gap": 1, "zero_stock": 0, "outlier": 1, "guest_orders": 0}
+    again = promocast("ingest", str(sales), "--db", str(tmp_path / "s.duckdb"))
+    assert "warning" not in again.stderr  # nothing changed: nothing re-checked

@@ -52,7 +52,32 @@ def ingest(
     for line in summary.lines():
         out.print(line, highlight=False, markup=False)
     out.print(f"store: {target}", highlight=False, markup=False)
-    write_json(json_out, summary.as_dict())
+    document = summary.as_dict()
+    if summary.changed and {"sales", "inventory", "orders"} & set(summary.counts):
+        from promocast.services.info import store_info
+
+        with progress("checking data quality"):
+            document["warnings"] = store_info(target)["warnings"]
+        for line in quality_lines(document["warnings"]):
+            console.print(f"warning: {line}", highlight=False, markup=False)
+    write_json(json_out, document)
+
+
+def quality_lines(warnings: list[dict]) -> list[str]:
+    """The data-quality warnings of ``info`` as sentences, those with a count only: what a
+    planner should look at before trusting forecasts (DESIGN §2: warnings, not errors)."""
+    say = {
+        "gap": lambda w: f"{w['count']} series have gaps ({w['periods']} missing periods: "
+                         "neither trained on nor scored)",
+        "zero_stock": lambda w: f"{w['count']} days with nothing on hand in {w['series']} "
+                                "series (censored demand: neither trained on nor scored)",
+        "outlier": lambda w: f"{w['count']} outlier rows in {w['series']} series (robust z > 5)",
+        "guest_orders": lambda w: f"{w['count']} order lines without a customer id (kept; "
+                                  "left out of customer analyses)",
+    }
+    return [say[w["kind"]](w) + (f", e.g. {'; '.join(w['examples'][:3])}"
+                                 if w.get("examples") else "")
+            for w in warnings if w.get("count") and w["kind"] in say]
 
 
 def info(db: DbOption = None, json_out: JsonOption = None) -> None:
