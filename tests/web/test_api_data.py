@@ -282,3 +282,19 @@ def test_overview_windows_follow_the_shops_period(tmp_path: Path, freq: str, per
     assert dates[-1] == pd.Timestamp(last["last_day"])
     assert (dates > pd.Timestamp(before["last_day"])).sum() == periods
     assert (dates >= pd.Timestamp(before["first_day"])).sum() == 2 * periods
+
+
+def test_a_what_if_for_every_store_covers_the_stores_that_sell_the_item(tmp_path: Path) -> None:
+    """Item C sells in store s1 only: a what-if without a store prices it there (it asked for
+    a baseline in s2 and failed); naming no store for A still covers both of A's stores."""
+    with TestClient(make_app(periodic_shop(tmp_path, "W-MON"))) as c:
+        def stores(item: str) -> set[str]:
+            answer = c.post("/api/promo/simulate", json={"samples": 200, "scenario": [{
+                "item_id": item, "promo_type": "percent_off", "discount_pct": 20,
+                "start_date": "2022-10-10", "end_date": "2022-10-23"}]})
+            assert answer.status_code == 200, answer.text
+            return {r["store_id"] for r in answer.json()["days"]}
+
+        assert stores("C") == {"s1"}
+        assert stores("A") == {"s1", "s2"}
+    reset_store_mode()

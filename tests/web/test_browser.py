@@ -225,3 +225,14 @@ def test_a_weekly_forecast_from_the_items_page_is_13_weeks(page, weekly_site: st
     weeks = page.evaluate("document.querySelector('#forecast-chart').data"
                           ".filter((t) => t.name && t.name.endsWith('median'))[0].x.length")
     assert weeks == 13
+
+
+def test_a_weekly_what_if_starts_on_the_next_week(page, weekly_site: str) -> None:
+    """The data end on Monday 2022-10-03: the what-if starts the next Monday and runs two
+    whole weeks (was 3 days on, 7 days long)."""
+    with page.expect_request(lambda r: r.url.endswith("/api/promo/simulate")) as asked:
+        page.goto(f"{weekly_site}/promotions?lang=en#whatif")
+    row = asked.value.post_data_json["scenario"][0]
+    assert (row["start_date"], row["end_date"]) == ("2022-10-10", "2022-10-23")
+    assert page.input_value("#whatif-days") == "2" and "Weeks" in page.inner_text("#whatif-form")
+    page.wait_for_selector("#whatif-chart[data-incremental]")

@@ -104,7 +104,7 @@ def promotions_page(request: Request) -> HTMLResponse:
     # a monthly shop plans whole months (services.promotions._plan_period): say so on the form
     monthly = is_monthly(info.get("freq"))
     return _render(request, "promotions.html", "promotions", items=top["series"],
-                   categories=top["categories"], monthly=monthly)
+                   categories=top["categories"], monthly=monthly, shop=_shop(info))
 
 
 @router.get("/quality", response_class=HTMLResponse)

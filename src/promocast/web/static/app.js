@@ -89,6 +89,14 @@ const DAILY = { unit: "day", recent: 28, trend: "week", forecast_horizon: 28, ba
   promotion_length: 7, lead_time: 3, history_days: 365, context: 56 };
 const shopPeriod = () => window.SHOP || DAILY;
 
+/* An ISO date moved by n days, weeks or months (UTC: no time-zone shifts). */
+function addPeriods(iso, n, unit) {
+  const d = new Date(`${iso}T00:00:00Z`);
+  if (unit === "month") d.setUTCMonth(d.getUTCMonth() + n);
+  else d.setUTCDate(d.getUTCDate() + n * (unit === "week" ? 7 : 1));
+  return d.toISOString().slice(0, 10);
+}
+
 function debounce(fn, ms) {
   let timer = null;
   return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
@@ -331,8 +339,10 @@ async function whatIf() {
   const item = $("#whatif-item").value;
   if (!item) return;
   const start = $("#whatif-start").value;
-  const days = Number($("#whatif-days").value || 7);
-  const end = new Date(new Date(start).getTime() + (days - 1) * 86400000).toISOString().slice(0, 10);
+  const shop = shopPeriod();
+  // the length counts the shop's periods: the promotion ends on the last day of its last period
+  const length = Number($("#whatif-days").value || shop.promotion_length);
+  const end = addPeriods(addPeriods(start, length, shop.unit), -1, "day");
   const row = { item_id: item, promo_type: $("#whatif-type").value, start_date: start, end_date: end };
   const depth = Number($("#whatif-depth").value);
   if (row.promo_type !== "feature_display") row.discount_pct = depth;
@@ -455,8 +465,9 @@ async function promotionsPage() {
   });
   const info = await api("GET", "/api/info?quality=false");
   if (info.ok && info.data.end) {
-    const next = new Date(new Date(info.data.end).getTime() + 86400000 * 3).toISOString().slice(0, 10);
-    $("#whatif-start").value = next;
+    // on the shop's grid: the next week or month after the data (a daily shop: 3 days on)
+    const unit = shopPeriod().unit;
+    $("#whatif-start").value = addPeriods(info.data.end, unit === "day" ? 3 : 1, unit);
   }
   scorecard();
   advice();
