@@ -67,3 +67,30 @@ def test_replay_beyond_the_history_says_what_to_shorten(short_db: Path, folds: s
     assert result.returncode == 2, result.stderr
     assert why in result.stderr and "shorter review period" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_evaluate_tells_past_promotions_from_the_sales_flags(tmp_path: Path) -> None:
+    """A shop with sales and items only (no promotions table): evaluate judges the runs of
+    on_promo days instead of refusing (it exited 2, 'no promotions to evaluate')."""
+    from promocast.services.ingest import ingest
+    from promocast.testing.demo_shop import generate
+
+    shop = generate(tmp_path / "data", seed=5, n_items=6, years=0.5)
+    db = tmp_path / "flags.duckdb"
+    ingest([shop.files["items"], shop.files["sales"]], db)
+    with Store(db, read_only=True) as store:
+        assert store.count("promotions") == 0
+        runs = store.query("SELECT count(*) AS n FROM (SELECT on_promo, lag(on_promo) OVER "
+                           "(PARTITION BY item_id, store_id ORDER BY date) AS before FROM sales) "
+                           "WHERE on_promo = 1 AND coalesce(before, 0) = 0")["n"].iloc[0]
+    out = tmp_path / "pv.json"
+    result = promocast("promo", "evaluate", "--db", str(db), "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(out.read_text())
+    assert doc["notes"][0].startswith("no promotions table: ")
+    judged = pd.DataFrame(doc["promotions"])
+    # every run of flagged days is one promotion, judged or skipped with a note
+    told = int(doc["notes"][0].split(": ")[1].split(" promotions")[0])
+    assert told == runs > 0 and 0 < len(judged) <= told
+    assert judged["promo_id"].str.contains("@").all()
+    assert (judged["incremental_units"] > 0).mean() > 0.5

@@ -310,19 +310,27 @@ def evaluation(db: Path, shop: Shop, *, refresh: bool = False,
             say("reusing the evaluation of the same data")
             document = json.loads(kept[1])
             return document, pd.DataFrame(document["promotions"]), kept[0]
-    if shop.promotions.empty:
-        raise UsageError("the store holds no promotions to evaluate: ingest a promotions file")
+    promotions, told = shop.promotions, []
+    if promotions.empty:
+        from promocast.promotions.episodes import promotions_from_sales
+
+        promotions, told = promotions_from_sales(panel.frame, panel.freq)
+    if promotions.empty:
+        raise UsageError("no promotions to evaluate: the store holds no promotions table, and "
+                         "no sales row is flagged on_promo or priced 5 % or more under its "
+                         "regular price")
     started = time.perf_counter()
     say(f"counterfactual baseline of {panel.frame['unique_id'].nunique()} series "
         "(cross-fitted, promotions switched off)")
     baseline = counterfactual_baseline(panel.frame, panel.known, panel.static, panel.freq)
     kept_params = kept_effects(db, panel.data_hash)
-    say(f"evaluating {len(shop.promotions)} promotions")
-    result = evaluate_promotions(panel.frame, shop.promotions, baseline, shop.items,
+    say(f"evaluating {len(promotions)} promotions")
+    result = evaluate_promotions(panel.frame, promotions, baseline, shop.items,
                                  freq=panel.freq,
                                  params=None if kept_params is None else kept_params[1])
     document = {**result.to_json(), "seconds": round(time.perf_counter() - started, 2),
                 "data_hash": panel.data_hash}
+    document["notes"] = told + document["notes"]
     with Store(db) as store:
         result_id = store.save_promo_result("evaluate", panel.data_hash, "{}",
                                             json.dumps(document))
