@@ -236,3 +236,25 @@ def test_a_weekly_what_if_starts_on_the_next_week(page, weekly_site: str) -> Non
     assert (row["start_date"], row["end_date"]) == ("2022-10-10", "2022-10-23")
     assert page.input_value("#whatif-days") == "2" and "Weeks" in page.inner_text("#whatif-form")
     page.wait_for_selector("#whatif-chart[data-incremental]")
+
+
+def test_a_revenue_plan_with_a_margin_floor(page, weekly_site: str) -> None:
+    """The plan form sends the objective and, for a revenue plan, the margin floor (the job
+    itself is stubbed: only the request is checked)."""
+    asked: list[dict] = []
+
+    def stub(route) -> None:
+        if route.request.method == "POST":
+            asked.append(route.request.post_data_json)
+            route.fulfill(status=400, json={"error": "stubbed"})
+        else:
+            route.continue_()
+
+    page.route("**/api/promo/plan", stub)
+    page.goto(f"{weekly_site}/promotions?lang=en#plan")
+    assert not page.is_visible("#plan-margin-floor")
+    page.select_option("#plan-objective", "revenue")
+    page.fill("#plan-margin-floor input", "150")
+    page.click("#plan-button")
+    page.wait_for_function("document.querySelector('#plan-status').textContent === 'stubbed'")
+    assert asked[0]["rules"]["objective"] == "revenue" and asked[0]["rules"]["margin_floor"] == 150

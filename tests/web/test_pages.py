@@ -146,3 +146,11 @@ def test_backtest_horizon_defaults_to_the_shops_periods(periodic: tuple[str, Tes
         client, "/quality", "en")
     script = re.search(r"window\.SHOP = (\{[^<]*\});", get(c, "/items", "en"))
     assert script and json.loads(script.group(1))["forecast_horizon"] == (6 if freq == "MS" else 13)
+
+
+def test_the_plan_form_offers_the_objective(client: TestClient) -> None:
+    english, chinese = get(client, "/promotions", "en"), get(client, "/promotions", "zh")
+    assert re.search(r'Maximise <select name="objective"[^>]*>\s*<option value="incremental_margin">'
+                     r'incremental margin</option>\s*<option value="revenue">incremental revenue',
+                     english)
+    assert 'name="margin_floor"' in english and "优化目标 <select" in chinese

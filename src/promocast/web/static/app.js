@@ -448,7 +448,9 @@ async function promotionsPage() {
     const grid = {};
     const usual = { flash_sale: [40], threshold: [10], gift: [15], feature_display: [0] };
     for (const m of f.getAll("mechanism")) grid[m] = m === "percent_off" ? depths : usual[m];
-    const rules = { grid, min_gap_periods: Number(f.get("min_gap_periods")) };
+    const rules = { grid, min_gap_periods: Number(f.get("min_gap_periods")), objective: f.get("objective") };
+    // a revenue plan may keep its incremental margin above a floor (rules.margin_floor)
+    if (rules.objective === "revenue" && String(f.get("margin_floor")).trim() !== "") rules.margin_floor = Number(f.get("margin_floor"));
     if (Number(f.get("max_per_category_period")) > 0) rules.max_per_category_period = Number(f.get("max_per_category_period"));
     const button = $("#plan-button");
     button.disabled = true;
@@ -457,6 +459,8 @@ async function promotionsPage() {
     button.disabled = false;
     if (plan) showPlan(plan);
   });
+  const objective = $("#plan-objective");
+  objective.addEventListener("change", () => { $("#plan-margin-floor").hidden = objective.value !== "revenue"; });
   $("#run-evaluate").addEventListener("click", async () => {
     if (await runJob("/api/promo/evaluate", { refresh: false }, $("#evaluate-status"))) scorecard();
   });
