@@ -34,11 +34,17 @@ def monthly_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_a_monthly_shop_plans_whole_months(monthly_db: Path) -> None:
     from promocast.services.promotions import run_plan
 
-    # no unit_cost in Stallion: a revenue plan (items costed at 0, said in a note)
-    plan = run_plan(monthly_db, horizon=3, budget=50_000.0, rules_values={"objective": "revenue"},
-                    country="US")
+    # no unit_cost in Stallion: a revenue plan (items costed at 0, said in a note). Stallion
+    # never ran flash sales (nor any mechanism with a lift): those are left out, where the
+    # default grid's flash_sale 40 % used to be planned at no lift, i.e. as 40 % off
+    plan = run_plan(monthly_db, horizon=3, budget=50_000.0, country="US",
+                    rules_values={"objective": "revenue",
+                                  "grid": {"percent_off": [10, 20, 30, 40], "flash_sale": [40]}})
     assert (plan["start"], plan["periods"]) == ("2018-01-01", 3)
     assert plan["promotions"], plan
+    assert {p["promo_type"] for p in plan["promotions"]} == {"percent_off"}
+    assert [(x["mechanism"], x["reason"]) for x in plan["left_out"]] == [
+        ("flash_sale", "not_estimated")]
     months = {"2018-01-01": "2018-01-31", "2018-02-01": "2018-02-28", "2018-03-01": "2018-03-31"}
     for promo in plan["promotions"]:
         assert months[promo["start_date"]] == promo["end_date"], promo
