@@ -298,3 +298,16 @@ def test_a_what_if_for_every_store_covers_the_stores_that_sell_the_item(tmp_path
         assert stores("C") == {"s1"}
         assert stores("A") == {"s1", "s2"}
     reset_store_mode()
+
+
+def test_forecast_of_an_unknown_item_or_run_is_a_404(client: TestClient, tmp_path: Path) -> None:
+    missing = client.get("/api/forecasts/NOPE")
+    assert missing.status_code == 404 and "no sales of item 'NOPE'" in missing.json()["error"]
+    run_id = client.get("/api/forecasts/SKU0002").json()["run"]["run_id"]
+    assert client.get("/api/forecasts/SKU0002", params={"run_id": run_id}).status_code == 200
+    unknown = client.get("/api/forecasts/SKU0002", params={"run_id": "NOPE"})
+    assert unknown.status_code == 404 and "no kept forecast run 'NOPE'" in unknown.json()["error"]
+    with TestClient(make_app(periodic_shop(tmp_path, "MS"))) as c:  # nothing forecast yet
+        answer = c.get("/api/forecasts/A")
+    reset_store_mode()
+    assert answer.status_code == 200 and answer.json()["run"] is None

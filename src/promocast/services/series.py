@@ -96,6 +96,7 @@ def item_forecast(db: Path, item_id: str, *, store_id: str | None = None,
                              AND f.item_id = ?)
                ORDER BY created_at DESC LIMIT 1""", [run_id, run_id, item_id])
         if not runs:
+            _known_forecast_question(store, item_id, run_id)
             return {"item_id": item_id, "run": None, "quantiles": [], "forecast": []}
         run = runs[0]
         levels = [r["quantile"] for r in store.records(
@@ -114,6 +115,16 @@ def item_forecast(db: Path, item_id: str, *, store_id: str | None = None,
         raise UnknownSeries(f"the newest forecast has no item {item_id!r}"
                             + (f" in store {store_id!r}" if store_id else ""))
     return {"item_id": item_id, "run": run, "quantiles": levels, "forecast": rows}
+
+
+def _known_forecast_question(store: Store, item_id: str, run_id: str | None) -> None:
+    """Raise UnknownSeries (a 404) when the item has no sales or the run is not kept: only a
+    known item without a kept forecast answers ``run: None`` (nothing forecast yet)."""
+    if not len(store.query("SELECT 1 FROM sales WHERE item_id = ? LIMIT 1", [item_id])):
+        raise UnknownSeries(f"no sales of item {item_id!r}: no forecast for it")
+    if run_id is not None and not len(store.query(
+            "SELECT 1 FROM forecast_runs WHERE kind = 'forecast' AND run_id = ?", [run_id])):
+        raise UnknownSeries(f"no kept forecast run {run_id!r}")
 
 
 def kept_backtests(db: Path, limit: int = 20) -> list[dict]:

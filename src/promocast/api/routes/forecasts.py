@@ -36,9 +36,12 @@ def json_response(document: dict | str) -> Response:
 
 @router.get("/forecasts/{item_id}")
 def forecast_of_item(db: DbDep, item_id: str,
-                     store_id: Annotated[str | None, Query(max_length=200)] = None) -> Response:
-    """The newest kept forecast of one item: quantiles per store, day and model."""
-    return json_response(item_forecast(db, item_id, store_id=store_id))
+                     store_id: Annotated[str | None, Query(max_length=200)] = None,
+                     run_id: Annotated[str | None, Query(max_length=100)] = None) -> Response:
+    """The newest kept forecast of one item (or run ``run_id``'s): quantiles per store, day and
+    model; ``run`` null when the item has none yet. 404 for an item without sales or an
+    unknown run."""
+    return json_response(item_forecast(db, item_id, store_id=store_id, run_id=run_id))
 
 
 @router.post("/forecasts", status_code=202)
