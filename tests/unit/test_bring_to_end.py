@@ -51,11 +51,24 @@ def test_a_panel_without_late_series_is_returned_as_it_is() -> None:
 
 
 def test_stores_end_on_their_own_dates() -> None:
-    """A store whose data end earlier is not 'gone' against another store's end."""
+    """A store whose data end a few days earlier (its export lags) is not 'gone' against
+    another store's end: its series end on its own last date."""
     a = _panel("D", {"a1": 60}, 60)
-    b = _panel("D", {"b1": 20}, 60).assign(unique_id="b1", store_id="s2")
+    b = _panel("D", {"b1": 50, "b2": 45}, 60).assign(
+        unique_id=lambda f: f["unique_id"].str.upper(), store_id="s2")
     out, left = bring_to_end(pd.concat([a, b], ignore_index=True), "D")
-    assert left == [] and len(out) == 80
+    assert left == [] and len(out) == 160
+    assert out.groupby("unique_id")["ds"].max().to_dict() == {
+        "a1": pd.Timestamp("2024-02-29"), "B1": pd.Timestamp("2024-02-19"),
+        "B2": pd.Timestamp("2024-02-19")}
+
+
+def test_a_closed_store_is_gone() -> None:
+    """A store whose rows stop 29 days before the shop's end has closed."""
+    a = _panel("D", {"a1": 60}, 60)
+    b = _panel("D", {"b1": 31}, 60).assign(unique_id="b1", store_id="s2")
+    out, left = bring_to_end(pd.concat([a, b], ignore_index=True), "D")
+    assert left == ["b1"] and set(out["unique_id"]) == {"a1"}
 
 
 def test_not_forecast_counts_and_names() -> None:

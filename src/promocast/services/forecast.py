@@ -132,7 +132,8 @@ def stale_periods(freq: str) -> int:
 
 def bring_to_end(panel_frame: pd.DataFrame, freq: str) -> tuple[pd.DataFrame, list[str]]:
     """The panel with every series carried on to its store's last date, less the gone ones
-    (no row in their store's last ``stale_periods``), and the ids of those.
+    (no row in their store's last ``stale_periods``, or their store's rows stop that long
+    before the shop's), and the ids of those.
 
     A forecast starts after the data; a series that stopped earlier would otherwise be
     forecast from its own last date, into the past (an item delisted three months ago had
@@ -145,12 +146,14 @@ def bring_to_end(panel_frame: pd.DataFrame, freq: str) -> tuple[pd.DataFrame, li
                          ).reindex(last.index)
     else:
         ends = pd.Series(panel_frame["ds"].max(), index=last.index)
-    if (last >= ends).all():
-        return panel_frame, []
     offset = pd.tseries.frequencies.to_offset(freq)
     k = stale_periods(freq)
+    # a store whose rows stop that long before the shop's end has closed: its series are gone
+    closed = ends < panel_frame["ds"].max() - k * offset
+    if (last >= ends).all() and not closed.any():
+        return panel_frame, []
     cut = ends.map({e: e - k * offset for e in ends.unique()})
-    gone = last.index[(last < cut).to_numpy()]
+    gone = last.index[((last < cut) | closed).to_numpy()]
     frame = panel_frame[~panel_frame["unique_id"].isin(gone)] if len(gone) else panel_frame
     return extend_to(frame, ends.drop(gone), freq), sorted(map(str, gone))
 
