@@ -311,3 +311,19 @@ def test_forecast_of_an_unknown_item_or_run_is_a_404(client: TestClient, tmp_pat
         answer = c.get("/api/forecasts/A")
     reset_store_mode()
     assert answer.status_code == 200 and answer.json()["run"] is None
+
+
+def test_messages_the_pages_show_carry_a_code(tmp_path: Path) -> None:
+    """Errors and failed jobs the pages show often carry a code, which a Chinese page says from
+    its catalogue (error.<code>); the English message stays."""
+    with TestClient(make_app(periodic_shop(tmp_path, "W-MON"))) as c:
+        item = c.get("/api/forecasts/NOPE").json()
+        plan = c.get("/api/promo/plan")
+        started = c.post("/api/forecasts/refresh", json={})
+        c.app.state.jobs._pool.submit(lambda: None).result()  # queue order: ours is done
+        job = c.get(started.json()["url"]).json()
+    reset_store_mode()
+    assert item["code"] == "unknown_item" and "NOPE" in item["error"]
+    assert plan.status_code == 404 and plan.json()["code"] == "no_plan"
+    assert job["status"] == "failed" and job["code"] == "no_forecast"
+    assert job["error"].startswith("no kept forecast models to refresh")

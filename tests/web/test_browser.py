@@ -258,3 +258,12 @@ def test_a_revenue_plan_with_a_margin_floor(page, weekly_site: str) -> None:
     page.click("#plan-button")
     page.wait_for_function("document.querySelector('#plan-status').textContent === 'stubbed'")
     assert asked[0]["rules"]["objective"] == "revenue" and asked[0]["rules"]["margin_floor"] == 150
+
+
+def test_a_chinese_page_says_the_apis_errors_in_chinese(page, weekly_site: str) -> None:
+    page.goto(f"{weekly_site}/items?lang=zh#item=NOPE")
+    page.wait_for_function("document.querySelector('#item-facts').textContent !== ''")
+    assert page.inner_text("#item-facts") == "没有该商品的销售记录。"
+    page.goto(f"{weekly_site}/items?lang=en#item=NOPE")
+    page.wait_for_function("document.querySelector('#item-facts').textContent !== ''")
+    assert "no sales of item 'NOPE'" in page.inner_text("#item-facts")

@@ -154,3 +154,13 @@ def test_the_plan_form_offers_the_objective(client: TestClient) -> None:
                      r'incremental margin</option>\s*<option value="revenue">incremental revenue',
                      english)
     assert 'name="margin_floor"' in english and "优化目标 <select" in chinese
+
+
+def test_every_error_code_is_translated() -> None:
+    from promocast.services.error_codes import CODES
+
+    codes = {code for _pattern, code in CODES if "{" not in code}
+    codes |= {f"no_{kind}" for kind in ("plan", "effects", "evaluate", "advice")}
+    for lang in ("en", "zh"):
+        texts = json.loads((WEB / "locales" / f"{lang}.json").read_text(encoding="utf-8"))
+        assert not {f"error.{c}" for c in codes} - set(texts), lang

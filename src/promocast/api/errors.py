@@ -17,18 +17,23 @@ from promocast.exceptions import (
     UnknownSeries,
     UsageError,
 )
+from promocast.services.error_codes import error_code
 
 log = logging.getLogger("promocast.api")
 
 
 def error_body(exc: Exception) -> dict:
-    """``{"error": message}`` plus, for refused data, every row error with its place."""
+    """``{"error": message}`` plus, for refused data, every row error with its place, and for
+    the messages the pages know a ``code`` (``services.error_codes``)."""
     if isinstance(exc, DataValidationError):
         return {"error": exc.message(), "total": exc.total,
                 "errors": [{"file": e.file, "row": e.row, "column": e.column, "value": e.value,
                             "rule": e.rule} for e in exc.errors]}
     errors = getattr(exc, "errors", None)
     body: dict = {"error": str(exc)}
+    code = error_code(str(exc))
+    if code:  # the pages say these in their language (services.error_codes)
+        body["code"] = code
     if isinstance(errors, list) and errors and hasattr(errors[0], "rule"):
         body["errors"] = [{"file": e.file, "row": e.row, "column": e.column, "value": e.value,
                            "rule": e.rule} for e in errors]
@@ -59,5 +64,5 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return JSONResponse({"error": "internal error: the server log has the details"},
-                            status_code=500)
+        return JSONResponse({"error": "internal error: the server log has the details",
+                             "code": "internal"}, status_code=500)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from promocast.data.storage import Store
 from promocast.exceptions import DataValidationError, PromocastError
+from promocast.services.error_codes import error_code
 
 Progress = Callable[[str], None]
 Work = Callable[[Progress], dict]
@@ -96,6 +97,7 @@ class JobRunner:
                "params": json.loads(row["params"]) if row["params"] else {},
                "error": row["error"] if isinstance(row["error"], str) else None,
                "result": json.loads(row["result"]) if isinstance(row["result"], str) else None}
+        out["code"] = error_code(out["error"])  # for the pages' own words (error.<code>)
         return out
 
     def shutdown(self) -> None:

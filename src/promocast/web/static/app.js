@@ -15,6 +15,13 @@ const fmt = (v, digits = 0) => (v === null || v === undefined || Number.isNaN(v)
 const pct = (v, digits = 1) => (v === null || v === undefined ? "–" : `${fmt(100 * v, digits)} %`);
 const COLORS = ["#1f3a5f", "#e67e22", "#2e86ab", "#a23b72", "#3b8f4f", "#c0392b", "#7f8c8d", "#f1c40f"];
 
+/* An API error or failed job in the page's language: on a Chinese page the catalogue's text of
+   its code (error.<code>, services/error_codes.py), else the API's own words. */
+const said = (data) => {
+  const key = data && data.code ? `error.${data.code}` : "";
+  return key && window.LANG !== "en" && window.T && window.T[key] ? window.T[key] : (data && data.error) || "";
+};
+
 function csrf() {
   const m = document.cookie.match(/(?:^|;\s*)promocast_csrf=([^;]+)/);
   return m ? decodeURIComponent(m[1]) : "";
@@ -35,6 +42,7 @@ async function api(method, url, body) {
   }
   let data = null;
   try { data = await response.json(); } catch (err) { data = { error: response.statusText }; }
+  if (!response.ok && data && data.code) data.error = said(data);
   return { ok: response.ok, status: response.status, data };
 }
 
@@ -46,7 +54,7 @@ async function runJob(url, body, statusEl) {
     if (!job.ok) { statusEl.textContent = job.data.error; return null; }
     const j = job.data;
     if (j.status === "done") { statusEl.textContent = T("job.done"); return j.result; }
-    if (j.status === "failed") { statusEl.textContent = `${T("job.failed")}: ${j.error}`; return null; }
+    if (j.status === "failed") { statusEl.textContent = `${T("job.failed")}: ${said(j)}`; return null; }
     statusEl.textContent = `${T("job." + j.status)} · ${j.progress || ""}`;
     await new Promise((resolve) => setTimeout(resolve, 800));
   }
@@ -530,10 +538,11 @@ async function inventoryPage() {
       $("#inventory-button").disabled = false;
       if (!res.ok) { $("#inventory-status").textContent = res.data.error; return; }
     }
-    $("#inventory-status").textContent = (d.notes || []).join(" · ");
     if (d.replay) $("#replay-result").innerHTML = replayTable({ replay: d.replay });
     // Stock-dependent figures (order, cover, risk) need stock on hand; the levels do not.
     const stocked = d.items.filter((r) => r.on_hand !== null && r.on_hand !== undefined);
+    // without any stock the #no-stock banner says so in the page's language
+    $("#inventory-status").textContent = (d.notes || []).filter((n) => stocked.length || !/have no stock/.test(n)).join(" · ");
     $("#no-stock").hidden = stocked.length > 0;
     $("#risk-card").hidden = !stocked.length;
     if (!stocked.length) {
