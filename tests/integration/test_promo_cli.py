@@ -151,8 +151,9 @@ def test_plan_respects_budget_and_rules(effects_doc: dict, shop_db: Path, tmp_pa
               "max_per_category_period": 2, "min_gap_periods": 1,
               "excluded_items": [effects_doc["items"][1]["item_id"]]}
     rules, out = tmp_path / "rules.json", tmp_path / "plan.json"
-    # the demo's past promotions cost 200 .. 8000 each (median 690 .. 1105 per mechanism):
-    # without fixed costs in the rules, those are a planned promotion's, and budget-bound
+    # the demo's past promotions cost 200 .. 8000 each, split over the items, stores and weeks
+    # each covered (median 325 .. 700 per mechanism): without fixed costs in the rules, those
+    # are a planned promotion's, and budget-bound
     rules.write_text(json.dumps(values))
     result = promocast("promo", "plan", "--db", str(shop_db), "--horizon", "4", "--budget", "800",
                        "--rules", str(rules), "--json", str(out))

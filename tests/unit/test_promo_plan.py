@@ -477,6 +477,31 @@ def test_past_promotions_fixed_costs_are_the_default_and_the_rules_override() ->
     assert optimise_plan(c, rules.with_budget(300)).budget_used == pytest.approx(200)
 
 
+def test_past_fixed_costs_are_split_over_the_items_and_periods_they_covered() -> None:
+    """A planned promotion is one item in one period: a past category campaign of 4 items
+    over 2 weeks that cost 800 is 100 per item-week; an item's own 3-day flash sale that cost
+    60 is 60 in a weekly plan and 20 a day in a daily one."""
+    from promocast.promotions.rules import historical_fixed_costs
+
+    past = pd.DataFrame({
+        "promo_id": ["c1", "f1"], "promo_type": ["feature_display", "flash_sale"],
+        "item_id": [None, "A"], "category": ["snacks", None],
+        "start_date": ["2024-03-04", "2024-03-04"], "end_date": ["2024-03-17", "2024-03-06"],
+        "fixed_cost": [800.0, 60.0]})
+    items = pd.DataFrame({"item_id": ["A", "B", "C", "D", "E"],
+                          "category": ["snacks"] * 4 + ["drinks"]})
+    assert historical_fixed_costs(past, items, 7) == {"feature_display": (100.0, 1),
+                                                      "flash_sale": (60.0, 1)}
+    assert historical_fixed_costs(past, items, 1) == {"feature_display": (800 / 56, 1),
+                                                      "flash_sale": (20.0, 1)}
+    assert historical_fixed_costs(past) == {"feature_display": (800.0, 1),
+                                            "flash_sale": (60.0, 1)}
+    # in every one of 2 stores (an empty store_id) the campaign cost 50 per item, store, week
+    two = past.assign(store_id=[None, "s1"])
+    assert historical_fixed_costs(two, items, 7, stores=2) == {"feature_display": (50.0, 1),
+                                                               "flash_sale": (60.0, 1)}
+
+
 def test_plan_offers_only_lifts_the_data_identify_and_says_which_it_left_out() -> None:
     """A's feature lift is its own (0.5, interval 0.3 .. 0.7); B's is its category's, flagged;
     C's shop never ran it (null); D's interval holds 0. Only A may be featured; the rules'

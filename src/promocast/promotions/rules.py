@@ -54,10 +54,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from promocast.exceptions import InvalidRules
+from promocast.promotions.design import EVERY_STORE
 
 PLANNABLE: tuple[str, ...] = (
     "percent_off",
@@ -232,14 +234,36 @@ class PlanRules(BaseModel):
         return make_rules({**self.model_dump(exclude_unset=True), "budget": budget})
 
 
-def historical_fixed_costs(promotions: pd.DataFrame | None) -> dict[str, tuple[float, int]]:
+def historical_fixed_costs(promotions: pd.DataFrame | None, items: pd.DataFrame | None = None,
+                           period_days: int | None = None, stores: int = 1,
+                           ) -> dict[str, tuple[float, int]]:
     """Per plannable mechanism, the median ``fixed_cost`` of the shop's past promotions of that
     ``promo_type`` and how many promotions gave one (rows without a fixed cost left out): the
-    default fixed cost of a planned promotion when the rules set none."""
+    default fixed cost of a planned promotion when the rules set none.
+
+    A planned promotion is one item in one store and period; a past one often covered a
+    category in every store (``stores`` of them: an empty store_id) for weeks. With ``items``
+    (item_id, category) and the plan's ``period_days`` each past cost is first split over the
+    items, stores and periods it covered."""
     if promotions is None or promotions.empty or not {"promo_type", "fixed_cost"} <= set(
             promotions.columns):
         return {}
     costs = pd.to_numeric(promotions["fixed_cost"], errors="coerce")
+    if period_days and {"start_date", "end_date"} <= set(promotions.columns):
+        days = (pd.to_datetime(promotions["end_date"])
+                - pd.to_datetime(promotions["start_date"])).dt.days + 1
+        periods = np.maximum(1, np.ceil(days.to_numpy(dtype=float) / period_days))
+        width = np.ones(len(promotions))
+        if items is not None and "category" in promotions and "category" in items:
+            sizes = items.groupby("category")["item_id"].nunique()
+            by_item = promotions["item_id"].notna() if "item_id" in promotions else False
+            n = promotions["category"].map(sizes).to_numpy(dtype=float)
+            width = np.where(by_item | ~np.isfinite(n), 1.0, np.maximum(n, 1.0))
+        if "store_id" in promotions:
+            every = promotions["store_id"].isna() | promotions["store_id"].astype(str).str.strip(
+                ).str.lower().isin(EVERY_STORE)
+            width = width * np.where(every, max(int(stores), 1), 1)
+        costs = costs / (np.nan_to_num(periods, nan=1.0) * width)
     known = promotions.assign(fixed_cost=costs)[costs.notna() & (costs >= 0)]
     known = known[known["promo_type"].isin(PLANNABLE)]
     by_type = known.groupby("promo_type")["fixed_cost"]

@@ -46,7 +46,10 @@ class DemoResult:
 
 PLAN_WEEKS = 8
 DEMO_RULES = {"max_per_category_period": 4, "min_gap_periods": 1,
-              "fixed_cost": {"feature_display": 150.0, "flash_sale": 300.0},
+              # set for every mechanism: one left out would take the median cost of the
+              # shop's past promotions of its kind
+              "fixed_cost": {"feature_display": 150.0, "flash_sale": 300.0, "percent_off": 0.0,
+                             "threshold": 0.0, "gift": 0.0},
               "grid": {"percent_off": [10, 20, 30], "flash_sale": [40], "threshold": [10],
                        "gift": [15], "feature_display": [0]}}
 """The demo's plan rules (written beside the report as an example of a rules file)."""

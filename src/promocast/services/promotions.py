@@ -104,13 +104,16 @@ def _plan_period(rules: PlanRules, freq: str) -> PlanRules:
     return rules
 
 
-def _fixed_costs(rules: PlanRules, promotions: pd.DataFrame) -> tuple[PlanRules, dict, str | None]:
+def _fixed_costs(rules: PlanRules, promotions: pd.DataFrame, items: pd.DataFrame | None = None,
+                 stores: int = 1) -> tuple[PlanRules, dict, str | None]:
     """The rules with each planned mechanism's fixed cost: the rules' own, else the median of
-    the shop's past promotions of that type (``historical_fixed_costs``). Returns the rules,
-    per mechanism of the grid {fixed_cost, source} and a note naming the borrowed ones."""
+    the shop's past promotions of that type per item and plan period
+    (``historical_fixed_costs``). Returns the rules, per mechanism of the grid {fixed_cost,
+    source} and a note naming the borrowed ones."""
+    from promocast.promotions.design import period_days
     from promocast.promotions.rules import historical_fixed_costs
 
-    history = historical_fixed_costs(promotions)
+    history = historical_fixed_costs(promotions, items, period_days(rules.period), stores)
     borrowed = {m: history[m] for m in rules.grid if m in history and m not in rules.fixed_cost}
     rules = rules.with_fixed_costs({m: value for m, (value, _n) in borrowed.items()})
     costs = {}
@@ -121,7 +124,8 @@ def _fixed_costs(rules: PlanRules, promotions: pd.DataFrame) -> tuple[PlanRules,
     note = None
     if borrowed:
         note = ("fixed cost per planned promotion from the shop's past promotions (median per "
-                "mechanism; fixed_cost in the rules overrides): " + ", ".join(
+                "mechanism of their cost per item, store and period; fixed_cost in the rules "
+                "overrides): " + ", ".join(
                     f"{m} {value:,.2f} ({n} promotions)" for m, (value, n) in borrowed.items()))
     return rules, costs, note
 
@@ -211,7 +215,8 @@ def run_plan(db: Path, *, horizon: int, budget: float | None, rules_path: Path |
     shop = shop or read_shop(db, country=country, progress=progress)
     panel = shop.panel
     rules = _plan_period(rules, panel.freq)
-    rules, fixed_costs, fixed_note = _fixed_costs(rules, shop.promotions)
+    rules, fixed_costs, fixed_note = _fixed_costs(rules, shop.promotions, shop.items,
+                                                  int(panel.frame["store_id"].nunique()))
     first_day = panel.frame["ds"].max() + panel_step(panel.freq)
     if rules.start is not None:
         start = pd.Timestamp(rules.start)
