@@ -214,17 +214,20 @@ def test_inventory_without_stock_shows_the_levels(page, weekly_site: str) -> Non
     assert "Lead time (weeks)" in page.inner_text("#inventory-form")
 
 
-def test_a_weekly_forecast_from_the_items_page_is_13_weeks(page, weekly_site: str) -> None:
-    page.goto(f"{weekly_site}/items?lang=en#item=A")
-    page.wait_for_selector("#run-forecast:not([hidden])")
-    with page.expect_request(lambda r: r.url.endswith("/api/forecasts") and r.method == "POST"
-                             ) as asked:
-        page.click("#run-forecast")
-    assert asked.value.post_data_json["horizon"] == 13
-    page.wait_for_selector("#forecast-chart[data-item=A]")
-    weeks = page.evaluate("document.querySelector('#forecast-chart').data"
-                          ".filter((t) => t.name && t.name.endsWith('median'))[0].x.length")
-    assert weeks == 13
+def test_a_weekly_forecast_from_the_items_page_is_13_weeks(page, tmp_path: Path) -> None:
+    # a shop of its own: nothing forecast yet (the shared weekly site's inventory forecasts)
+    for site in _serve(make_app(periodic_shop(tmp_path, "W-MON"))):
+        page.goto(f"{site}/items?lang=en#item=A")
+        page.wait_for_selector("#run-forecast:not([hidden])")
+        with page.expect_request(lambda r: r.url.endswith("/api/forecasts")
+                                 and r.method == "POST") as asked:
+            page.click("#run-forecast")
+        assert asked.value.post_data_json["horizon"] == 13
+        page.wait_for_selector("#forecast-chart[data-item=A]")
+        weeks = page.evaluate("document.querySelector('#forecast-chart').data"
+                              ".filter((t) => t.name && t.name.endsWith('median'))[0].x.length")
+        assert weeks == 13
+    reset_store_mode()
 
 
 def test_a_weekly_what_if_starts_on_the_next_week(page, weekly_site: str) -> None:
