@@ -93,6 +93,17 @@ def estimated_params(shop, items: pd.DataFrame) -> pd.DataFrame:
     return _ESTIMATES[key].copy()
 
 
+def identified_params(shop, items: pd.DataFrame) -> pd.DataFrame:
+    """The estimated parameters as ``promo plan`` uses them: a lift the data did not estimate
+    is left out of the plan (``plan_lifts.identified_lifts`` without rules' lifts)."""
+    from promocast.promotions.plan_lifts import identified_lifts
+
+    params = estimated_params(shop, items)
+    out, _changed = identified_lifts(params)
+    out.attrs["seconds"] = params.attrs.get("seconds", 0.0)
+    return out
+
+
 def swap(base: pd.DataFrame, donor: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """``base`` with ``columns`` taken from ``donor`` item by item (pooled store ``all`` rows;
     items the donor lacks keep their own values)."""
@@ -352,6 +363,8 @@ PLAN_B_TEXT = {
     "estimated": "B estimated: optimised with the effects promocast estimates from the shop's "
     "own history (files ingested into DuckDB, `effect_estimates` = `promocast promo "
     "effects`: Poisson GLM, censored stock-outs, EB shrinkage to the category).",
+    "identified": "B identified: the same estimates as `promocast promo plan` uses them, a "
+    "lift the data did not estimate left out of the plan.",
     "noise": "B noise x k: optimised with the truth + noise of an estimator's size (normal: "
     "elasticity x (1 + N(0, 0.10)), lifts + N(0, 0.05), dip + N(0, 0.03), cannibalisation "
     "+ N(0, 0.01)) times k.",
@@ -377,7 +390,8 @@ def report(results: dict[float, list[dict]], n_items: int, years: int = HISTORY_
         plan=PLAN_START,
         budgets=" % or ".join(f"{p:g}" for p in results),
     )
-    texts = [PLAN_B_TEXT["noise" if lb.startswith("noise") else "estimated"] for lb in labels]
+    texts = [PLAN_B_TEXT["noise" if lb.startswith("noise") else lb if lb in PLAN_B_TEXT
+                         else "estimated"] for lb in labels]
     lines = [" ".join([setting, *dict.fromkeys(texts)])]
     for pct, rows in results.items():
         lines += [
@@ -479,6 +493,7 @@ def main() -> None:
         plans_b: dict[str, ParamsFn] = {}
         if args.plans in ("estimated", "both"):
             plans_b["estimated"] = estimated_params
+            plans_b["identified"] = identified_params
         if args.plans in ("noise", "both"):
             plans_b.update(noise_plans(int(s)))
         if args.ablate:

@@ -130,17 +130,16 @@ def _fixed_costs(rules: PlanRules, promotions: pd.DataFrame, items: pd.DataFrame
     return rules, costs, note
 
 
-def _identified(params: pd.DataFrame, effects_document: dict, rules: PlanRules,
-                per_period: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
-    """The effects with the lifts the plan may use (``plan_lifts.identified_lifts``: estimated,
-    not flagged, interval clear of 0, else the rules' lift or none) and the plan's
-    ``left_out`` list for the items it plans."""
+def _identified(params: pd.DataFrame, rules: PlanRules, per_period: pd.DataFrame,
+                ) -> tuple[pd.DataFrame, list[dict]]:
+    """The effects with the lifts the plan may use (``plan_lifts.identified_lifts``: those
+    estimated, else the rules' lift or none) and the plan's ``left_out`` list for the items
+    it plans."""
     from promocast.promotions.plan_lifts import identified_lifts, left_out_summary
     from promocast.promotions.rules import LIFT_MECHANISMS
 
     planned = tuple(m for m in LIFT_MECHANISMS if m in rules.grid)
-    params, changed = identified_lifts(params, effects_document.get("flags", []),
-                                       rule_lifts=rules.lifts, mechanisms=planned)
+    params, changed = identified_lifts(params, rule_lifts=rules.lifts, mechanisms=planned)
     changed = changed[changed["item_id"].isin(set(per_period["item_id"].astype(str)))]
     return params, left_out_summary(changed)
 
@@ -255,7 +254,7 @@ def run_plan(db: Path, *, horizon: int, budget: float | None, rules_path: Path |
         notes.append(f"{len(costless)} items without unit_cost are costed at 0 (revenue plan)")
     if rules.stores:
         per_period = per_period[per_period["store_id"].isin(rules.stores)]
-    params, left_out = _identified(params, effects_document, rules, per_period)
+    params, left_out = _identified(params, rules, per_period)
     if note := left_out_note(left_out):
         notes.append(note)
     stock = stock_on_hand(shop)
