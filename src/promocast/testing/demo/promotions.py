@@ -255,9 +255,15 @@ class _Scheduler:
             feature = True
         row["feature"], row["display"] = int(feature), int(display)
         if kind in ("feature_display", "flash_sale") or rng.random() < 0.3:
-            row["fixed_cost"] = float(
-                np.round(rng.uniform(200, 2000 if category is None else 8000), -1)
-            )
+            # per item, store and week about what the demo's plan rules charge (150 a
+            # feature / display, 300 a flash sale; 100 for the others' ad spend), so that
+            # the medians a plan borrows from this table (rules.historical_fixed_costs) match
+            # the world the demo's ground truth is planned in
+            weeks = -(-(end - start + 1) // 7)
+            per_week = {"feature_display": 150.0, "flash_sale": 300.0}.get(kind, 100.0)
+            row["fixed_cost"] = float(np.round(
+                per_week * weeks * len(stores) * (1 if category is None else 4)
+                * rng.uniform(0.6, 1.4), -1))
         mechs = tuple(
             m
             for m in LIFT_MECHANISMS
