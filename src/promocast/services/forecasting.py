@@ -68,12 +68,23 @@ def pandas_freq(dates: pd.Series, freq: str) -> str:
     return freq
 
 
+HASHED_TABLES = ("sales", "promotions", "inventory", "items", "events", EXOG_TABLE)
+"""The tables a forecast, an effect estimate or a baseline reads: a change in any of them
+(new promotions, a price fixed, a day's stock) makes their kept results stale."""
+
+
 def sales_hash(store: Store) -> str:
-    """A fingerprint of the sales history (dates, keys, units), whatever the row order: results
-    computed from the same history (forecasts, effects, baselines) carry it and are reused."""
-    row = store.query("SELECT count(*) AS n, sum(hash(date, item_id, store_id, units)) AS h "
-                      "FROM sales").iloc[0]
-    return hashlib.sha256(f"{row['n']}:{row['h']}".encode()).hexdigest()[:16]
+    """A fingerprint of the shop's data (every row of ``HASHED_TABLES``), whatever the row
+    order: results computed from the same data (forecasts, effects, baselines, evaluations)
+    carry it and are reused. It read the sales' dates, keys and units only, so loading
+    promotions or prices reused effects and evaluations that did not know them."""
+    parts = []
+    for table in HASHED_TABLES:  # constants: no name from a request
+        if not store.columns(table):
+            continue
+        row = store.query(f"SELECT count(*) AS n, sum(hash(t)) AS h FROM {table} t").iloc[0]
+        parts.append(f"{table}={row['n']}:{row['h']}")
+    return hashlib.sha256(";".join(parts).encode()).hexdigest()[:16]
 
 
 def load_panel(db: Path, *, country: str = "CN", since: pd.Timestamp | None = None,
