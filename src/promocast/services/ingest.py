@@ -101,6 +101,36 @@ def _protect_customers(store: Store, orders: pd.DataFrame | StagedTable, pseudon
     return orders.assign(customer_id=pseudo.pseudonymise_ids(orders["customer_id"], salt))
 
 
+META_DERIVED = "sales_from_orders"
+"""meta key set when the store's sales are derived from its orders (kept in step with them)."""
+
+
+def _sales_from_orders(store: Store, counts: dict[str, UpsertCount], notes: list[str],
+                       progress: Progress | None) -> None:
+    """A shop that loads orders and no sales (DESIGN §2): its daily sales derived from all
+    its order lines (``data.derive.sales_from_orders``), in the same transaction; again on
+    each orders load while they are derived, never over sales loaded from a file."""
+    from promocast.data.derive import sales_from_orders
+
+    derived = store.con.execute("SELECT value FROM meta WHERE key = ?", [META_DERIVED]
+                                ).fetchone()
+    if store.count("sales") and derived is None:
+        return
+    if progress:
+        progress("deriving daily sales from the orders")
+    orders = store.query("SELECT timestamp, item_id, store_id, quantity, unit_price, discount "
+                         "FROM orders")
+    sales = sales_from_orders(orders, zeros=True)
+    if sales.empty:
+        return
+    counts["sales"] = store.upsert("sales", sales)
+    store.con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [META_DERIVED, "1"])
+    notes.append(f"no sales file: {len(sales):,} daily sales rows of "
+                 f"{sales['item_id'].nunique():,} items derived from the orders (positive "
+                 "quantities, 0 on the days between an item's first order and its store's "
+                 "last without one; returns and cancellations stay in the orders)")
+
+
 def store_load(load: PreparedLoad, db: Path, progress: Progress | None = None, *,
                pseudonymise: bool = False) -> IngestSummary:
     """Write validated tables in one transaction (upsert by key) and log the ingest;
@@ -122,6 +152,8 @@ def store_load(load: PreparedLoad, db: Path, progress: Progress | None = None, *
                                                      list(source.columns), source.rows)
             else:
                 counts[table] = store.upsert(table, source)
+        if "orders" in sources and "sales" not in sources:
+            _sales_from_orders(store, counts, notes, progress)
         ingest_id = store.log_ingest("; ".join(load.sources), counts)
     return IngestSummary(str(db), ingest_id, load.sources, counts, notes)
 

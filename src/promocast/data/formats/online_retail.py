@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from promocast.data.derive import sales_from_orders
 from promocast.exceptions import DataValidationError, RowError, UsageError
 
 STORE = "online"
@@ -161,25 +162,6 @@ def _items(raw: pd.DataFrame) -> pd.DataFrame:
 
 
 def _sales(orders: pd.DataFrame) -> pd.DataFrame:
-    """Daily demand per item: positive quantities; price from the lines with a positive price."""
-    sold = orders[orders["quantity"] > 0]
-    priced = sold["unit_price"] > 0
-    lines = pd.DataFrame({
-        "date": sold["timestamp"].dt.normalize(),
-        "item_id": sold["item_id"],
-        "units": sold["quantity"],
-        "priced_units": sold["quantity"].where(priced, 0.0),
-        "revenue": (sold["quantity"] * sold["unit_price"]).where(priced, 0.0),
-    })
-    daily = lines.groupby(["date", "item_id"], sort=True).sum().reset_index()
-    price = (daily["revenue"] / daily["priced_units"]).where(daily["priced_units"] > 0)
-    return pd.DataFrame({
-        "date": daily["date"].astype("datetime64[ns]"),
-        "item_id": daily["item_id"].astype(object),
-        "store_id": STORE,
-        "units": daily["units"].astype("float64"),
-        "price": price.astype("float64"),
-        "base_price": np.nan,
-        "on_promo": 0.0,
-        "promo_id": None,
-    })
+    """Daily demand per item: positive quantities; price from the lines with a positive price
+    (``data.derive.sales_from_orders``)."""
+    return sales_from_orders(orders)
