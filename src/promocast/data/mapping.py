@@ -20,13 +20,13 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
              "日期", "销售日期", "业务日期", "时间", "周", "统计日期"),
     "item_id": ("item", "sku", "sku_id", "product_id", "product", "article", "item_code",
                 "stockcode", "商品编码", "商品id", "商品ID", "商品编号", "货号", "sku编码",
-                "skuid", "商品代码", "物料编码"),
+                "skuid", "商品代码", "物料编码", "商品", "产品", "产品编码"),
     "store_id": ("store", "shop", "shop_id", "channel", "outlet", "location", "门店", "门店编码",
                  "门店id", "店铺", "店铺id", "渠道", "仓库"),
     "units": ("qty", "quantity_sold", "sales_qty", "sales_units", "unit_sales", "volume", "sales",
               "销量", "销售数量", "数量", "件数", "销售量"),
     "price": ("unit_price", "selling_price", "sell_price", "actual_price", "paid_price",
-              "单价", "成交价", "售价", "实付单价", "销售单价"),
+              "单价", "成交价", "售价", "实付单价", "销售单价", "价格", "成交价格", "实际价格"),
     "base_price": ("regular_price", "list_price", "original_price", "shelf_price", "msrp",
                    "原价", "吊牌价", "标价", "零售价"),
     "on_promo": ("promo", "promotion", "is_promo", "promo_flag", "on_promotion", "是否促销",
@@ -70,9 +70,13 @@ def _norm(name: str) -> str:
 
 
 _SYNONYM_INDEX: dict[str, str] = {}
+_SYNONYM_RANK: dict[str, int] = {}
+"""A synonym's place in its list: where two headers of a file could take one canonical name,
+the earlier synonym does (商品编码, the item code, before 商品, a bare "product")."""
 for _canonical, _names in SYNONYMS.items():
-    for _name in (_canonical, *_names):
+    for _rank, _name in enumerate((_canonical, *_names)):
         _SYNONYM_INDEX.setdefault(_norm(_name), _canonical)
+        _SYNONYM_RANK.setdefault(_norm(_name), _rank)
 
 
 def parse_map_options(options: list[str] | None) -> dict[str, str]:
@@ -123,7 +127,7 @@ def canonical_names(columns: list[str], known: set[str], user_map: dict[str, str
             result[col] = user[norm]
         elif norm in known:
             result[col] = norm
-    for col, norm in normalised.items():
+    for col, norm in sorted(normalised.items(), key=lambda c: _SYNONYM_RANK.get(c[1], 0)):
         if col in result:
             continue
         target = _SYNONYM_INDEX.get(norm)
