@@ -99,6 +99,17 @@ def test_bought_together_finds_the_pair_with_lift() -> None:
     assert top["lift"] == pytest.approx(60 / 20)
 
 
+def test_pairs_no_likelier_than_chance_are_not_bought_together() -> None:
+    """Every order holds 2 of 4 items at random: each pair's lift is about 1 or under; none
+    is listed (random baskets listed pairs at lift 0.8 under 'highest lift')."""
+    rng = np.random.default_rng(0)
+    items = np.array(["a", "b", "c", "d"])
+    orders = [(f"o{o}", i) for o in range(400) for i in rng.choice(items, 2, replace=False)]
+    lines = pd.DataFrame(orders, columns=["order_id", "item_id"]).assign(quantity=1.0)
+    # each of the 6 pairs is in ~1/6 of the orders, each item in 1/2: lift ~0.67 each
+    assert bought_together(lines, min_orders=5).empty
+
+
 def test_new_items_go_to_customers_of_the_same_brand_and_category() -> None:
     items = pd.DataFrame({
         "item_id": ["a1", "a2", "b1", "b2", "new_a", "new_b"],

@@ -277,7 +277,9 @@ def bought_together(lines: pd.DataFrame, *, min_orders: int = 5, top: int = 50,
                     max_items: int = 5000) -> pd.DataFrame:
     """Item pairs found in the same orders: item_a, item_b, orders (both), support (share of
     orders), confidence (P(b | a)) and lift (confidence / P(b)); the pairs with the highest
-    lift among those in at least ``min_orders`` orders, each pair once (a < b)."""
+    lift among those in at least ``min_orders`` orders, each pair once (a < b). Pairs bought
+    together no more often than chance (lift <= 1) are not "bought together" and are left
+    out (a shop of random baskets listed pairs at lift 0.8)."""
     bought = lines[(lines["quantity"] > 0)][["order_id", "item_id"]].astype(str).drop_duplicates()
     counts = bought["item_id"].value_counts()
     items = pd.Index(np.sort(counts.index[:max_items].to_numpy()))
@@ -287,10 +289,11 @@ def bought_together(lines: pd.DataFrame, *, min_orders: int = 5, top: int = 50,
                                                    items.get_indexer(bought["item_id"]))),
                            shape=(len(orders), len(items)))
     together = sp.triu(basket.T @ basket, k=1).tocoo()
-    keep = together.data >= min_orders
-    a, b, both = together.row[keep], together.col[keep], together.data[keep]
     per_item = np.asarray(basket.sum(axis=0)).ravel()
     n = max(len(orders), 1)
+    keep = (together.data >= min_orders) & (
+        together.data * n > per_item[together.row] * per_item[together.col])
+    a, b, both = together.row[keep], together.col[keep], together.data[keep]
     frame = pd.DataFrame({"item_a": items[a], "item_b": items[b], "orders": both.astype(int),
                           "support": both / n, "confidence": both / per_item[a],
                           "lift": both * n / (per_item[a] * per_item[b])})
