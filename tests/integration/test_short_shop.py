@@ -94,3 +94,46 @@ def test_evaluate_tells_past_promotions_from_the_sales_flags(tmp_path: Path) -> 
     assert told == runs > 0 and 0 < len(judged) <= told
     assert judged["promo_id"].str.contains("@").all()
     assert (judged["incremental_units"] > 0).mean() > 0.5
+
+
+def test_a_scenario_beyond_what_the_history_carries_says_so(short_db: Path,
+                                                           tmp_path: Path) -> None:
+    """It said 'no series has more than 404 periods of history: plan or simulate a shorter
+    horizon' to a user who gave no horizon."""
+    with Store(short_db, read_only=True) as store:
+        end = pd.Timestamp(store.query("SELECT max(date) AS d FROM sales")["d"].iloc[0])
+        item = store.query("SELECT min(item_id) AS i FROM sales")["i"].iloc[0]
+    scenario = tmp_path / "far.csv"
+    pd.DataFrame([{"promo_id": "F1", "promo_type": "percent_off", "item_id": item,
+                   "discount_pct": 20, "start_date": str((end + pd.Timedelta(days=60)).date()),
+                   "end_date": str((end + pd.Timedelta(days=64)).date())}]).to_csv(scenario,
+                                                                                  index=False)
+    result = promocast("promo", "simulate", "--db", str(short_db), "--scenario", str(scenario))
+    assert result.returncode == 2, result.stderr
+    text = " ".join(result.stderr.split())
+    assert f"would have to reach {(end + pd.Timedelta(days=71)).date()}" in text
+    assert "carry a forecast 37 periods ahead" in text and "Traceback" not in text
+
+
+def test_inventory_without_stock_prints_the_levels(tmp_path: Path) -> None:
+    """No inventory table: nothing to order yet, but the levels (it printed an empty table
+    and said the levels were in the JSON)."""
+    from promocast.services.ingest import ingest
+    from promocast.testing.demo_shop import generate
+
+    shop = generate(tmp_path / "data", seed=6, n_items=3, years=0.5)
+    db = tmp_path / "nostock.duckdb"
+    ingest([shop.files["items"], shop.files["sales"]], db)
+    out = tmp_path / "inv.json"
+    result = promocast("inventory", "--db", str(db), "--lead-time", "3", "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(out.read_text())
+    assert doc["reorder_list"] == [] and len(doc["items"]) == doc["series"] > 0
+    lines = result.stdout.splitlines()
+    head = next(i for i, line in enumerate(lines) if "lead-time demand" in line)
+    shown = [line.split() for line in lines[head + 1: head + 1 + doc["series"]]]
+    by_id = {(r["item_id"], r["store_id"]): r for r in doc["items"]}
+    for item, store_id, _demand, safety, rop, s in shown:
+        row = by_id[(item, store_id)]
+        assert (float(rop), float(s)) == (row["reorder_point"], row["order_up_to"])
+        assert float(safety.replace(",", "")) == round(row["safety_stock"], 1)

@@ -78,6 +78,29 @@ def inventory(
              f"{kept.get('lead_time')}, review {kept.get('review_period')}): cycle service "
              f"level {_pct(kept.get('cycle_service_level'))}, fill rate "
              f"{_pct(kept.get('fill_rate'))}, average on hand {_num(kept.get('avg_on_hand'), ',.1f')}")
+    if not document["reorder_list"] and document["items"]:
+        _levels(document["items"])
+    else:
+        _reorder_table(document)
+    for note in document["notes"]:
+        _say(f"note: {note}")
+
+
+def _levels(items: list[dict]) -> None:
+    """Without stock on hand there is nothing to order yet: the levels per series, the
+    largest demand over the lead time first (what to stock before the first count)."""
+    _say(f"{'item':<14}{'store':<10}{'lead-time demand':>17}{'safety':>8}{'ROP':>7}{'S':>7}")
+    rows = sorted(items, key=lambda r: -(r.get("mean_demand_lead_time") or 0.0))
+    for row in rows[:25]:
+        _say(f"{str(row['item_id']):<14}{str(row['store_id']):<10}"
+             f"{_num(row['mean_demand_lead_time'], ',.1f'):>17}"
+             f"{_num(row['safety_stock'], ',.1f'):>8}{_num(row['reorder_point']):>7}"
+             f"{_num(row['order_up_to']):>7}")
+    if len(rows) > 25:
+        _say(f"... {len(rows) - 25} more (--json or --out for all)")
+
+
+def _reorder_table(document: dict) -> None:
     _say(f"{'#':>3} {'item':<14}{'store':<10}{'on hand':>8}{'ROP':>7}{'S':>7}{'safety':>8}"
          f"{'order':>7}{'cover':>7}{'risk L':>8}{'P(out)':>8}")
     for row in document["reorder_list"][:25]:
@@ -88,8 +111,6 @@ def inventory(
              f"{_pct(row['stockout_risk_lead_time']):>8}{_pct(row['stockout_probability']):>8}")
     if len(document["reorder_list"]) > 25:
         _say(f"... {len(document['reorder_list']) - 25} more (--json or --out for all)")
-    for note in document["notes"]:
-        _say(f"note: {note}")
 
 
 def register(app: typer.Typer) -> None:

@@ -151,6 +151,12 @@ def shop_baseline(db: Path, shop: Shop, last_day: pd.Timestamp, *, country: str 
     # the reserve only as far as the history carries a forecast (more than twice the
     # horizon: a 75-day shop forecasts 37 days ahead, not the 56 kept for reuse)
     longest = int(panel.frame.groupby("unique_id", sort=False).size().max())
+    if needed > (longest - 1) // 2:
+        raise UsageError(
+            f"the no-promotion baseline would have to reach {pd.Timestamp(last_day).date()}, "
+            f"{needed} periods after the data end on {end.date()}; {longest} periods of "
+            f"history carry a forecast {(longest - 1) // 2} periods ahead (less than half the "
+            "history): plan or simulate closer to the data's end")
     steps = max(needed, min(reserve, (longest - 1) // 2))
     baseline = baseline_forecast(shop, steps, country=country, progress=progress)
     with Store(db) as store:
