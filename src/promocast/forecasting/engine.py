@@ -22,7 +22,13 @@ from statsforecast.utils import ConformalIntervals
 from promocast.exceptions import UsageError
 from promocast.forecasting.conformal import calibration_groups, conformal_quantiles
 from promocast.forecasting.distributed import DISTRIBUTED_ML, fit_predict_distributed
-from promocast.forecasting.lags import _lags, direct_buckets, reach, resolve_seasonal_lags
+from promocast.forecasting.lags import (
+    _lags,
+    direct_buckets,
+    first_row,
+    keep_last,
+    resolve_seasonal_lags,
+)
 from promocast.forecasting.panel import future_grid, split_at
 from promocast.forecasting.scaling import categorical_statics, level_weights, target_transforms
 from promocast.forecasting.spec import DEFAULT_QUANTILES as DEFAULT_QUANTILES  # re-exported
@@ -137,28 +143,10 @@ class FittedBucket:
     forecaster: MLForecast
 
 
-def _keep_last(mlf: MLForecast) -> int:
-    """Periods each series must keep for prediction: the longest lag, or lag + window of the
-    longest rolling mean (predictions are unchanged; the fitted state stays small)."""
-    lags = list(mlf.ts.lags or [1])
-    for lag, transforms in (mlf.ts.lag_transforms or {}).items():
-        lags += [lag + reach(t) for t in transforms]
-    return int(max(lags)) + 1
-
-
-def _first_row(mlf: MLForecast) -> int:
-    """Index of a series' first row with every lag and rolling mean (mlforecast drops the
-    rows before it from training)."""
-    firsts = list(mlf.ts.lags or [0])
-    for lag, transforms in (mlf.ts.lag_transforms or {}).items():
-        firsts += [lag + reach(t, least=True) - 1 for t in transforms]
-    return int(max(firsts))
-
-
 def _fit_one(train: pd.DataFrame, spec: ForecastSpec, models: list[str], log_target: bool,
              last: int) -> MLForecast:
     mlf = _forecaster(spec, models, log_target, lags_from=last)
-    need = _first_row(mlf) + 1
+    need = first_row(mlf) + 1
     # no series is longer than the dates' span (the exact count is left to the fit below)
     longest = len(pd.date_range(train["ds"].min(), train["ds"].max(), freq=spec.freq)
                   ) if len(train) else 0
@@ -174,7 +162,7 @@ def _fit_one(train: pd.DataFrame, spec: ForecastSpec, models: list[str], log_tar
         warnings.simplefilter("ignore")
         try:
             mlf.fit(data, static_features=spec.static, weight_col="weight",
-                    keep_last_n=_keep_last(mlf))
+                    keep_last_n=keep_last(mlf))
         except ValueError as exc:  # every series shorter than ``need``: no training row
             if "non empty" not in str(exc):
                 raise

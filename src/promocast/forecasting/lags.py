@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+from mlforecast import MLForecast
 from mlforecast.lag_transforms import Combine, Offset, RollingMean
 
 from promocast.forecasting.spec import ForecastSpec
@@ -118,3 +119,21 @@ def reach(transform: object, least: bool = False) -> int:
         return transform.n + reach(transform.tfm, least)
     size = int(getattr(transform, "window_size", 0) or 0)
     return int(getattr(transform, "min_samples", None) or size) if least else size
+
+
+def keep_last(mlf: MLForecast) -> int:
+    """Periods each series must keep for prediction: the longest lag, or lag + window of the
+    longest rolling mean (predictions are unchanged; the fitted state stays small)."""
+    lags = list(mlf.ts.lags or [1])
+    for lag, transforms in (mlf.ts.lag_transforms or {}).items():
+        lags += [lag + reach(t) for t in transforms]
+    return int(max(lags)) + 1
+
+
+def first_row(mlf: MLForecast) -> int:
+    """Index of a series' first row with every lag and rolling mean (mlforecast drops the
+    rows before it from training)."""
+    firsts = list(mlf.ts.lags or [0])
+    for lag, transforms in (mlf.ts.lag_transforms or {}).items():
+        firsts += [lag + reach(t, least=True) - 1 for t in transforms]
+    return int(max(firsts))
