@@ -45,7 +45,8 @@ def test_catalogues_hold_the_same_keys_and_every_used_key() -> None:
     used = set()
     for template in (WEB / "templates").glob("*.html"):
         used |= set(re.findall(r"(?<![\w.])t\('([a-z_0-9.]+)'", template.read_text(encoding="utf-8")))
-    used |= set(re.findall(r"\bT\(\"([a-z_0-9.]+)\"", (WEB / "static" / "app.js").read_text()))
+    for script in (WEB / "static").glob("*.js"):
+        used |= set(re.findall(r"\bT\(\"([a-z_0-9.]+)\"", script.read_text(encoding="utf-8")))
     prefixes = {k for k in used if k.endswith((".", "_"))}  # t('kind.' + kind) and the like
     assert used and not used - prefixes - set(en), sorted(used - prefixes - set(en))
     assert all(any(k.startswith(p) for k in en) for p in prefixes)
