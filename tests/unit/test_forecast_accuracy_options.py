@@ -49,8 +49,8 @@ def test_yearly_growth_features_and_the_history_they_need() -> None:
     """Weekly data with seasonal lags: the level's year-on-year change and last year's value
     moved by it; a fitted model keeps enough of each series to compute them (a rolling
     quarter a year before the first lag), and predicts the growing pattern closely."""
-    from promocast.forecasting.engine import ForecastSpec, _forecaster, _keep_last, fit_predict
-    from promocast.forecasting.lags import _lags, reach
+    from promocast.forecasting.engine import ForecastSpec, _forecaster, fit_predict
+    from promocast.forecasting.lags import _lags, keep_last, reach
 
     spec = ForecastSpec(freq="W-SAT", horizon=4, models=["lgbm"], season_length=52,
                         seasonal_lags=True, yearly_growth=True, direct_models=1,
@@ -58,7 +58,7 @@ def test_yearly_growth_features_and_the_history_they_need() -> None:
                         lgbm_params={"n_estimators": 60, "min_child_samples": 5})
     _, transforms, _ = _lags(spec, 4, seasonal=True)
     assert [reach(t) for t in transforms[4]][-2:] == [52 + 13, 52 + 13]
-    assert _keep_last(_forecaster(spec, ["lgbm"], True, 4)) >= 4 + 52 + 13
+    assert keep_last(_forecaster(spec, ["lgbm"], True, 4)) >= 4 + 52 + 13
     panel = _weekly_panel()
     train = panel[panel["ds"] <= panel["ds"].max() - pd.Timedelta(weeks=4)]
     future = panel[panel["ds"] > train["ds"].max()][["unique_id", "ds"]]

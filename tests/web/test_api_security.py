@@ -105,7 +105,8 @@ def test_an_unexpected_error_answers_500_without_internals(monkeypatch: pytest.M
     reset_store_mode()
     assert answer.status_code == 500
     assert "secret" not in answer.text and "Traceback" not in answer.text
-    assert answer.json() == {"error": "internal error: the server log has the details"}
+    assert answer.json() == {"error": "internal error: the server log has the details",
+                             "code": "internal"}
 
 
 def test_security_headers_on_every_answer(guarded: TestClient) -> None:
