@@ -9,7 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from promocast.promotions.advice import advise, best_depth, usual_depths, week_margin
+from promocast.promotions.advice import (
+    advise,
+    best_depth,
+    usual_depths,
+    usual_giveaways,
+    week_margin,
+)
 from promocast.promotions.advice_text import advice_table, missing_inputs
 
 
@@ -206,3 +212,28 @@ def test_missing_costs_and_promotions_are_said_not_silent() -> None:
     past = pd.DataFrame({"promo_id": ["P1"], "item_id": ["a"]})
     assert missing_inputs(priced, none) == notes[1:]
     assert missing_inputs(priced, past) == []
+
+
+def test_gift_and_threshold_advice_judge_the_depth_the_item_ran():
+    """A gift of 3 on a spend of 20 costs each unit 3/20 of its price (15 %), a gift of 3 per
+    unit on a 10 item 30 %, and a category-wide 10-off-50 deal 20 %: advice judges those, not
+    the planner's default depths."""
+    promos = pd.DataFrame({
+        "promo_type": ["gift", "gift", "threshold", "percent_off"],
+        "item_id": ["A", "B", None, "A"],
+        "category": [None, None, "juice", None],
+        "threshold_amount": [20.0, None, 50.0, None],
+        "amount_off": [None, None, 10.0, None],
+        "gift_value": [3.0, 3.0, None, None],
+        "discount_pct": [None, None, None, 10.0],
+    })
+    ran = usual_giveaways(promos, items(["A", "B"]))
+    assert ran == pytest.approx({("A", "gift"): 15.0, ("B", "gift"): 30.0,
+                                 ("A", "threshold"): 20.0, ("B", "threshold"): 20.0})
+    p = params([{"item_id": "A", "lift_gift": 0.05}, {"item_id": "B", "lift_gift": 0.05}])
+    advice = advise(p, items(["A", "B"]), weekly_units=pd.Series(100.0, index=["A", "B"]),
+                    ran=ran)
+    b = by(advice, "B", "stop_gift")
+    # gift 3 of 10; room 10 - 3 - 5 = 2; break-even lift 3 / 2 = 150 %
+    assert "worth 30 % of the price" in b.reason and "a sales lift of 150 %" in b.reason
+    assert "worth 15 % of the price" in by(advice, "A", "stop_gift").reason

@@ -200,6 +200,16 @@ def test_every_column_matches_the_hand_computed_answer() -> None:
         assert promo_id in notes
 
 
+def test_a_gift_on_a_spend_costs_each_unit_its_share_of_the_basket() -> None:
+    """P2's gift of 1.5 given on a spend of 30: a unit at 10 carries a third of it (0.5)."""
+    frame, promotions, baseline, items = _tiny()
+    promotions.loc[promotions["promo_id"] == "P2", "threshold_amount"] = 30.0
+    table = evaluate_promotions(frame, promotions, baseline, items, freq="D").table
+    p2 = table.set_index("promo_id").loc["P2"]
+    assert p2["discount_cost"] == pytest.approx(12 * 0.5)
+    assert p2["incremental_margin"] == pytest.approx(12 * (10 - 0.5 - 5) - 10 * 5)
+
+
 def test_missing_unit_cost_gives_null_margin_a_note_and_ranks_by_units() -> None:
     frame, promotions, baseline, items = _tiny()
     items.loc[items["item_id"] == "C", "unit_cost"] = np.nan

@@ -230,18 +230,21 @@ def _depth_advice(item: str, r: pd.Series, max_depth: float, step: float) -> lis
 
 
 def _mechanism_advice(
-    item: str, r: pd.Series, giveaway_pct: dict[str, float], used: set[tuple[str, str]] | None
+    item: str, r: pd.Series, giveaway_pct: dict[str, float], used: set[tuple[str, str]] | None,
+    ran: dict[tuple[str, str], float] | None = None,
 ) -> list[Advice]:
     """Gift / threshold deals whose lift is below the break-even lift (only mechanisms the
-    item ran, when ``used`` lists them)."""
+    item ran, when ``used`` lists them), judged at the depth the item ran (``ran``) or else
+    the default ``giveaway_pct``."""
     c, p0, q0 = r["unit_cost"], r["regular_price"], r["weekly_units"]
     if pd.isna(c) or pd.isna(p0):
         return []
     out = []
-    for kind, pct in giveaway_pct.items():
+    for kind, default in giveaway_pct.items():
         lift = r.get(f"lift_{kind}", np.nan)
         if pd.isna(lift) or (used is not None and (item, kind) not in used):
             continue
+        pct = round((ran or {}).get((item, kind), default), 1)
         give = p0 * pct / 100
         room = p0 - give - c
         need = give / room if room > 0 else np.inf
@@ -279,6 +282,39 @@ def _mechanism_advice(
     return out
 
 
+def usual_giveaways(
+    promotions: pd.DataFrame, items: pd.DataFrame, prices: pd.DataFrame | None = None
+) -> dict[tuple[str, str], float]:
+    """(item, gift | threshold) -> the depth the item's past deals gave away, as % of its
+    regular price per unit sold (median over its deals; category-wide deals count for every
+    item of the category). A threshold deal gives amount_off per threshold_amount spent; a
+    gift gift_value per threshold_amount spent, or per unit without a threshold. The same
+    measure as the planner's depth grid and the evaluation's cost."""
+    cols = ("item_id", "category", "discount_pct", "threshold_amount", "amount_off", "gift_value")
+    deals = promotions[promotions["promo_type"].isin(["gift", "threshold"])].reindex(
+        columns=["promo_type", *cols])
+    if deals.empty:
+        return {}
+    for col in cols[2:]:
+        deals[col] = pd.to_numeric(deals[col], errors="coerce")
+    members = items[["item_id", "category"]].dropna().astype(str)
+    direct = deals[deals["item_id"].notna()].assign(item_id=lambda d: d["item_id"].astype(str))
+    wide = deals[deals["item_id"].isna() & deals["category"].notna()].drop(columns="item_id")
+    wide = wide.assign(category=wide["category"].astype(str)).merge(members, on="category")
+    deals = pd.concat([direct, wide], ignore_index=True)
+    regular = items.set_index(items["item_id"].astype(str)).get("base_price")
+    if prices is not None and len(prices):
+        regular = prices.set_index(prices["item_id"].astype(str))["regular_price"]
+    price = deals["item_id"].map(regular) if regular is not None else np.nan
+    threshold = deals["threshold_amount"].where(deals["threshold_amount"] > 0)
+    per_unit = np.where(threshold.notna(), 1.0 / threshold, 1.0 / price)
+    given = np.where(deals["promo_type"] == "threshold", deals["amount_off"], deals["gift_value"])
+    deals["pct"] = 100 * given * per_unit
+    deals = deals[np.isfinite(deals["pct"]) & (deals["pct"] > 0)]
+    usual = deals.groupby(["item_id", "promo_type"])["pct"].median()
+    return {key: float(v) for key, v in usual.items()}
+
+
 def usual_depths(promotions: pd.DataFrame) -> pd.Series:
     """The percent-off depth each item usually gets (median discount_pct of its past
     percent_off promotions), from a promotions table or an evaluation frame."""
@@ -300,6 +336,7 @@ def advise(
     giveaway_pct: dict[str, float] | None = None,
     min_promotions: int = 3,
     level: float = 0.9,
+    ran: dict[tuple[str, str], float] | None = None,
 ) -> list[Advice]:
     """Advice per item and per category, most money first (confident advice before the rest).
 
@@ -309,7 +346,8 @@ def advise(
     item (Series by item_id, or a frame item_id, weekly_units summed over stores); without
     it gains are not stated in money. ``usual``: usual percent-off depth per item (default:
     from ``evaluation`` via ``usual_depths``). ``giveaway_pct``: the gift / threshold depth
-    to judge (% of the regular price; default gift 15, threshold 10, as the planner's grid).
+    to judge (% of the regular price; default gift 15, threshold 10, as the planner's grid)
+    where ``ran`` (``usual_giveaways``) does not give the depth the item's own deals gave.
     ``evaluation``: past promotions (promo_id, promo_type, item_id, category, discount_pct,
     incremental_margin, roi as a fraction). When ``usual`` is known, "stop price discounts"
     is said only of items that get them; when ``evaluation`` is given, gift / threshold
@@ -321,12 +359,12 @@ def advise(
     frame = _item_frame(params, items, prices, weekly_units, usual)
     used = None
     if evaluation is not None and {"item_id", "promo_type"} <= set(evaluation):
-        ran = evaluation.dropna(subset=["item_id"])
-        used = set(zip(ran["item_id"].astype(str), ran["promo_type"].astype(str), strict=True))
+        past = evaluation.dropna(subset=["item_id"])
+        used = set(zip(past["item_id"].astype(str), past["promo_type"].astype(str), strict=True))
     advice: list[Advice] = []
     for item, r in frame.iterrows():
         advice += _depth_advice(str(item), r, max_depth, step)
-        advice += _mechanism_advice(str(item), r, giveaway_pct, used)
+        advice += _mechanism_advice(str(item), r, giveaway_pct, used, ran)
     advice += category_rollup(advice, frame["category"])
     if evaluation is not None and len(evaluation):
         advice += evaluation_advice(evaluation, min_promotions, level)

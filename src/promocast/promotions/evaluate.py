@@ -58,7 +58,8 @@ class Evaluation:
     Units: ``baseline_units`` / ``actual_units`` / ``incremental_units`` over the observed
     periods the promotion covers (stock-outs and gaps are left out of both, and counted in
     ``censored_periods``); ``revenue`` = units x net price paid; ``discount_cost`` = price cut
-    x units + threshold rebate + gift value x units + ``fixed_cost``; ``incremental_margin`` =
+    x units + threshold rebate + gifts (gift value per unit, or per threshold_amount spent when
+    the gift comes with one) + ``fixed_cost``; ``incremental_margin`` =
     margin with the promotion - margin of the baseline at the regular price - fixed cost (None
     when an item lacks ``unit_cost``); ``roi`` = incremental margin / discount cost;
     ``units_taken_from_other_items`` = baseline - actual of the category's items not on
@@ -167,7 +168,13 @@ def _money(promos: pd.DataFrame, covered: pd.DataFrame, rows: pd.DataFrame) -> p
     threshold = terms["threshold_amount"].reindex(at).to_numpy(float)
     rebate_share = terms["amount_off"].reindex(at).to_numpy(float) / threshold
     rebate = np.where((kind == "threshold") & np.isfinite(rebate_share), paid * rebate_share, 0.0)
-    gift = np.where(kind == "gift", np.nan_to_num(terms["gift_value"].reindex(at).to_numpy()), 0.0)
+    # A gift given on a spend of threshold_amount costs each unit its share of the basket
+    # (paid / threshold of the gift, an upper bound as for the rebate); without a threshold
+    # every unit carries a gift.
+    value = np.nan_to_num(terms["gift_value"].reindex(at).to_numpy(float))
+    per_basket = np.isfinite(threshold) & (threshold > 0)
+    gift = np.where(per_basket, paid * value / np.where(per_basket, threshold, 1.0), value)
+    gift = np.where(kind == "gift", gift, 0.0)
     return pd.DataFrame(
         {
             "net_price": paid - rebate,

@@ -358,7 +358,7 @@ def run_advice(db: Path, *, country: str = "CN", out: Path | None = None,
                shop: Shop | None = None, progress: Progress | None = None) -> dict:
     """``promo advice``: plain-language recommendations per item and category (en and zh) from
     the effects, the shop's usual depths, recent volumes and past promotions' results."""
-    from promocast.promotions.advice import advise, usual_depths
+    from promocast.promotions.advice import advise, usual_depths, usual_giveaways
     from promocast.promotions.advice_text import advice_table, missing_inputs
     from promocast.services.forecast import standing_discounts, usual_prices
 
@@ -383,7 +383,9 @@ def run_advice(db: Path, *, country: str = "CN", out: Path | None = None,
             "item_id")["category"]).fillna(shop.items["category"]))
     advice = advise(params, items, prices=prices, weekly_units=weekly,
                     usual=usual_depths(shop.promotions) if not shop.promotions.empty else None,
-                    evaluation=evaluated)
+                    evaluation=evaluated,
+                    ran=usual_giveaways(shop.promotions, items, prices)
+                    if not shop.promotions.empty else None)
     document = {"advice": [a.to_json() for a in advice], "effects_result_id": effects_id,
                 "notes": missing_inputs(shop.items, shop.promotions)}
     with Store(db) as store:
