@@ -217,6 +217,9 @@ def test_percent_off_with_feature_gives_the_exact_multiplier_and_money():
     ("row", "multiplier", "unit_margin", "net"),
     [
         ({"promo_type": "gift", "gift_value": 2.0}, 1.2, 10 - 2 - 5, 10.0),
+        # a gift of 6 per 30 spent: each unit at 10 carries a fifth of it (as evaluate)
+        ({"promo_type": "gift", "gift_value": 6.0, "threshold_amount": 30}, 1.2, 10 - 2 - 5,
+         10.0),
         (
             {"promo_type": "threshold", "threshold_amount": 100, "amount_off": 20},
             1.1,

@@ -123,6 +123,8 @@ def _depth(r: Mapping, problem: Callable[[str, object, str], None]) -> float:
             return pct
         if not gift > 0:
             problem("gift_value", None if np.isnan(gift) else gift, "gift needs gift_value > 0")
+        elif bar > 0:
+            return 100.0 * gift / bar  # a gift per X spent: its share of the basket, as evaluate
         return float("nan")  # gift_value is money: its % needs the regular price
     if kind == "bundle":
         return 0.0 if np.isnan(pct) else pct
