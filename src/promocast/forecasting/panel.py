@@ -129,14 +129,18 @@ def extend_to(frame: pd.DataFrame, ends: pd.Series, freq: str) -> pd.DataFrame:
     if not late.any():
         return frame
     offset = pd.tseries.frequencies.to_offset(freq)
-    parts = []
-    for (_, row), end in zip(last_rows[late].iterrows(), target[late], strict=True):
-        dates = pd.date_range(row["ds"] + offset, end, freq=offset)
-        if len(dates):
-            parts.append(pd.DataFrame([row.to_dict()] * len(dates)).assign(ds=dates))
-    if not parts:
+    behind = last_rows[late]
+    spans = pd.DataFrame({"last": behind["ds"].to_numpy(), "end": target[late]})
+    # one date range per distinct (last date, end) pair: few, however many series are behind
+    ranges = {pair: pd.date_range(pair[0] + offset, pair[1], freq=offset)
+              for pair in spans.drop_duplicates().itertuples(index=False, name=None)}
+    dates = [ranges[pair] for pair in spans.itertuples(index=False, name=None)]
+    counts = np.array([len(d) for d in dates])
+    if not counts.sum():
         return frame
-    added = pd.concat(parts, ignore_index=True).astype(frame.dtypes.to_dict())
+    added = behind.iloc[np.repeat(np.arange(len(behind)), counts)].reset_index(drop=True)
+    added["ds"] = np.concatenate([d.to_numpy() for d in dates if len(d)])
+    added = added.astype(frame.dtypes.to_dict())
     for col in ("observed", "weight"):
         if col in added:
             added[col] = np.zeros(len(added), dtype=frame[col].dtype)
