@@ -17,7 +17,7 @@ import pandas as pd
 
 from promocast.data.frequency import is_monthly
 from promocast.data.storage import Store
-from promocast.exceptions import UsageError
+from promocast.exceptions import EmptyStore, UsageError
 from promocast.features.calendar import build_calendar
 from promocast.promotions.plan_lifts import left_out_note
 from promocast.promotions.plan_risk import RANGE_LEVEL
@@ -244,7 +244,7 @@ def run_plan(db: Path, *, horizon: int, budget: float | None, rules_path: Path |
     costless = sorted(prices.loc[prices["unit_cost"].isna(), "item_id"].unique())
     if costless and rules.objective == "incremental_margin":
         if len(costless) == prices["item_id"].nunique():
-            raise UsageError("no item has a unit_cost: margins cannot be planned. Load items "
+            raise EmptyStore("no item has a unit_cost: margins cannot be planned. Load items "
                              "with unit_cost, or plan revenue (objective: revenue in the rules)")
         notes.append(f"{len(costless)} items without unit_cost left out of the plan: "
                      + ", ".join(costless[:10]) + (" ..." if len(costless) > 10 else ""))
@@ -320,7 +320,7 @@ def evaluation(db: Path, shop: Shop, *, refresh: bool = False,
 
         promotions, told = promotions_from_sales(panel.frame, panel.freq)
     if promotions.empty:
-        raise UsageError("no promotions to evaluate: the store holds no promotions table, and "
+        raise EmptyStore("no promotions to evaluate: the store holds no promotions table, and "
                          "no sales row is flagged on_promo or priced 5 % or more under its "
                          "regular price")
     started = time.perf_counter()
