@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.cells import cell_len
 
 from promocast.cli.common import DbOption, JsonOption, out, progress, resolve_db, write_json
+from promocast.cli.table import pad
 
 customers_app = typer.Typer(name="customers",
                             help="RFM segments, lifetime value, purchase propensity, "
@@ -84,8 +86,10 @@ def clv(
          f"mean probability alive {document['mean_prob_alive']:.3f}")
     _say("BG/NBD " + ", ".join(f"{k} {v:.4g}" for k, v in bg.items())
          + "; Gamma-Gamma " + ", ".join(f"{k} {v:.4g}" for k, v in gg.items()))
-    for row in document["top"][:top]:
-        _say(f"  {row['customer_id']:<22} clv {row['clv']:>12,.2f}  alive {row['prob_alive']:.2f}"
+    shown = document["top"][:top]
+    width = max([22, *(cell_len(str(row["customer_id"])) for row in shown)])
+    for row in shown:
+        _say(f"  {pad(str(row['customer_id']), width)} clv {row['clv']:>12,.2f}  alive {row['prob_alive']:.2f}"
              f"  expected purchases {row['expected_purchases']:.1f}")
 
 
@@ -153,8 +157,9 @@ def recommend(
     write_json(json_out, document)
     if customer is not None:
         _say(f"top {top} for {customer} ({document['bought_items']} items bought):")
+        width = max([14, *(cell_len(str(row["item_id"])) for row in document["recommendations"])])
         for row in document["recommendations"]:
-            _say(f"  {row['rank']:>2}. {row['item_id']:<14} {row.get('name') or ''}  "
+            _say(f"  {row['rank']:>2}. {pad(str(row['item_id']), width)} {row.get('name') or ''}  "
                  f"score {row['score']:.3f}")
         return
     _say(f"{document['customers']:,} customers, {document['items']:,} items ({method})")
@@ -199,8 +204,10 @@ def targets(
     what = item or category or "the whole shop"
     _say(f"{document['customers']:,} customers to target for {what}; "
          f"{document['expected_buyers']:,.1f} expected to buy within {horizon} days")
-    for row in document["targets"][:20]:
-        _say(f"  {row['rank']:>3}. {row['customer_id']:<22} score {row['response_score']:.3f}  "
+    shown = document["targets"][:20]
+    width = max([22, *(cell_len(str(row["customer_id"])) for row in shown)])
+    for row in shown:
+        _say(f"  {row['rank']:>3}. {pad(str(row['customer_id']), width)} score {row['response_score']:.3f}  "
              f"p {row['probability']:.2f}  affinity {row['affinity']:.2f}  "
              f"promo x{row['promo_factor']:.2f}  {row['segment'] or ''}")
     if out_file is not None:

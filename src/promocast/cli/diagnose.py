@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.cells import cell_len
 
 from promocast.cli.common import DbOption, JsonOption, out, progress, resolve_db, write_json
+from promocast.cli.table import Column, table_lines
 
 
 def diagnose(
@@ -32,25 +34,26 @@ def diagnose(
                                 out_dir=out_dir, country=country, log=log, progress=update)
     write_json(json_out, document)
     rows = summary_rows(document)
-    width = max([len("series"), *(len(r["series"]) for r in rows)]) + 2
 
     def say(text: str) -> None:
         out.print(text, highlight=False, markup=False, soft_wrap=True)
 
-    def num(value: float | None, w: int, d: int = 2) -> str:
-        return f"{value:>{w}.{d}f}" if value is not None else f"{'-':>{w}}"
-
-    def count(value: int | None) -> str:
-        return f"{'-' if value is None else value:>3}"
+    def num(value: float | None, d: int = 2) -> str:
+        return "-" if value is None else f"{value:.{d}f}"
 
     say(f"{document['series_count']} of {document['series_matched']} series, frequency "
         f"{document['freq']}, season {document['season_length']} ({document['seconds']} s)")
-    say(f"{'series':<{width}}{'n':>5}{'ADF p':>8}{'KPSS p':>8}{'d':>3}{'D':>3}{'F_T':>6}"
-        f"{'F_S':>6}  {'best by AIC':<36}{'LB p':>6}")
-    for r in rows:
-        say(f"{r['series']:<{width}}{r['n']:>5}{num(r['ADF p'], 8, 3)}{num(r['KPSS p'], 8, 3)}"
-            f"{count(r['d'])}{count(r['D'])}{num(r['F_T'], 6)}{num(r['F_S'], 6)}  "
-            f"{r['best (AIC)'] or '-':<36}{num(r['LB p'], 6)}")
+    width = max([cell_len("series"), *(cell_len(r["series"]) for r in rows)]) + 2
+    columns = [Column("series", width), Column("n", 5, ">"), Column("ADF p", 8, ">"),
+               Column("KPSS p", 8, ">"), Column("d", 3, ">"), Column("D", 3, ">"),
+               Column("F_T", 6, ">"), Column("F_S", 6, ">"), Column("best by AIC", 36, before=2),
+               Column("LB p", 6, ">")]
+    for line in table_lines(columns, [
+            [r["series"], str(r["n"]), num(r["ADF p"], 3), num(r["KPSS p"], 3),
+             "-" if r["d"] is None else str(r["d"]), "-" if r["D"] is None else str(r["D"]),
+             num(r["F_T"]), num(r["F_S"]), r["best (AIC)"] or "-", num(r["LB p"])]
+            for r in rows]):
+        say(line)
     if "files" in document:
         say(f"plots: {len(document['files']['png'])} PNG in {out_dir}, page "
             f"{document['files']['html']}")

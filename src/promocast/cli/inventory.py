@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from promocast.cli.common import DbOption, JsonOption, out, progress, resolve_db, write_json
+from promocast.cli.table import Column, table_lines
 
 
 def _say(text: str) -> None:
@@ -89,26 +90,30 @@ def inventory(
 def _levels(items: list[dict]) -> None:
     """Without stock on hand there is nothing to order yet: the levels per series, the
     largest demand over the lead time first (what to stock before the first count)."""
-    _say(f"{'item':<14}{'store':<10}{'lead-time demand':>17}{'safety':>8}{'ROP':>7}{'S':>7}")
+    columns = [Column("item", 14), Column("store", 10), Column("lead-time demand", 17, ">"),
+               Column("safety", 8, ">"), Column("ROP", 7, ">"), Column("S", 7, ">")]
     rows = sorted(items, key=lambda r: -(r.get("mean_demand_lead_time") or 0.0))
-    for row in rows[:25]:
-        _say(f"{str(row['item_id']):<14}{str(row['store_id']):<10}"
-             f"{_num(row['mean_demand_lead_time'], ',.1f'):>17}"
-             f"{_num(row['safety_stock'], ',.1f'):>8}{_num(row['reorder_point']):>7}"
-             f"{_num(row['order_up_to']):>7}")
+    for line in table_lines(columns, [
+            [str(row["item_id"]), str(row["store_id"]), _num(row["mean_demand_lead_time"], ",.1f"),
+             _num(row["safety_stock"], ",.1f"), _num(row["reorder_point"]),
+             _num(row["order_up_to"])] for row in rows[:25]]):
+        _say(line)
     if len(rows) > 25:
         _say(f"... {len(rows) - 25} more (--json or --out for all)")
 
 
 def _reorder_table(document: dict) -> None:
-    _say(f"{'#':>3} {'item':<14}{'store':<10}{'on hand':>8}{'ROP':>7}{'S':>7}{'safety':>8}"
-         f"{'order':>7}{'cover':>7}{'risk L':>8}{'P(out)':>8}")
-    for row in document["reorder_list"][:25]:
-        _say(f"{row['urgency_rank']:>3} {str(row['item_id']):<14}{str(row['store_id']):<10}"
-             f"{_num(row['on_hand']):>8}{_num(row['reorder_point']):>7}"
-             f"{_num(row['order_up_to']):>7}{_num(row['safety_stock'], ',.1f'):>8}"
-             f"{_num(row['order_qty']):>7}{_num(row['days_of_cover'], '.1f'):>7}"
-             f"{_pct(row['stockout_risk_lead_time']):>8}{_pct(row['stockout_probability']):>8}")
+    columns = [Column("#", 3, ">"), Column("item", 14, before=1), Column("store", 10),
+               Column("on hand", 8, ">"), Column("ROP", 7, ">"), Column("S", 7, ">"),
+               Column("safety", 8, ">"), Column("order", 7, ">"), Column("cover", 7, ">"),
+               Column("risk L", 8, ">"), Column("P(out)", 8, ">")]
+    for line in table_lines(columns, [
+            [str(row["urgency_rank"]), str(row["item_id"]), str(row["store_id"]),
+             _num(row["on_hand"]), _num(row["reorder_point"]), _num(row["order_up_to"]),
+             _num(row["safety_stock"], ",.1f"), _num(row["order_qty"]),
+             _num(row["days_of_cover"], ".1f"), _pct(row["stockout_risk_lead_time"]),
+             _pct(row["stockout_probability"])] for row in document["reorder_list"][:25]]):
+        _say(line)
     if len(document["reorder_list"]) > 25:
         _say(f"... {len(document['reorder_list']) - 25} more (--json or --out for all)")
 

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from promocast.cli.common import DbOption, JsonOption, out, progress, resolve_db, write_json
+from promocast.cli.table import Column, table_lines
 
 CountryOption = Annotated[str, typer.Option("--country", help="Country of the holiday calendar.")]
 promo_app = typer.Typer(name="promo", help="Promotion effects, evaluation, what-if and plans.",
@@ -43,17 +44,18 @@ def effects(
     write_json(json_out, document)
     pct = int(round(100 * document["level"]))
     _say(f"{len(document['items'])} items; elasticity with its {pct} % interval, lifts:")
-    _say(f"{'item':<14}{'store':<8}{'elasticity':>11}  {'interval':<17}{'threshold':>10}"
-         f"{'gift':>7}{'flash':>7}{'bundle':>7}{'feature':>8}{'dip':>6}")
-    for item in document["items"]:
-        lo, hi = item["price_elasticity_ci"]
-        lift = item["lift"]
-        _say(f"{str(item['item_id']):<14}{str(item['store_id']):<8}"
-             f"{_num(item['price_elasticity']):>11}  [{_num(lo)}, {_num(hi)}]".ljust(50)
-             + "".join(f"{_num(lift.get(m)):>{w}}" for m, w in (
-                 ("threshold", 10), ("gift", 7), ("flash_sale", 7), ("bundle", 7),
-                 ("feature_display", 8)))
-             + f"{_num(item['post_promo_dip'], '.2f'):>6}")
+    lifts = (("threshold", "threshold", 10), ("gift", "gift", 7), ("flash", "flash_sale", 7),
+             ("bundle", "bundle", 7), ("feature", "feature_display", 8))
+    columns = [Column("item", 14), Column("store", 8), Column("elasticity", 11, ">"),
+               Column("interval", 17, before=2),
+               *(Column(header, width, ">") for header, _m, width in lifts),
+               Column("dip", 6, ">")]
+    rows = [[str(item["item_id"]), str(item["store_id"]), _num(item["price_elasticity"]),
+             "[{}, {}]".format(*map(_num, item["price_elasticity_ci"])),
+             *(_num(item["lift"].get(m)) for _h, m, _w in lifts),
+             _num(item["post_promo_dip"], ".2f")] for item in document["items"]]
+    for line in table_lines(columns, rows):
+        _say(line)
     for cat in document["categories"]:
         lo, hi = cat["price_elasticity_ci"]
         _say(f"category {cat['category']}: elasticity {_num(cat['price_elasticity'])} "
@@ -92,15 +94,16 @@ def evaluate(
     write_json(json_out, document)
     rows = document["promotions"]
     _say(f"{len(rows)} promotions ranked by {document['ranked_by']}")
-    _say(f"{'#':>3} {'promo':<12}{'type':<16}{'start':<11}{'baseline':>10}{'actual':>10}"
-         f"{'incr.':>9}{'incr. margin':>14}{'ROI':>8}")
-    for k, r in enumerate(rows[:25], start=1):
-        roi = r.get("roi")
-        _say(f"{k:>3} {str(r['promo_id']):<12}{str(r['promo_type']):<16}"
-             f"{str(r.get('start', ''))[:10]:<11}{_num(r.get('baseline_units'), ',.0f'):>10}"
-             f"{_num(r.get('actual_units'), ',.0f'):>10}{_num(r.get('incremental_units'), '+,.0f'):>9}"
-             f"{_num(r.get('incremental_margin'), '+,.0f'):>14}"
-             f"{'-' if roi is None else format(100 * roi, '+.0f') + ' %':>8}")
+    columns = [Column("#", 3, ">"), Column("promo", 12, before=1), Column("type", 16),
+               Column("start", 11), Column("baseline", 10, ">"), Column("actual", 10, ">"),
+               Column("incr.", 9, ">"), Column("incr. margin", 14, ">"), Column("ROI", 8, ">")]
+    cells = [[str(k), str(r["promo_id"]), str(r["promo_type"]), str(r.get("start", ""))[:10],
+              _num(r.get("baseline_units"), ",.0f"), _num(r.get("actual_units"), ",.0f"),
+              _num(r.get("incremental_units"), "+,.0f"), _num(r.get("incremental_margin"), "+,.0f"),
+              "-" if r.get("roi") is None else format(100 * r["roi"], "+.0f") + " %"]
+             for k, r in enumerate(rows[:25], start=1)]
+    for line in table_lines(columns, cells):
+        _say(line)
     if len(rows) > 25:
         _say(f"... {len(rows) - 25} more (--json or --out for all)")
     for note in document["notes"]:
@@ -164,13 +167,17 @@ def plan(
          f"{document['expected_incremental_margin']:,.2f}, budget used "
          f"{document['budget_used']:,.2f} of {document['budget']:,.2f}"
          + ("" if gap is None else f", MIP gap {100 * gap:.3f} %"))
-    _say(f"{'start':<11}{'item':<14}{'store':<10}{'mechanism':<16}{'depth':>6}"
-         f"{'baseline':>10}{'expected':>10}{'incr. margin':>14}")
-    for p in document["promotions"]:
-        _say(f"{p['start_date']:<11}{str(p['item_id']):<14}{str(p['store_id']):<10}"
-             f"{p['promo_type']:<16}{p['depth']:>6g}{p['baseline_units']:>10.1f}"
-             f"{p['expected_units']:>10.1f}{_num(p['expected_incremental_margin'], ',.2f'):>14}"
-             + ("  *" if p.get("caveat") else ""))
+    columns = [Column("start", 11), Column("item", 14), Column("store", 10),
+               Column("mechanism", 16), Column("depth", 6, ">"), Column("baseline", 10, ">"),
+               Column("expected", 10, ">"), Column("incr. margin", 14, ">")]
+    promotions = document["promotions"]
+    lines = table_lines(columns, [
+        [str(p["start_date"]), str(p["item_id"]), str(p["store_id"]), str(p["promo_type"]),
+         f"{p['depth']:g}", f"{p['baseline_units']:.1f}", f"{p['expected_units']:.1f}",
+         _num(p["expected_incremental_margin"], ",.2f")] for p in promotions])
+    _say(lines[0])
+    for line, p in zip(lines[1:], promotions, strict=True):
+        _say(line + ("  *" if p.get("caveat") else ""))
     for note in document["notes"]:
         _say(f"note: {note}")
 
