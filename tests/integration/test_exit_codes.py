@@ -43,3 +43,11 @@ def test_plan_without_unit_costs_is_a_data_problem(plain_db: Path) -> None:
                        "100")
     assert result.returncode == 1, result.stderr
     assert "no item has a unit_cost" in result.stderr
+
+
+def test_without_a_terminal_the_stages_are_printed_as_lines(plain_db: Path) -> None:
+    """A run logged to a file showed nothing until it ended (Rich draws no spinner there)."""
+    result = promocast("promo", "evaluate", "--db", str(plain_db))
+    lines = result.stderr.splitlines()
+    assert lines[0] == "evaluate promotions ..."
+    assert lines[1].endswith("s] reading the store")

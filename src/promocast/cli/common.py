@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,9 +39,20 @@ def write_json(path: Path | None, document: dict) -> None:
                         encoding="utf-8")
 
 
+LOG_EVERY_S = 2.0
+"""Without a terminal, a stage line is printed at most this often (the others are skipped)."""
+
+
 @contextmanager
 def progress(description: str) -> Iterator[Callable[[str], None]]:
-    """A live spinner with elapsed time; the callback updates its text as stages advance."""
+    """A live spinner with elapsed time; the callback updates its text as stages advance.
+
+    Without a terminal (a log file, a scheduler, a pipe) Rich draws no spinner, and a long run
+    showed nothing until it ended or was killed: the stages are then printed as timestamped
+    lines on stderr instead."""
+    if not console.is_terminal:
+        yield _log_lines(description)
+        return
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                   TimeElapsedColumn(), console=console, transient=True) as bar:
         task = bar.add_task(description, total=None)
@@ -49,6 +61,21 @@ def progress(description: str) -> Iterator[Callable[[str], None]]:
             bar.update(task, description=message)
 
         yield update
+
+
+def _log_lines(description: str) -> Callable[[str], None]:
+    started = time.monotonic()
+    last = {"at": -LOG_EVERY_S, "text": ""}
+    console.print(f"{description} ...", highlight=False, markup=False)
+
+    def update(message: str) -> None:
+        now = time.monotonic() - started
+        if message == last["text"] or now - float(last["at"]) < LOG_EVERY_S:
+            return
+        last.update(at=now, text=message)
+        console.print(f"  [{now:6.1f} s] {message}", highlight=False, markup=False)
+
+    return update
 
 
 def run_guarded(app: typer.Typer) -> int:
