@@ -3,7 +3,6 @@ the plots (one PNG per series, one HTML page) and return the JSON document."""
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -63,11 +62,6 @@ def _examples(values: pd.Series, shown: int = 5) -> str:
     return ", ".join(names[:shown]) + more
 
 
-def file_stem(unique_id: str) -> str:
-    """A file name for a series id ("1/100" -> "1_100")."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", unique_id).strip("_") or "series"
-
-
 def summary_rows(document: dict) -> list[dict]:
     """One row per series: the figures the CLI table and the HTML overview show."""
     rows = []
@@ -112,19 +106,21 @@ def run_diagnose(db: Path, *, item: str | None = None, store: str | None = None,
 
 def write_plots(document: dict, results: list, out_dir: Path,
                 progress: Progress | None = None) -> dict:
-    """One PNG per series and ``diagnose.html`` in ``out_dir``; returns the paths written."""
+    """One PNG per series and ``diagnose.html`` in ``out_dir``; returns the paths written.
+
+    A PNG is named after its series id, kept readable in any script and made distinct and
+    safe by ``reports.filenames`` ("商品3/北京店" -> "商品3_北京店.png")."""
     from promocast.reports.diagnostics import render_page, write_png
+    from promocast.reports.filenames import file_stems, path_in
 
     say = progress or (lambda _m: None)
     out_dir.mkdir(parents=True, exist_ok=True)
-    pngs, used = [], set()
+    stems = file_stems(result.unique_id for result in results)
+    pngs = []
     for k, (summary, result) in enumerate(zip(document["series"], results, strict=True), 1):
         say(f"drawing {result.unique_id} ({k}/{len(results)})")
-        stem = file_stem(result.unique_id)
-        while stem in used:
-            stem += "_"
-        used.add(stem)
-        pngs.append(str(write_png(summary, result.components, out_dir / f"{stem}.png")))
+        path = path_in(out_dir, stems[result.unique_id], ".png")
+        pngs.append(str(write_png(summary, result.components, path)))
     say("writing the HTML page")
     table = pd.DataFrame(summary_rows(document))
     html = render_page("promocast diagnose", f"{document['series_count']} series, frequency "
