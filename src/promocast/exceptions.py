@@ -45,6 +45,9 @@ class DataValidationError(PromocastError):
     errors: list[RowError] = field(default_factory=list)
     total: int | None = None
     shown: int = 20
+    outcome: str = "nothing was written to the store"
+    """What the refusal left undone, as the message says it (a what-if scenario is never
+    stored: "nothing was simulated")."""
 
     def __post_init__(self) -> None:
         if self.total is None:
@@ -52,12 +55,10 @@ class DataValidationError(PromocastError):
         super().__init__(self.message())
 
     def __reduce__(self):  # pickled whole (a what-if worker raises it in another process)
-        return (type(self), (self.errors, self.total, self.shown))
+        return (type(self), (self.errors, self.total, self.shown, self.outcome))
 
     def message(self) -> str:
-        lines = [
-            f"refused: {self.total} error(s) in the input; nothing was written to the store."
-        ]
+        lines = [f"refused: {self.total} error(s) in the input; {self.outcome}."]
         lines += [f"  - {e}" for e in self.errors[: self.shown]]
         if (self.total or 0) > self.shown:
             lines.append(f"  ... and {self.total - self.shown} more")

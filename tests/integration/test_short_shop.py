@@ -113,6 +113,63 @@ def test_a_scenario_beyond_what_the_history_carries_says_so(short_db: Path,
     text = " ".join(result.stderr.split())
     assert f"would have to reach {(end + pd.Timedelta(days=71)).date()}" in text
     assert "carry a forecast 37 periods ahead" in text and "Traceback" not in text
+    # in the scenario's own dates: the day it ends, and the latest day one can end
+    assert f"the scenario ends on {(end + pd.Timedelta(days=64)).date()}, too far ahead" in text
+    assert f"ahead (less than half the history), to {(end + pd.Timedelta(days=37)).date()}" in text
+    assert f"a scenario can end on {(end + pd.Timedelta(days=30)).date()} at the latest" in text
+
+
+def test_a_bad_scenario_says_nothing_was_simulated(short_db: Path, tmp_path: Path) -> None:
+    """A scenario is never stored: it said 'nothing was written to the store'."""
+    scenario = tmp_path / "bad.csv"
+    scenario.write_text("promo_id,promo_type,start_date,end_date,item_id,discount_pct\n"
+                        "B1,mega_sale,2030-01-01,2030-01-07,X,20\n", encoding="utf-8")
+    result = promocast("promo", "simulate", "--db", str(short_db), "--scenario", str(scenario))
+    assert result.returncode == 1, result.stderr
+    text = " ".join(result.stderr.split())
+    assert "refused: 1 error(s) in the input; nothing was simulated." in text
+    assert f"{scenario}, row 2, column 'promo_type', value 'mega_sale'" in text
+    assert "written to the store" not in text
+
+
+def test_forecast_names_the_scenario_rows_outside_its_horizon(short_db: Path,
+                                                             tmp_path: Path) -> None:
+    """They were passed over without a word."""
+    with Store(short_db, read_only=True) as store:
+        end = pd.Timestamp(store.query("SELECT max(date) AS d FROM sales")["d"].iloc[0])
+        item = store.query("SELECT min(item_id) AS i FROM sales")["i"].iloc[0]
+
+    def day(n: int) -> str:
+        return str((end + pd.Timedelta(days=n)).date())
+
+    scenario = tmp_path / "scenario.csv"
+    pd.DataFrame([
+        {"promo_id": "IN", "start_date": day(2), "end_date": day(4)},
+        {"promo_id": "FAR1", "start_date": day(180), "end_date": day(186)},
+        {"promo_id": "FAR2", "start_date": day(200), "end_date": day(210)},
+    ]).assign(promo_type="percent_off", item_id=item, discount_pct=20).to_csv(scenario,
+                                                                             index=False)
+    out = tmp_path / "fc.json"
+    result = promocast("forecast", "--db", str(short_db), "--horizon", "7", "--models", "naive",
+                       "--scenario", str(scenario), "--out", str(tmp_path / "fc.csv"),
+                       "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    outside = json.loads(out.read_text())["scenario_outside_horizon"]
+    assert outside["rows"] == 2 and outside["promo_ids"] == ["FAR1", "FAR2"]
+    assert outside["file_rows"] == [3, 4]
+    assert (outside["first_date"], outside["last_date"]) == (day(180), day(210))
+    assert (outside["horizon_start"], outside["horizon_end"]) == (day(1), day(7))
+    text = " ".join(result.stdout.split())
+    assert (f"warning: 2 scenario row(s) (FAR1, FAR2) fall outside the forecast horizon "
+            f"{day(1)} .. {day(7)}: they run {day(180)} .. {day(210)} and were not used") in text
+    scenario.write_text("\n".join(scenario.read_text().splitlines()[:2]) + "\n",
+                        encoding="utf-8")  # the row inside the horizon only
+    result = promocast("forecast", "--db", str(short_db), "--horizon", "7", "--models", "naive",
+                       "--scenario", str(scenario), "--out", str(tmp_path / "fc.csv"),
+                       "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(out.read_text())["scenario_outside_horizon"] is None
+    assert "outside the forecast horizon" not in result.stdout
 
 
 def test_inventory_without_stock_prints_the_levels(tmp_path: Path) -> None:

@@ -57,9 +57,9 @@ def ingest(
         from promocast.services.info import store_info
 
         with progress("checking data quality"):
-            document["warnings"] = store_info(target)["warnings"]
-        for line in quality_lines(document["warnings"]):
-            console.print(f"warning: {line}", highlight=False, markup=False)
+            document["warnings"] = store_info(target)["warnings"] + summary.warnings
+    for line in quality_lines(document["warnings"]):
+        console.print(f"warning: {line}", highlight=False, markup=False)
     write_json(json_out, document)
 
 
@@ -74,10 +74,21 @@ def quality_lines(warnings: list[dict]) -> list[str]:
         "outlier": lambda w: f"{w['count']} outlier rows in {w['series']} series (robust z > 5)",
         "guest_orders": lambda w: f"{w['count']} order lines without a customer id (kept; "
                                   "left out of customer analyses)",
+        "unknown_reference": _unknown_reference,
     }
     return [say[w["kind"]](w) + (f", e.g. {'; '.join(w['examples'][:3])}"
                                  if w.get("examples") else "")
             for w in warnings if w.get("count") and w["kind"] in say]
+
+
+def _unknown_reference(warning: dict) -> str:
+    """The promotions naming ids the store does not hold (``services.ingest``), in a sentence."""
+    ids = ", ".join(warning["promotions"])
+    more = warning["count"] - len(warning["promotions"])
+    named = "; ".join(f"{field} {', '.join(values)}" for field, values in warning["unknown"].items())
+    return (f"{warning['count']} promotion(s) ({ids}{f' and {more} more' if more > 0 else ''}) "
+            f"name what the store does not hold: {named}. They cover no sales until those are "
+            "loaded or the ids corrected")
 
 
 def info(db: DbOption = None, json_out: JsonOption = None) -> None:

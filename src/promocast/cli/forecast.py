@@ -173,6 +173,9 @@ def forecast(
     out.print(f"run {summary['run_id']}: {summary['series']} series x {horizon} periods "
               f"({summary['start']} .. {summary['end']}), models {', '.join(summary['models'])}; "
               f"written to {out_file}", highlight=False, markup=False)
+    outside = summary.get("scenario_outside_horizon")
+    if outside:
+        out.print(f"warning: {outside['message']}", highlight=False, markup=False)
     if summary.get("standing_discounts"):
         span = (f"{7 * STANDING_PERIODS} days" if summary["freq"] == "D"
                 else f"{STANDING_PERIODS} periods")

@@ -153,12 +153,16 @@ _EXPECTED = {"date": "a date YYYY-MM-DD", "timestamp": "a date-time YYYY-MM-DD H
 
 def validate_table(raw: pd.DataFrame, spec: TableSpec, source: str, *, first_row: int = 2,
                    user_map: dict[str, str] | None = None, today: pd.Timestamp | None = None,
-                   whole: bool = True) -> tuple[ValidatedTable | None, ErrorLog]:
+                   whole: bool = True, stored: bool = True,
+                   ) -> tuple[ValidatedTable | None, ErrorLog]:
     """Parse and check one table. Returns the typed table (None when any error) and the errors.
 
     ``whole=False``: ``raw`` is one batch of a larger file (its index numbers its rows in the
     file): the rules across rows (keys, frequency, order lines) are left to
-    ``validate_batches``, and the typed frame keeps the batch's index."""
+    ``validate_batches``, and the typed frame keeps the batch's index. ``stored=False``: the
+    rows are a what-if scenario, not past promotions to keep: the rules that make a stored
+    promotion costable (``_threshold_terms``) are left to ``promotions.scenario``, whose
+    threshold may give its depth as discount_pct."""
     log = ErrorLog()
     notes: list[str] = []
     names = canonical_names(list(raw.columns), set(spec.names), user_map)
@@ -231,6 +235,8 @@ def validate_table(raw: pd.DataFrame, spec: TableSpec, source: str, *, first_row
         whole_rules(log, spec, source, frame, seen, first_row, raw[seen["date"]]
                      if spec.name == "sales" else None)
     _table_rules(log, spec, source, frame, raw, seen, first_row, today)
+    if stored and spec.name == "promotions":
+        _threshold_terms(log, source, frame, raw, seen, first_row)
     if log.total:
         return None, log
     return ValidatedTable(spec.name, source, frame.reset_index(drop=True) if whole else frame,
@@ -392,3 +398,33 @@ def _table_rules(log: ErrorLog, spec: TableSpec, source: str, frame: pd.DataFram
         future = (frame["date"] > today).to_numpy()
         log.add_mask(source, rows, future, "date", raw[seen["date"]],
                      f"date is after today ({today.date()}): sales must be actuals", first_row)
+
+
+THRESHOLD_TERMS = ("a threshold promotion (spend X save Y) needs threshold_amount X > 0 and "
+                   "amount_off Y > 0, Y below X: without them its rebate cannot be costed")
+"""The rule of ``_threshold_terms`` as the refusal states it."""
+
+
+def _threshold_terms(log: ErrorLog, source: str, frame: pd.DataFrame, raw: pd.DataFrame,
+                     seen: dict[str, str], first_row: int) -> None:
+    """A past threshold promotion is costed from its terms: ``promo evaluate`` gives back Y / X
+    of what each buyer paid (DESIGN §2: threshold_amount X, amount_off Y). Without both, it was
+    stored and costed at a rebate of 0, its margin and ROI flattered."""
+    rows = frame.index
+    threshold = frame["promo_type"].eq("threshold").fillna(False).to_numpy(dtype=bool)
+    if not threshold.any():
+        return
+    bar = frame["threshold_amount"].to_numpy(dtype=float)
+    off = frame["amount_off"].to_numpy(dtype=float)
+
+    def shown(column: str) -> pd.Series | None:
+        return raw[seen[column]] if column in seen else None
+
+    no_bar = threshold & ~(bar > 0)
+    no_off = threshold & ~(off > 0)
+    log.add_mask(source, rows, no_bar, "threshold_amount", shown("threshold_amount"),
+                 THRESHOLD_TERMS, first_row)
+    log.add_mask(source, rows, no_off, "amount_off", shown("amount_off"), THRESHOLD_TERMS,
+                 first_row)
+    log.add_mask(source, rows, threshold & ~no_bar & ~no_off & (off >= bar), "amount_off",
+                 shown("amount_off"), THRESHOLD_TERMS, first_row)

@@ -357,3 +357,36 @@ def _overlaps(expanded: pd.DataFrame, source: str) -> list[RowError]:
             )
         )
     return errors
+
+
+def outside_horizon(scenario: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp,
+                    freq: str) -> dict | None:
+    """The scenario rows a forecast over the periods ``first`` .. ``last`` (their labels)
+    passes over: no day of theirs falls in the horizon, from ``first`` to the end of the
+    period ``last`` starts. None when every row has a day inside.
+
+    ``{"rows", "file_rows", "promo_ids", "first_date", "last_date", "horizon_start",
+    "horizon_end", "message"}`` (ids and rows: the first 20)."""
+    first, last = pd.Timestamp(first), pd.Timestamp(last)
+    kind = freq.upper()[:1]
+    horizon_end = (last if kind == "D" else last + pd.Timedelta(days=6) if kind == "W"
+                   else last + pd.offsets.MonthEnd(0))
+    start = pd.to_datetime(scenario["start_date"]).reset_index(drop=True)
+    end = pd.to_datetime(scenario["end_date"]).reset_index(drop=True)
+    outside = ((end < first) | (start > horizon_end)).to_numpy()
+    if not outside.any():
+        return None
+    first_row = int(scenario.attrs.get("first_row", 2))
+    rows = [first_row + int(pos) for pos in np.flatnonzero(outside)]
+    ids = [str(i) for i in scenario["promo_id"].to_numpy()[outside]]
+    found = {"rows": len(rows), "file_rows": rows[:20], "promo_ids": ids[:20],
+             "first_date": str(start[outside].min().date()),
+             "last_date": str(end[outside].max().date()),
+             "horizon_start": str(first.date()), "horizon_end": str(horizon_end.date())}
+    shown = ", ".join(found["promo_ids"]) + (" ..." if len(ids) > 20 else "")
+    found["message"] = (
+        f"{len(rows)} scenario row(s) ({shown}) fall outside the forecast horizon "
+        f"{found['horizon_start']} .. {found['horizon_end']}: they run "
+        f"{found['first_date']} .. {found['last_date']} and were not used. Forecast a longer "
+        "--horizon, or plan them inside it")
+    return found

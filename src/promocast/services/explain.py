@@ -86,7 +86,7 @@ def run_explain(db: Path, *, item: str, store: str | None = None, horizon: int |
         promotions = shop.read("promotions")
         items = shop.read("items", ["item_id", "category"])
         events = shop.query("SELECT date, event, store_id FROM events")
-    planned = read_scenario(scenario) if scenario else None
+    planned = read_scenario(scenario, used_for="forecast") if scenario else None
     calendar = build_calendar(panel.frame["ds"].min(),
                               panel.frame["ds"].max() + pd.Timedelta(days=800), country, events)
     future = future_inputs(panel.frame, panel.freq, horizon, panel.known, promotions, items,

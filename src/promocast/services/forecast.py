@@ -37,6 +37,7 @@ from promocast.forecasting.engine import (
 )
 from promocast.forecasting.ensemble import apply_recipe
 from promocast.forecasting.panel import extend_to, future_grid
+from promocast.promotions.scenario import outside_horizon
 from promocast.services.forecasting import (
     PRICE_INPUTS,
     load_panel,
@@ -47,22 +48,26 @@ from promocast.services.forecasting import (
 Progress = Callable[[str], None]
 
 
-def read_scenario(path: Path) -> pd.DataFrame:
+def read_scenario(path: Path, *, used_for: str = "simulated") -> pd.DataFrame:
     """A scenario: planned promotions in the promotions table's columns (DESIGN §2), optionally
-    with a planned ``price`` per row (applied over the promotion's dates)."""
+    with a planned ``price`` per row (applied over the promotion's dates). ``used_for``: what
+    a refusal says was not done ("nothing was simulated"; "forecast" for a forecast)."""
     raw = read_table(path)
-    return scenario_frame(raw.frame, str(path), first_row=raw.first_row)
+    return scenario_frame(raw.frame, str(path), first_row=raw.first_row, used_for=used_for)
 
 
-def scenario_frame(frame: pd.DataFrame, source: str, *, first_row: int = 2) -> pd.DataFrame:
+def scenario_frame(frame: pd.DataFrame, source: str, *, first_row: int = 2,
+                   used_for: str = "simulated") -> pd.DataFrame:
     """Scenario rows (promotions-table columns, optional ``price``) checked against the
     promotions schema; ``first_row`` numbers the rows in errors as the user sees them (2 for a
-    CSV under its header, 1 for the items of a JSON list)."""
+    CSV under its header, 1 for the items of a JSON list). A scenario is never stored: a
+    refusal says "nothing was {used_for}", not that the store is unchanged."""
     frame = frame.copy()
     planned_price = pd.to_numeric(frame.pop("price"), errors="coerce") if "price" in frame else None
-    table, log = validate_table(frame, PROMOTIONS, source, first_row=first_row)
+    table, log = validate_table(frame, PROMOTIONS, source, first_row=first_row, stored=False)
     if table is None:
-        raise DataValidationError(log.first(), total=log.total)
+        raise DataValidationError(log.first(), total=log.total,
+                                  outcome=f"nothing was {used_for}")
     out = table.frame
     out["planned_price"] = planned_price.to_numpy() if planned_price is not None else np.nan
     out.attrs["first_row"] = first_row
@@ -344,7 +349,7 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
         promotions = store.read("promotions")
         items = store.read("items", ["item_id", "category"])
         events = store.query("SELECT date, event, store_id FROM events")
-    planned = read_scenario(scenario) if scenario else None
+    planned = read_scenario(scenario, used_for="forecast") if scenario else None
     start = panel.frame["ds"].min()
     calendar = build_calendar(start, panel.frame["ds"].max() + pd.Timedelta(days=800), country, events)
     panel.frame, gone = bring_to_end(panel.frame, panel.freq)
@@ -355,6 +360,8 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
     future = future_inputs(panel.frame, panel.freq, horizon, panel.known, promotions, items,
                            calendar, planned, hold=standing)
     unplanned = unplanned_promotions(panel.frame, future, panel.freq, standing)
+    outside = (None if planned is None else
+               outside_horizon(planned, future["ds"].min(), future["ds"].max(), panel.freq))
     blend = latest_ensemble(db, panel.freq) if "ensemble" in models and not levels else None
     base = list(dict.fromkeys([m for m in models if m != "ensemble"]
                               + (blend["members"] if blend else []))) or ["lgbm"]
@@ -422,6 +429,7 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
                "history_start": str(history_start.date()),
                "standing_discounts": len(standing), "unplanned_promotions": unplanned,
                "not_forecast": not_forecast(gone, short, horizon),
+               "scenario_outside_horizon": outside,
                **extra}
     with Store(db) as store:
         store.save_run(run_id, "forecast", produced, horizon, json.dumps(params), panel.data_hash,

@@ -27,6 +27,9 @@ class IngestSummary:
     sources: list[str]
     counts: dict[str, UpsertCount]
     notes: list[str] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)
+    """Data-quality warnings of the load (``info``'s shape: kind, count, examples), such as
+    promotions naming items, categories or stores the store does not hold."""
 
     @property
     def changed(self) -> bool:
@@ -49,6 +52,7 @@ class IngestSummary:
             "tables": {t: {"inserted": c.inserted, "updated": c.updated, "unchanged": c.unchanged}
                        for t, c in self.counts.items()},
             "notes": self.notes,
+            "warnings": self.warnings,
         }
 
 
@@ -154,8 +158,69 @@ def store_load(load: PreparedLoad, db: Path, progress: Progress | None = None, *
                 counts[table] = store.upsert(table, source)
         if "orders" in sources and "sales" not in sources:
             _sales_from_orders(store, counts, notes, progress)
+        warnings = []
+        if any(c.changed for t, c in counts.items() if t in ("promotions", "items", "sales",
+                                                              "stores", "inventory")):
+            unknown = unknown_references(store, notes)  # what the store holds after the load
+            warnings += [unknown] if unknown else []
         ingest_id = store.log_ingest("; ".join(load.sources), counts)
-    return IngestSummary(str(db), ingest_id, load.sources, counts, notes)
+    return IngestSummary(str(db), ingest_id, load.sources, counts, notes, warnings)
+
+
+SHOWN_IDS = 20
+"""Ids a warning lists at most (its ``count`` says how many in all)."""
+
+
+def unknown_references(store: Store, notes: list[str] | None = None) -> dict | None:
+    """The promotions whose item_id, category or store_id the store does not hold (DESIGN §2:
+    a promotion may be loaded before its items, so a warning, not a refusal): they cover no
+    sales, and ``promo evaluate`` passes over them. Items are those of the items or sales
+    tables, categories those of the items, stores those of the sales, stock or stores tables;
+    a store_id meaning every store ('all', '*', empty) is no reference. None when every
+    reference is known; with no items or sales in the store yet nothing is checked (a note
+    in ``notes`` says so).
+
+    ``{"kind": "unknown_reference", "count": promotions, "promotions": [ids],
+    "unknown": {"item_id": [...], "category": [...], "store_id": [...]}, "examples": [...]}``
+    """
+    from promocast.promotions.design import EVERY_STORE
+
+    if not store.count("promotions"):
+        return None
+    if not store.count("items") and not store.count("sales"):
+        if notes is not None:
+            notes.append("promotions not checked against the shop's items and stores: the "
+                         "store holds no items or sales yet")
+        return None
+    every = sorted(EVERY_STORE)
+    found = store.query(f"""
+        SELECT promo_id, 'item_id' AS field, item_id AS value FROM promotions p
+        WHERE item_id IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM items i WHERE i.item_id = p.item_id)
+          AND NOT EXISTS (SELECT 1 FROM sales s WHERE s.item_id = p.item_id)
+        UNION ALL
+        SELECT promo_id, 'category', category FROM promotions p
+        WHERE category IS NOT NULL AND item_id IS NULL
+          AND NOT EXISTS (SELECT 1 FROM items i WHERE i.category = p.category)
+        UNION ALL
+        SELECT promo_id, 'store_id', store_id FROM promotions p
+        WHERE store_id IS NOT NULL AND lower(trim(store_id)) NOT IN ({", ".join("?" * len(every))})
+          AND (EXISTS (SELECT 1 FROM sales) OR EXISTS (SELECT 1 FROM inventory)
+               OR EXISTS (SELECT 1 FROM stores))
+          AND NOT EXISTS (SELECT 1 FROM sales s WHERE s.store_id = p.store_id)
+          AND NOT EXISTS (SELECT 1 FROM inventory v WHERE v.store_id = p.store_id)
+          AND NOT EXISTS (SELECT 1 FROM stores t WHERE t.store_id = p.store_id)
+        ORDER BY promo_id, field""", every)
+    if found.empty:
+        return None
+    promotions = list(dict.fromkeys(found["promo_id"].astype(str)))
+    unknown = {name: sorted(set(group["value"].astype(str)))[:SHOWN_IDS]
+               for name, group in found.groupby("field", sort=False)}
+    return {"kind": "unknown_reference", "count": len(promotions),
+            "promotions": promotions[:SHOWN_IDS],
+            "unknown": {k: unknown[k] for k in ("item_id", "category", "store_id") if k in unknown},
+            "examples": [f"{r.promo_id}: {r.field} {r.value!r}"
+                         for r in found.head(5).itertuples(index=False)]}
 
 
 def ingest(paths: list[Path], db: Path, *, fmt: str | None = None, table: str | None = None,

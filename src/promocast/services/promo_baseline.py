@@ -31,6 +31,28 @@ standing discount usually sells at). Baselines kept under another rule (the regu
 every series, before standing discounts) are not reused."""
 
 
+class BeyondHistory(UsageError):
+    """The no-promotion baseline is asked further ahead than the history carries a forecast
+    (less than half the longest series' history)."""
+
+    def __init__(self, reach: pd.Timestamp, data_end: pd.Timestamp, needed: int,
+                 history: int, carry: int, carry_end: pd.Timestamp) -> None:
+        self.reach, self.data_end, self.carry_end = reach, data_end, carry_end
+        self.needed, self.history, self.carry = needed, history, carry
+        super().__init__(
+            f"the no-promotion baseline would have to reach {reach.date()}, {needed} periods "
+            f"after the data end on {data_end.date()}; {self.how_far()}: plan or simulate "
+            "closer to the data's end")
+
+    def __reduce__(self):  # pickled whole (a what-if worker may raise it)
+        return (type(self), (self.reach, self.data_end, self.needed, self.history, self.carry,
+                             self.carry_end))
+
+    def how_far(self) -> str:
+        return (f"{self.history} periods of history carry a forecast {self.carry} periods "
+                f"ahead (less than half the history), to {self.carry_end.date()}")
+
+
 def baseline_forecast(shop: Shop, horizon: int, *, country: str = "CN",
                       quantiles: tuple[float, ...] = DEFAULT_QUANTILES,
                       progress: Progress | None = None) -> pd.DataFrame:
@@ -152,11 +174,9 @@ def shop_baseline(db: Path, shop: Shop, last_day: pd.Timestamp, *, country: str 
     # horizon: a 75-day shop forecasts 37 days ahead, not the 56 kept for reuse)
     longest = int(panel.frame.groupby("unique_id", sort=False).size().max())
     if needed > (longest - 1) // 2:
-        raise UsageError(
-            f"the no-promotion baseline would have to reach {pd.Timestamp(last_day).date()}, "
-            f"{needed} periods after the data end on {end.date()}; {longest} periods of "
-            f"history carry a forecast {(longest - 1) // 2} periods ahead (less than half the "
-            "history): plan or simulate closer to the data's end")
+        carry = (longest - 1) // 2
+        raise BeyondHistory(pd.Timestamp(last_day), end, needed, longest, carry,
+                            pd.date_range(end, periods=carry + 1, freq=step)[-1])
     steps = max(needed, min(reserve, (longest - 1) // 2))
     baseline = baseline_forecast(shop, steps, country=country, progress=progress)
     with Store(db) as store:

@@ -28,6 +28,7 @@ from promocast.data.storage import Store
 from promocast.exceptions import PromocastError, UsageError
 from promocast.services.forecast import read_scenario, scenario_frame
 from promocast.services.promo_baseline import (
+    BeyondHistory,
     kept_baseline,
     regular_prices,
     shop_baseline,
@@ -39,6 +40,8 @@ from promocast.services.shop import read_shop
 Progress = Callable[[str], None]
 BASELINE_DAYS = 56
 """Days of no-promotion baseline a fresh context holds beyond the history (8 weeks)."""
+AFTER_DAYS = 7
+"""Days of baseline a what-if needs after its last promotion day (the post-promotion dip)."""
 CHECK_EVERY = 2.0
 """Seconds a cached context is trusted before the store is asked whether it changed: a
 dashboard redraws a what-if on every keystroke, and new data arrive by the day."""
@@ -214,7 +217,7 @@ def price(context: WhatIfContext, planned: pd.DataFrame, *, source: str, samples
                               history_end=context.history_end,
                               first_row=planned.attrs.get("first_row", 2), source=source)
     expanded = _where_sold(expanded, planned, context)
-    last_day = pd.Timestamp(expanded["ds"].max()) + pd.Timedelta(days=7)
+    last_day = pd.Timestamp(expanded["ds"].max()) + pd.Timedelta(days=AFTER_DAYS)
     if context.baseline["ds"].max() < last_day:
         raise BaselineTooShort(last_day)
     baseline = context.baseline
@@ -279,8 +282,11 @@ def simulate_planned(db: Path, planned: pd.DataFrame | list[dict], *, source: st
                                         days=days, whole=keep)
             break
         except BaselineTooShort as short:
-            context = whatif_context(db, country=country, last_day=short.last_day,
-                                     progress=progress)
+            try:
+                context = whatif_context(db, country=country, last_day=short.last_day,
+                                         progress=progress)
+            except BeyondHistory as far:
+                raise UsageError(_too_far(far)) from None
     else:  # pragma: no cover - the second context covers the scenario by construction
         raise UsageError("the no-promotion baseline could not be extended over the scenario")
     document["seconds"] = round(time.perf_counter() - started, 3)
@@ -290,6 +296,18 @@ def simulate_planned(db: Path, planned: pd.DataFrame | list[dict], *, source: st
                 "simulate", context.data_hash, json.dumps({"scenario": source}),
                 json.dumps(whole))
     return document
+
+
+def _too_far(far: BeyondHistory) -> str:
+    """A scenario beyond what the history forecasts, in the scenario's dates: the day it ends
+    and the latest day one can end (the user gave dates, not a horizon)."""
+    after = pd.Timedelta(days=AFTER_DAYS)
+    return (f"the scenario ends on {(far.reach - after).date()}, too far ahead: its "
+            f"no-promotion baseline, with the {AFTER_DAYS} days after it (the post-promotion "
+            f"dip), would have to reach {far.reach.date()}, {far.needed} periods after the "
+            f"data end on {far.data_end.date()}; {far.how_far()}, so a scenario can end on "
+            f"{(far.carry_end - after).date()} at the latest: simulate closer to the data's "
+            "end, or load more history")
 
 
 def run_simulate(db: Path, *, scenario: Path, country: str = "CN", samples: int = 1000,
