@@ -41,9 +41,6 @@ def _file(tmp_path: Path, *rows: str) -> Path:
     ("E3,threshold,2024-03-01,2024-03-05,A1,,,,100,", [("amount_off", None)]),
     ("E3,threshold,2024-03-01,2024-03-05,A1,,,,0,10", [("threshold_amount", "0")]),
     ("E3,threshold,2024-03-01,2024-03-05,A1,,,,10,100", [("amount_off", "100")]),
-    # a depth in % says nothing of the rebate evaluate gives back
-    ("E3,threshold,2024-03-01,2024-03-05,A1,,,10,,", [("threshold_amount", None),
-                                                      ("amount_off", None)]),
 ])
 def test_a_threshold_promotion_that_cannot_be_costed_is_refused(
         tmp_path: Path, shop: Path, row: str, broken: list[tuple[str, str | None]]) -> None:
@@ -73,10 +70,15 @@ def test_the_command_line_refuses_it_with_exit_1(tmp_path: Path, shop: Path) -> 
 
 
 def test_a_costable_threshold_promotion_loads(tmp_path: Path, shop: Path) -> None:
-    ingest([_file(tmp_path, "E3,threshold,2024-03-01,2024-03-05,,snacks,,,100,10")], shop)
+    """Spend 100 save 10, and spend 200 get 10 % off (满200打9折: the share given back)."""
+    ingest([_file(tmp_path, "E3,threshold,2024-03-01,2024-03-05,,snacks,,,100,10",
+                  "E4,threshold,2024-03-10,2024-03-12,A1,,,10,200,")], shop)
     with Store(shop, read_only=True) as store:
-        kept = store.query("SELECT threshold_amount, amount_off FROM promotions")
-    assert kept.to_dict("records") == [{"threshold_amount": 100.0, "amount_off": 10.0}]
+        kept = store.query("SELECT threshold_amount, amount_off, discount_pct FROM promotions "
+                           "ORDER BY promo_id")
+    assert kept.fillna(-1).to_dict("records") == [
+        {"threshold_amount": 100.0, "amount_off": 10.0, "discount_pct": -1},
+        {"threshold_amount": 200.0, "amount_off": -1, "discount_pct": 10.0}]
 
 
 def test_a_scenario_threshold_may_still_give_its_depth_as_discount_pct() -> None:

@@ -237,3 +237,10 @@ def test_gift_and_threshold_advice_judge_the_depth_the_item_ran():
     # gift 3 of 10; room 10 - 3 - 5 = 2; break-even lift 3 / 2 = 150 %
     assert "worth 30 % of the price" in b.reason and "a sales lift of 150 %" in b.reason
     assert "worth 15 % of the price" in by(advice, "A", "stop_gift").reason
+
+
+def test_a_threshold_giving_a_share_back_is_judged_at_that_share():
+    promos = pd.DataFrame({"promo_type": ["threshold"], "item_id": ["A"], "category": [None],
+                           "threshold_amount": [200.0], "amount_off": [None],
+                           "gift_value": [None], "discount_pct": [12.0]})
+    assert usual_giveaways(promos, items(["A"])) == {("A", "threshold"): 12.0}

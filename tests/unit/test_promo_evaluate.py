@@ -210,6 +210,20 @@ def test_a_gift_on_a_spend_costs_each_unit_its_share_of_the_basket() -> None:
     assert p2["incremental_margin"] == pytest.approx(12 * (10 - 0.5 - 5) - 10 * 5)
 
 
+def test_a_threshold_giving_a_share_back_is_costed_from_its_discount_pct() -> None:
+    """P2 as 'spend 30 get 20 % off' (no amount_off): each unit at 10 gets 2 back."""
+    frame, promotions, baseline, items = _tiny()
+    p2 = promotions["promo_id"] == "P2"
+    promotions.loc[p2, ["promo_type", "threshold_amount", "discount_pct"]] = ["threshold",
+                                                                             30.0, 20.0]
+    promotions.loc[p2, "gift_value"] = np.nan
+    frame["promo_threshold"] = frame.pop("promo_gift")
+    row = evaluate_promotions(frame, promotions, baseline, items, freq="D").table.set_index(
+        "promo_id").loc["P2"]
+    assert row["discount_cost"] == pytest.approx(12 * 2.0)
+    assert row["revenue"] == pytest.approx(12 * 8.0)
+
+
 def test_missing_unit_cost_gives_null_margin_a_note_and_ranks_by_units() -> None:
     frame, promotions, baseline, items = _tiny()
     items.loc[items["item_id"] == "C", "unit_cost"] = np.nan

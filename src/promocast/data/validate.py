@@ -401,14 +401,16 @@ def _table_rules(log: ErrorLog, spec: TableSpec, source: str, frame: pd.DataFram
 
 
 THRESHOLD_TERMS = ("a threshold promotion (spend X save Y) needs threshold_amount X > 0 and "
-                   "amount_off Y > 0, Y below X: without them its rebate cannot be costed")
+                   "amount_off Y > 0, Y below X, or the share it gives back as discount_pct "
+                   "(spend X get discount_pct % off): without them its rebate cannot be costed")
 """The rule of ``_threshold_terms`` as the refusal states it."""
 
 
 def _threshold_terms(log: ErrorLog, source: str, frame: pd.DataFrame, raw: pd.DataFrame,
                      seen: dict[str, str], first_row: int) -> None:
     """A past threshold promotion is costed from its terms: ``promo evaluate`` gives back Y / X
-    of what each buyer paid (DESIGN §2: threshold_amount X, amount_off Y). Without both, it was
+    of what each buyer paid (DESIGN §2: threshold_amount X, amount_off Y), or discount_pct %
+    of it when the deal gives a share back (满X打N折). Without both, it was
     stored and costed at a rebate of 0, its margin and ROI flattered."""
     rows = frame.index
     threshold = frame["promo_type"].eq("threshold").fillna(False).to_numpy(dtype=bool)
@@ -416,6 +418,11 @@ def _threshold_terms(log: ErrorLog, source: str, frame: pd.DataFrame, raw: pd.Da
         return
     bar = frame["threshold_amount"].to_numpy(dtype=float)
     off = frame["amount_off"].to_numpy(dtype=float)
+    if "discount_pct" in frame:  # spend X get N % off: costed from the share alone
+        pct = frame["discount_pct"].to_numpy(dtype=float)
+        threshold &= ~((pct > 0) & (pct <= 90))
+        if not threshold.any():
+            return
 
     def shown(column: str) -> pd.Series | None:
         return raw[seen[column]] if column in seen else None

@@ -310,6 +310,8 @@ def usual_giveaways(
     per_unit = np.where(threshold.notna(), 1.0 / threshold, 1.0 / price)
     given = np.where(deals["promo_type"] == "threshold", deals["amount_off"], deals["gift_value"])
     deals["pct"] = 100 * given * per_unit
+    share = (deals["promo_type"] == "threshold") & ~np.isfinite(deals["pct"])
+    deals.loc[share, "pct"] = deals.loc[share, "discount_pct"]  # spend X get N % off
     deals = deals[np.isfinite(deals["pct"]) & (deals["pct"] > 0)]
     usual = deals.groupby(["item_id", "promo_type"])["pct"].median()
     return {key: float(v) for key, v in usual.items()}

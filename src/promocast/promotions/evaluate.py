@@ -167,6 +167,9 @@ def _money(promos: pd.DataFrame, covered: pd.DataFrame, rows: pd.DataFrame) -> p
     kind = terms["promo_type"].reindex(at).to_numpy()
     threshold = terms["threshold_amount"].reindex(at).to_numpy(float)
     rebate_share = terms["amount_off"].reindex(at).to_numpy(float) / threshold
+    # spend X get N % off: the share is the discount_pct itself
+    share_pct = terms["discount_pct"].reindex(at).to_numpy(float) / 100
+    rebate_share = np.where(np.isfinite(rebate_share), rebate_share, share_pct)
     rebate = np.where((kind == "threshold") & np.isfinite(rebate_share), paid * rebate_share, 0.0)
     # A gift given on a spend of threshold_amount costs each unit its share of the basket
     # (paid / threshold of the gift, an upper bound as for the rebate); without a threshold
