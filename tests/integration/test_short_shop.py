@@ -127,7 +127,7 @@ def test_a_bad_scenario_says_nothing_was_simulated(short_db: Path, tmp_path: Pat
     result = promocast("promo", "simulate", "--db", str(short_db), "--scenario", str(scenario))
     assert result.returncode == 1, result.stderr
     text = " ".join(result.stderr.split())
-    assert "refused: 1 error(s) in the input; nothing was simulated." in text
+    assert "bad scenario: 1 problem(s); nothing was simulated." in text
     assert f"{scenario}, row 2, column 'promo_type', value 'mega_sale'" in text
     assert "written to the store" not in text
 

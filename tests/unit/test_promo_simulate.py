@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from promocast.exceptions import UsageError
+from promocast.exceptions import DataValidationError
 from promocast.promotions.scenario import InvalidScenario, check_scenario
 from promocast.promotions.simulate import simulate
 
@@ -148,7 +148,8 @@ def test_bad_scenario_row_names_row_column_and_reason(row, column, reason):
     good = {"item_id": "B", "discount_pct": 10}
     with pytest.raises(InvalidScenario) as err:
         expand(scenario(good, row), history_end="2026-05-31", first_row=2)
-    assert isinstance(err.value, UsageError)
+    # one kind of refusal for every scenario problem: bad input (exit 1, HTTP 422)
+    assert isinstance(err.value, DataValidationError)
     (problem,) = err.value.errors
     assert (problem.row, problem.column) == (3, column)  # second data row = file line 3
     assert reason in problem.rule

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from promocast.exceptions import RowError, UsageError
+from promocast.exceptions import DataValidationError, RowError
 from promocast.promotions.rules import MAX_DEPTH_PCT
 
 LIFT_MECHANISMS: tuple[str, ...] = ("threshold", "gift", "flash_sale", "bundle", "feature_display")
@@ -54,19 +54,20 @@ EXPANDED_COLUMNS = [
 """Columns of the expanded scenario (one row per item x store x day under a promotion)."""
 
 
-class InvalidScenario(UsageError):
-    """A what-if scenario names what the shop does not have or an impossible promotion."""
+@dataclass
+class InvalidScenario(DataValidationError):
+    """A what-if scenario names what the shop does not have or an impossible promotion, or
+    breaks the promotions table's rules: one kind of refusal for every scenario problem (exit
+    1, HTTP 422), as the bad input it is, with each row, column and reason."""
 
-    def __init__(self, errors: list[RowError]) -> None:
-        self.errors = errors
-        lines = [f"bad scenario: {len(errors)} problem(s); nothing was simulated."]
-        lines += [f"  - {e}" for e in errors[:20]]
-        if len(errors) > 20:
-            lines.append(f"  ... and {len(errors) - 20} more")
-        super().__init__("\n".join(lines))
+    outcome: str = "nothing was simulated"
 
-    def __reduce__(self):  # pickled whole (a what-if worker raises it in another process)
-        return (type(self), (self.errors,))
+    def message(self) -> str:
+        lines = [f"bad scenario: {self.total} problem(s); {self.outcome}."]
+        lines += [f"  - {e}" for e in self.errors[: self.shown]]
+        if (self.total or 0) > self.shown:
+            lines.append(f"  ... and {(self.total or 0) - self.shown} more")
+        return "\n".join(lines)
 
 
 def _text(value: object) -> str | None:

@@ -17,7 +17,7 @@ from promocast.data.readers import read_table
 from promocast.data.schema import PROMOTIONS
 from promocast.data.storage import Store
 from promocast.data.validate import validate_table
-from promocast.exceptions import DataValidationError, UsageError
+from promocast.exceptions import UsageError
 from promocast.features.calendar import build_calendar
 from promocast.features.exogenous import (
     CATEGORY_INPUTS,
@@ -37,7 +37,7 @@ from promocast.forecasting.engine import (
 )
 from promocast.forecasting.ensemble import apply_recipe
 from promocast.forecasting.panel import extend_to, future_grid
-from promocast.promotions.scenario import outside_horizon
+from promocast.promotions.scenario import InvalidScenario, outside_horizon
 from promocast.services.forecasting import (
     PRICE_INPUTS,
     load_panel,
@@ -66,8 +66,7 @@ def scenario_frame(frame: pd.DataFrame, source: str, *, first_row: int = 2,
     planned_price = pd.to_numeric(frame.pop("price"), errors="coerce") if "price" in frame else None
     table, log = validate_table(frame, PROMOTIONS, source, first_row=first_row, stored=False)
     if table is None:
-        raise DataValidationError(log.first(), total=log.total,
-                                  outcome=f"nothing was {used_for}")
+        raise InvalidScenario(log.first(), total=log.total, outcome=f"nothing was {used_for}")
     out = table.frame
     out["planned_price"] = planned_price.to_numpy() if planned_price is not None else np.nan
     out.attrs["first_row"] = first_row
