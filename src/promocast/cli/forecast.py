@@ -201,11 +201,17 @@ def forecast(
                   f"{_periods(stale_periods(summary['freq']), summary['freq'])} (gone? e.g. "
                   f"{', '.join(gone['examples'])})", highlight=False, markup=False)
     if "too_short" in left_out:
-        young = left_out["too_short"]
-        out.print(f"{young['series']} series not forecast: less than "
-                  f"{_periods(young['needs_periods'], summary['freq'])} of history (more than "
-                  f"twice the horizon; new? e.g. {', '.join(young['examples'])}); a shorter "
-                  "--horizon takes them in", highlight=False, markup=False)
+        short = left_out["too_short"]
+        out.print(f"{short['series']} series not forecast: less than "
+                  f"{_periods(short['needs_periods'], summary['freq'])} of history and no "
+                  f"peer or observed period to start from (e.g. {', '.join(short['examples'])})",
+                  highlight=False, markup=False)
+    young = summary.get("young_series") or {}
+    if young.get("series"):
+        out.print(f"{young['series']} young series (too little history for the models; new? "
+                  f"e.g. {', '.join(young['examples'])}) forecast from their own level x "
+                  "their category's shape and spread in the same store", highlight=False,
+                  markup=False)
     blend = summary.get("ensemble")
     if blend:
         out.print("ensemble: " + (blend["skipped"] if "skipped" in blend else

@@ -162,6 +162,30 @@ def bring_to_end(panel_frame: pd.DataFrame, freq: str) -> tuple[pd.DataFrame, li
     return extend_to(frame, ends.drop(gone), freq), sorted(map(str, gone))
 
 
+def _with_young(predicted: pd.DataFrame, young_rows: pd.DataFrame, future: pd.DataFrame,
+                categories: pd.Series | None, models: Sequence[str],
+                quantiles: Sequence[float]) -> tuple[pd.DataFrame, dict]:
+    """``predicted`` with the young series' forecasts added (``forecasting.young``) and the
+    summary's account of them (``ids`` is for the caller and is popped)."""
+    from promocast.forecasting.young import young_forecasts
+
+    keys = young_rows.drop_duplicates("unique_id").set_index("unique_id")
+    grid = future.loc[future["unique_id"].isin(keys.index), ["unique_id", "ds"]]
+    grid = grid.join(keys[[c for c in ("item_id", "store_id", "category") if c in keys]],
+                     on="unique_id")
+    peers = predicted if categories is None else predicted.assign(
+        category=predicted["unique_id"].map(categories))
+    young = young_forecasts(young_rows, grid, peers, models, quantiles)
+    if young.empty:
+        return predicted, {"series": 0, "ids": []}
+    ids = sorted(map(str, young["unique_id"].unique()))
+    added = pd.concat([predicted, young[[c for c in predicted.columns if c in young]]],
+                      ignore_index=True)
+    return added, {"series": len(ids), "examples": ids[:5], "ids": ids,
+                   "method": "own mean level x the forecast shape and spread of the same "
+                             "category in the same store (quantiles at least Poisson-wide)"}
+
+
 def not_forecast(gone: Sequence[str], short: Sequence[str], horizon: int) -> dict | None:
     """The summary's account of the series left out: gone (no recent row) and too young
     (not more than twice the horizon of history), each with a count and a few ids."""
@@ -392,6 +416,9 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
         first = ["level", "unique_id", "item_id", "store_id", "category", "ds"]
     else:
         keys = train.drop_duplicates("unique_id").set_index("unique_id")[["item_id", "store_id"]]
+        young_rows = panel.frame.loc[~long_enough.to_numpy()]
+        categories = (panel.frame.drop_duplicates("unique_id").set_index("unique_id")["category"]
+                      if "category" in panel.frame else None)
         # from here on the models need only what they learn from: the panel's other columns
         # (ids as text, the raw flags) are let go, gigabytes at M5 size
         train = training_frame(train, spec)
@@ -403,6 +430,12 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
         predicted = predicted.join(keys, on="unique_id")
         if blend:
             predicted = apply_recipe(predicted, blend, quantiles)
+        if short:
+            predicted, young = _with_young(predicted, young_rows, future, categories, produced,
+                                           quantiles)
+            extra["young_series"] = young
+            short = sorted(set(short) - set(young.get("ids", [])))
+            young.pop("ids", None)
         long = pd.concat([
             pd.DataFrame({"unique_id": predicted["unique_id"], "item_id": predicted["item_id"],
                           "store_id": predicted["store_id"], "ds": predicted["ds"], "model": m,
