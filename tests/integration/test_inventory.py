@@ -61,6 +61,8 @@ def test_plan_is_consistent_and_ranks_by_urgency(shop: Path, replay: dict) -> No
     assert document["service_level_target"] == 0.95
     assert document["dependence"]["source"] == "replay"  # measured by the replay given
     assert document["replay"]["cycle_service_level"] == replay["replay"]["cycle_service_level"]
+    assert document["replay"]["same_policy"]
+    assert not [n for n in document["notes"] if "kept replay" in n]
     items = pd.DataFrame(document["items"])
     assert len(items) == document["series"] == 16
     for col in ("item_id", "store_id", "safety_stock", "reorder_point", "order_qty",
@@ -126,3 +128,14 @@ def test_bad_parameters_are_usage_errors(shop: Path) -> None:
         run_inventory(shop, lead_time=0, review_period=0)
     with pytest.raises(UsageError, match="salvage"):
         run_inventory(shop, lead_time=2, salvage=1.5)
+
+
+def test_a_replay_of_another_policy_is_not_shown_as_this_ones(shop: Path, replay: dict) -> None:
+    """QA: the kept replay's service level was shown with a plan of another lead time."""
+    from promocast.services.inventory import run_inventory
+
+    document = run_inventory(shop, service_level=0.95, lead_time=LEAD + 1, review_period=REVIEW,
+                             samples=500, models=(MODEL,), replay=replay)
+    assert document["replay"]["same_policy"] is False
+    (note,) = [n for n in document["notes"] if "kept replay" in n]
+    assert f"lead time {LEAD} and review period {REVIEW}, not this plan's {LEAD + 1}" in note

@@ -74,7 +74,7 @@ def inventory(
          f"{document['review_period']} (forecast {forecast['model']} from {forecast['start']}"
          f"{', reused' if forecast['reused'] else ''}); {document['orders']} to order now")
     kept = document.get("replay")
-    if kept:
+    if kept and kept.get("same_policy", True):
         _say(f"replay ({kept.get('cycles')} cycles, target {kept.get('target_value')}, lead "
              f"{kept.get('lead_time')}, review {kept.get('review_period')}): cycle service "
              f"level {_pct(kept.get('cycle_service_level'))}, fill rate "

@@ -236,6 +236,15 @@ def run_inventory(db: Path, *, service_level: float = 0.95, lead_time: int,
     if dependence.source == "default":
         notes.append("period-to-period dependence of forecast errors not measured yet: default "
                      f"rho {dependence.rho}; run `promocast inventory --replay` to measure it")
+    brief = _replay_brief(kept)
+    if brief is not None:
+        brief["same_policy"] = (brief.get("lead_time") == params.lead_time
+                                and brief.get("review_period") == params.review_period)
+        if not brief["same_policy"]:
+            notes.append(f"the kept replay measured lead time {brief.get('lead_time')} and "
+                         f"review period {brief.get('review_period')}, not this plan's "
+                         f"{params.lead_time} and {params.review_period}: its service level is "
+                         "not this plan's; run `promocast inventory --replay` with these")
     start = wide["ds"].min()
     document = {
         "service_level_target": params.service_level if fill_rate is None else None,
@@ -249,7 +258,7 @@ def run_inventory(db: Path, *, service_level: float = 0.95, lead_time: int,
         "dependence": {**dependence.as_dict(params.protection),
                        "rho_used": round(dependence.window_rho(
                            params.protection, params.fill_rate or params.service_level), 4)},
-        "replay": _replay_brief(kept),
+        "replay": brief,
         "series": len(plan), "orders": len(urgent),
         "items": _records(plan), "reorder_list": _records(urgent), "notes": notes,
         "seconds": round(time.perf_counter() - started, 1),
