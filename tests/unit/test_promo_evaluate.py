@@ -252,3 +252,21 @@ def test_effect_params_give_the_model_view_of_the_lift() -> None:
                                 params=params).table.set_index("promo_id")
     assert table.loc["P1", "model_incremental_units"] == pytest.approx(30 * (0.8 ** -2 - 1))
     assert table.loc["P2", "model_incremental_units"] == pytest.approx(10 * 0.2)
+
+
+def test_a_monthly_shops_last_month_promotion_is_judged() -> None:
+    """A month is not 30 days: a promotion of December 1-31 in a history whose last month is
+    December was skipped as 'still running at the end of the history (12-30)'."""
+    months = pd.date_range("2024-07-01", periods=6, freq="MS")
+    frame = pd.DataFrame({"unique_id": "A/s1", "item_id": "A", "store_id": "s1",
+                          "category": "tea", "ds": months, "y": [300.0] * 5 + [450.0],
+                          "price": [10.0] * 5 + [8.0], "base_price": 10.0, "observed": 1,
+                          "promo_percent_off": [0] * 5 + [1], "promo": [0] * 5 + [1]})
+    baseline = frame[["unique_id", "item_id", "store_id", "ds"]].assign(baseline_units=300.0)
+    promotions = pd.DataFrame([{"promo_id": "DEC", "promo_type": "percent_off",
+                                "start_date": "2024-12-01", "end_date": "2024-12-31",
+                                "item_id": "A", "discount_pct": 20.0}])
+    items = pd.DataFrame({"item_id": ["A"], "category": "tea", "unit_cost": [5.0]})
+    evaluation = evaluate_promotions(frame, promotions, baseline, items, freq="MS")
+    assert list(evaluation.table["promo_id"]) == ["DEC"], evaluation.notes
+    assert evaluation.table["incremental_units"].iloc[0] == pytest.approx(150)

@@ -46,6 +46,17 @@ def period_days(freq: str) -> int:
     return 30
 
 
+def period_end(labels: pd.Series | pd.Timestamp, freq: str) -> pd.Series | pd.Timestamp:
+    """The last calendar day of the periods ``labels`` start (``period_label``'s labels):
+    the day itself, the week's seventh day, or the month's last day (28 to 31 days on: a month
+    is not 30 days when a promotion ends on the 31st)."""
+    if freq.upper().startswith("D"):
+        return labels
+    if freq.upper().startswith("W"):
+        return labels + pd.Timedelta(days=6)
+    return labels + pd.offsets.MonthEnd(0)
+
+
 def period_label(days: pd.Series, freq: str, anchor: pd.Series) -> pd.Series:
     """The panel date labelling the period that contains each calendar day.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from promocast.promotions.design import period_days
+from promocast.promotions.design import period_days, period_end
 
 MIN_CUT = 0.05
 """A price at least this far under the regular one counts as a promotion where the sales
@@ -58,7 +58,7 @@ def promotions_from_sales(frame: pd.DataFrame, freq: str) -> tuple[pd.DataFrame,
     long = runs["periods"] * width > MAX_DAYS
     runs = runs[~long]
     # a weekly or monthly period's promotion runs to the period's last day
-    runs["end_date"] = runs["end_date"] + pd.Timedelta(days=width - 1)
+    runs["end_date"] = period_end(runs["end_date"], freq)
     cut = runs["depth"] >= 0.01
     stores = rows["store_id"].nunique()
     out = pd.DataFrame({

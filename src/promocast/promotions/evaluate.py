@@ -19,7 +19,13 @@ import numpy as np
 import pandas as pd
 
 from promocast.promotions.counterfactual import on_promotion, since_promotion
-from promocast.promotions.design import EVERY_STORE, LIFT_MECHANISMS, period_days, period_label
+from promocast.promotions.design import (
+    EVERY_STORE,
+    LIFT_MECHANISMS,
+    period_days,
+    period_end,
+    period_label,
+)
 
 TABLE_COLUMNS = [
     "rank",
@@ -259,7 +265,7 @@ def evaluate_promotions(
         observed &= rows["observed"].to_numpy() > 0
 
     promos = _normalise(promotions)
-    first, last = rows["ds"].min(), rows["ds"].max() + pd.Timedelta(days=width - 1)
+    first, last = rows["ds"].min(), period_end(rows["ds"].max(), freq)
     skipped = {
         "end before the data starts": promos["end_date"] < first,
         f"still running at the end of the history ({last.date()})": promos["end_date"] > last,
