@@ -244,3 +244,18 @@ def test_a_threshold_giving_a_share_back_is_judged_at_that_share():
                            "threshold_amount": [200.0], "amount_off": [None],
                            "gift_value": [None], "discount_pct": [12.0]})
     assert usual_giveaways(promos, items(["A"])) == {("A", "threshold"): 12.0}
+
+
+def test_no_stop_advice_whose_expected_gain_is_a_loss():
+    """QA: 'Stop price discounts on Z08: expected -42 margin' (uncertain, 'range crosses zero'
+    though it ran -43 to -41): an inelastic item whose rivals gain from its deals, and a
+    negative dip, made a 5 % week pay; stopping it would lose money."""
+    p = params([{"item_id": "A", "price_elasticity": -0.5, "price_elasticity_lo": -0.6,
+                 "price_elasticity_hi": -0.4, "cannibalisation_rate": -0.2,
+                 "post_promo_dip": -0.02},
+                {"item_id": "B", "price_elasticity": -0.5, "price_elasticity_lo": -0.6,
+                 "price_elasticity_hi": -0.4}])
+    advice = advise(p, items(["A", "B"]), weekly_units=pd.Series(100.0, index=["A", "B"]),
+                    usual=pd.Series(10.0, index=["A", "B"]))
+    stops = [a for a in advice if a.kind == "stop_price_discounts" and a.subject_kind == "item"]
+    assert stops and all(a.expected_gain > 0 for a in stops)

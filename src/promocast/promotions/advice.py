@@ -116,8 +116,10 @@ def _item_frame(
     taken = (
         (frame["cannibalisation_rate"] * base_margin).groupby(frame["category"]).transform("sum")
     )
+    # a negative dip (sales above the baseline after a promotion) is implausible and flagged
+    # by the effects; it must not make a losing discount look paying
     frame["overhead"] = (
-        frame["post_promo_dip"] * frame["weekly_units"] * unit_margin
+        frame["post_promo_dip"].clip(lower=0.0) * frame["weekly_units"] * unit_margin
         + taken
         - frame["cannibalisation_rate"] * base_margin
     )
@@ -159,6 +161,8 @@ def _depth_advice(item: str, r: pd.Series, max_depth: float, step: float) -> lis
         if pd.isna(usual) and r["depths_known"]:
             return out  # the item gets no percent-off promotions: nothing to stop
         loss = float(week_margin("percent_off", best or step, e, 0.0, c, p0, volume) - overhead)
+        if loss >= 0:
+            return out  # the week pays after all (rivals gain from it): nothing to stop
         why_en = (
             f"demand is not price-sensitive enough ({facts_en}): the extra units never pay for "
             "the discount"
