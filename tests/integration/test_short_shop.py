@@ -181,11 +181,16 @@ def test_inventory_without_stock_prints_the_levels(tmp_path: Path) -> None:
     shop = generate(tmp_path / "data", seed=6, n_items=3, years=0.5)
     db = tmp_path / "nostock.duckdb"
     ingest([shop.files["items"], shop.files["sales"]], db)
-    out = tmp_path / "inv.json"
-    result = promocast("inventory", "--db", str(db), "--lead-time", "3", "--json", str(out))
+    out, table = tmp_path / "inv.json", tmp_path / "levels.csv"
+    result = promocast("inventory", "--db", str(db), "--lead-time", "3", "--json", str(out),
+                       "--out", str(table))
     assert result.returncode == 0, result.stderr
     doc = json.loads(out.read_text())
     assert doc["reorder_list"] == [] and len(doc["items"]) == doc["series"] > 0
+    # --out held only a header (QA4); now the levels the screen shows
+    written = pd.read_csv(table)
+    assert len(written) == doc["series"] and "order_up_to" in written
+    assert any("holds the levels" in note for note in doc["notes"])
     lines = result.stdout.splitlines()
     head = next(i for i, line in enumerate(lines) if "lead-time demand" in line)
     shown = [line.split() for line in lines[head + 1: head + 1 + doc["series"]]]

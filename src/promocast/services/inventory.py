@@ -266,8 +266,14 @@ def run_inventory(db: Path, *, service_level: float = 0.95, lead_time: int,
     if out is not None:
         from promocast.services.promotions import write_table
 
-        write_table(urgent, out)
+        # without stock on hand nothing is to order yet: the file holds every series' levels
+        # (what the screen shows), not an empty reorder list
+        levels_only = urgent.empty and bool(plan["on_hand"].isna().all()) and len(plan) > 0
+        write_table(plan if levels_only else urgent, out)
         document["out"] = str(out)
+        if levels_only:
+            notes.append(f"{out} holds the levels of every series (no stock on hand: no "
+                         "reorder list)")
     return document
 
 
