@@ -12,6 +12,7 @@ from promocast.data.ingest import PreparedLoad, prepare_files, prepare_format
 from promocast.data.mapping import load_mapping_file, parse_map_options
 from promocast.data.staging import StagedTable
 from promocast.data.storage import Store, UpsertCount
+from promocast.exceptions import DataValidationError, RowError
 
 __all__ = ["IngestSummary", "ingest", "parse_map_options", "prepare", "store_load"]
 
@@ -158,6 +159,8 @@ def store_load(load: PreparedLoad, db: Path, progress: Progress | None = None, *
                 counts[table] = store.upsert(table, source)
         if "orders" in sources and "sales" not in sources:
             _sales_from_orders(store, counts, notes, progress)
+        if counts.get("sales") is not None and counts["sales"].changed:
+            _refuse_colliding_series(store, load.sources)
         warnings = []
         if any(c.changed for t, c in counts.items() if t in ("promotions", "items", "sales",
                                                               "stores", "inventory")):
@@ -169,6 +172,25 @@ def store_load(load: PreparedLoad, db: Path, progress: Progress | None = None, *
 
 SHOWN_IDS = 20
 """Ids a warning lists at most (its ``count`` says how many in all)."""
+
+
+def _refuse_colliding_series(store: Store, sources: list[str]) -> None:
+    """A series is named ``item_id/store_id``: item 'AB/1' in store 'S/1' and item 'AB' in
+    store '1/S/1' would be one series, and the forecast crashed on it. Such a load is refused
+    (inside its transaction, so the store is left as it was), naming the pairs."""
+    clash = store.query("""
+        SELECT item_id || '/' || store_id AS series, list(DISTINCT item_id) AS items,
+               list(DISTINCT store_id) AS stores
+        FROM sales GROUP BY 1 HAVING count(DISTINCT (item_id, store_id)) > 1 LIMIT 5""")
+    if clash.empty:
+        return
+    errors = [RowError("; ".join(sources), None, "item_id",
+                       str(row.series),
+                       "items " + ", ".join(map(repr, row.items)) + " in stores "
+                       + ", ".join(map(repr, row.stores)) + " make the same series name "
+                       "item_id/store_id: rename an item or a store so that '/' cannot join "
+                       "them into one") for row in clash.itertuples()]
+    raise DataValidationError(errors)
 
 
 def unknown_references(store: Store, notes: list[str] | None = None) -> dict | None:
