@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from conftest import load_demo_shop, promocast
 from promocast.data.storage import Store
@@ -61,8 +62,10 @@ def test_a_new_item_is_forecast_from_its_level_and_its_peers_shape(shop_db: Path
     # its level off the launch deal (40), not inflated by the 3 promoted days (~52)
     assert new["lgbm"].mean() == pytest.approx(LEVEL, rel=0.2)
     assert (np.diff(new[qcols].to_numpy(), axis=1) >= -1e-9).all()  # quantiles never cross
-    # at least Poisson-wide: the 5-95 % range of Poisson(40) is about 21 units
-    assert (new["lgbm-q0.95"] - new["lgbm-q0.05"]).min() >= 19
+    # at least Poisson-wide around each day's expected units
+    mean = new["lgbm"].to_numpy()
+    poisson = stats.poisson.ppf(0.95, mean) - stats.poisson.ppf(0.05, mean)
+    assert ((new["lgbm-q0.95"] - new["lgbm-q0.05"]).to_numpy() >= poisson).all()
     with Store(shop_db, read_only=True) as store:
         kept = store.query("SELECT count(*) AS n FROM forecasts WHERE item_id = 'NEW1'")
     assert kept["n"].iloc[0] == 14 * 7
@@ -81,7 +84,31 @@ def test_young_forecasts_follow_the_peers_shape_and_fall_back_to_the_store() -> 
                          "category": "tea"})
     got = young_forecasts(history, grid, peers, ["m"], [0.9])
     assert got["m"].tolist() == pytest.approx([4, 8, 4, 8])  # 6 x the tea shape (10, 20) / 15
-    assert (got[quantile_column("m", 0.9)] >= got["m"] * 1.5 - 1e-9).all()
+    # its own spread (4 steady periods: Poisson), not the peers' 1.5 x the median
+    assert got[quantile_column("m", 0.9)].tolist() == [7, 12, 7, 12]  # Poisson(4), (8) 90 %
+    noisy = history.assign(y=[100, 100, 2, 10, 2, 10.0])  # variance 21 over a mean of 6
+    wide = young_forecasts(noisy, grid, peers, ["m"], [0.9])[quantile_column("m", 0.9)]
+    assert (wide.to_numpy() > [7, 12, 7, 12]).all()
     # a category with no forecast peer in the store takes the store's
     other = young_forecasts(history, grid.assign(category="coffee"), peers, ["m"], [0.9])
     assert other["m"].mean() == pytest.approx(6)
+
+
+def test_a_what_if_on_a_new_item_has_a_baseline(shop_db: Path, tmp_path: Path) -> None:
+    """QA4: 'no baseline forecast for item D27 ... lengthen the horizon' for a young item."""
+    with Store(shop_db, read_only=True) as store:
+        end = pd.Timestamp(store.query("SELECT max(date) AS d FROM sales")["d"].iloc[0])
+    scenario = tmp_path / "new.csv"
+    pd.DataFrame([{"promo_id": "N1", "promo_type": "percent_off", "item_id": "NEW1",
+                   "discount_pct": 20, "start_date": str((end + pd.Timedelta(days=3)).date()),
+                   "end_date": str((end + pd.Timedelta(days=5)).date())}]).to_csv(scenario,
+                                                                                 index=False)
+    out = tmp_path / "sim.json"
+    result = promocast("promo", "simulate", "--db", str(shop_db), "--scenario", str(scenario),
+                       "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    days = pd.DataFrame(json.loads(out.read_text())["days"])
+    new = days[(days["item_id"] == "NEW1") & (days["promoted_days"] > 0)]
+    assert len(new) == 3
+    assert new["baseline_units"].mean() == pytest.approx(LEVEL, rel=0.25)
+    assert (new["incremental_units"] > 0).all()

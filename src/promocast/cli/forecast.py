@@ -209,8 +209,8 @@ def forecast(
     young = summary.get("young_series") or {}
     if young.get("series"):
         out.print(f"{young['series']} young series (too little history for the models; new? "
-                  f"e.g. {', '.join(young['examples'])}) forecast from their own level x "
-                  "their category's shape and spread in the same store", highlight=False,
+                  f"e.g. {', '.join(young['examples'])}) forecast from their own level and "
+                  "spread x their category's shape in the same store", highlight=False,
                   markup=False)
     blend = summary.get("ensemble")
     if blend:

@@ -7,11 +7,12 @@ shop launches items every week, and a planner has to order stock for them first.
 ``young_forecasts``: the young series' own level, shaped by what the models forecast for their
 peers. The level is the mean of its observed periods (those off promotion when it had at least
 ``MIN_CLEAN`` of them: launch deals inflate it); the peers are the forecast series of the same
-category in the same store (else the same store, else every series). Each model's median and
-quantiles over the horizon are the peers' mean quantile for the period divided by the peers'
-mean median over the horizon, times the young level: the weekday and festival shape and the
-relative spread of comparable items. A young series knows its level less well than an old one
-does, so its quantiles are never narrower than a Poisson count of the same mean.
+category in the same store (else the same store, else every series), and their forecast over
+the horizon divided by its mean is the shape (weekdays, festivals). The spread is the young
+series' own: a negative binomial count with the period's expected units as mean, its variance
+the Poisson part, the overdispersion its own periods show and the uncertainty of a level
+measured over a few periods. (The peers' relative spread does not carry over: a slow seller's
+95 % quantile is many times its median, a new best seller's is not.)
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ MIN_CLEAN = 3
 PROMO_FLAGS = ("promo", "on_promo")
 
 
-def young_level(history: pd.DataFrame) -> pd.Series:
-    """Mean units per period of each series' observed rows (off promotion when it has at least
-    ``MIN_CLEAN`` such rows), indexed by unique_id; series with no observed row are left out."""
+def _own_stats(history: pd.DataFrame) -> pd.DataFrame:
+    """Per young series (unique_id index): ``level`` (mean units of its chosen periods: off
+    promotion when it has at least ``MIN_CLEAN`` of them), their ``variance`` and count ``n``;
+    series with no observed row are left out."""
     rows = history[history["y"].notna()]
     if "observed" in rows:
         rows = rows[rows["observed"] > 0]
@@ -43,16 +45,35 @@ def young_level(history: pd.DataFrame) -> pd.Series:
     enough = enough[enough >= MIN_CLEAN].index
     chosen = pd.concat([clean[clean["unique_id"].isin(enough)],
                         rows[~rows["unique_id"].isin(enough)]])
-    return chosen.groupby("unique_id")["y"].mean()
+    stats_ = chosen.groupby("unique_id")["y"].agg(level="mean", variance="var", n="size")
+    return stats_.fillna({"variance": 0.0})
 
 
-def _peer_profile(predicted: pd.DataFrame, keys: list[str], columns: list[str],
-                  point: str) -> pd.DataFrame:
-    """Per group of ``keys`` and period: the peers' mean of ``columns`` divided by their mean
-    ``point`` forecast over the horizon (NaN where that is 0)."""
-    mean = predicted.groupby([*keys, "ds"], observed=True)[columns].mean()
-    scale = mean[point].groupby(level=list(range(len(keys)))).transform("mean")
-    return mean.div(scale.where(scale > 0), axis=0).reset_index()
+def young_level(history: pd.DataFrame) -> pd.Series:
+    """Mean units per period of each series' observed rows (off promotion when it has at least
+    ``MIN_CLEAN`` such rows), indexed by unique_id; series with no observed row are left out."""
+    return _own_stats(history)["level"]
+
+
+def _peer_shape(predicted: pd.DataFrame, keys: list[str], point: str) -> pd.DataFrame:
+    """Per group of ``keys`` and period: the peers' mean ``point`` forecast divided by its
+    mean over the horizon (NaN where that is 0)."""
+    mean = predicted.groupby([*keys, "ds"], observed=True)[point].mean()
+    scale = mean.groupby(level=list(range(len(keys)))).transform("mean")
+    return (mean / scale.where(scale > 0)).rename("shape").reset_index()
+
+
+def count_quantiles(mean: np.ndarray, variance: np.ndarray, q: float) -> np.ndarray:
+    """The ``q`` quantile of a count with this mean and variance: Poisson when the variance
+    does not exceed the mean, else the negative binomial of that mean and variance."""
+    mean = np.nan_to_num(np.asarray(mean, float))
+    variance = np.maximum(np.nan_to_num(np.asarray(variance, float)), mean)
+    over = variance > mean * (1 + 1e-9)
+    out = stats.poisson.ppf(q, mean).astype(float)
+    if over.any():
+        m, v = mean[over], variance[over]
+        out[over] = stats.nbinom.ppf(q, m * m / (v - m), m / v)
+    return out
 
 
 def young_forecasts(history: pd.DataFrame, grid: pd.DataFrame, predicted: pd.DataFrame,
@@ -64,8 +85,8 @@ def young_forecasts(history: pd.DataFrame, grid: pd.DataFrame, predicted: pd.Dat
     ``grid``: their horizon (unique_id, ds, store_id [, category]); ``predicted``: the
     forecasts of the other series with store_id [, category]. Series with no observed row,
     or no peer with a forecast, are left out."""
-    level = young_level(history)
-    grid = grid[grid["unique_id"].isin(level.index)].copy()
+    own = _own_stats(history)
+    grid = grid[grid["unique_id"].isin(own.index)].copy()
     if grid.empty or predicted.empty:
         return pd.DataFrame(columns=predicted.columns)
     if "category" not in grid or "category" not in predicted:
@@ -73,30 +94,38 @@ def young_forecasts(history: pd.DataFrame, grid: pd.DataFrame, predicted: pd.Dat
     grid["category"] = grid["category"].astype(str)
     predicted = predicted.assign(category=predicted["category"].astype(str), every="all")
     grid["every"] = "all"
-    grid["level"] = grid["unique_id"].map(level).to_numpy(float)
-    out = grid[["unique_id", "ds", "item_id", "store_id"]].reset_index(drop=True)
+    grid = grid.reset_index(drop=True)
+    level = grid["unique_id"].map(own["level"]).to_numpy(float)
+    spread = grid["unique_id"].map(own["variance"]).to_numpy(float)
+    n = grid["unique_id"].map(own["n"]).to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # relative variance beyond Poisson (overdispersion) plus that of the level's estimate
+        extra = (np.maximum(spread - level, 0.0) + spread / n) / level**2
+    extra = np.nan_to_num(extra)
+    out = grid[["unique_id", "ds", "item_id", "store_id"]].copy()
     for model in models:
         if model not in predicted:
             continue
-        qcols = [quantile_column(model, q) for q in quantiles
-                 if quantile_column(model, q) in predicted]
-        columns = [model, *qcols]
-        shape = pd.DataFrame(np.nan, index=out.index, columns=columns)
+        shape = np.full(len(grid), np.nan)
         for keys in (["category", "store_id"], ["store_id"], ["every"]):
-            missing = shape[model].isna().to_numpy()
+            missing = np.isnan(shape)
             if not missing.any():
                 break
-            profile = _peer_profile(predicted, keys, columns, model)
-            found = grid.reset_index(drop=True).loc[missing, [*keys, "ds"]].merge(
-                profile, on=[*keys, "ds"], how="left")
-            shape.loc[missing, columns] = found[columns].to_numpy()
-        values = shape.to_numpy() * grid["level"].to_numpy()[:, None]
-        mean = values[:, 0]
-        for j, q in enumerate([q for q in quantiles if quantile_column(model, q) in predicted]):
-            poisson = stats.poisson.ppf(q, np.nan_to_num(mean))
-            col = values[:, j + 1]
-            values[:, j + 1] = (np.fmin(col, poisson) if q < 0.5 else
-                                np.fmax(col, poisson) if q > 0.5 else col)
-        out[columns] = np.clip(values, 0, None)
+            found = grid.loc[missing, [*keys, "ds"]].merge(
+                _peer_shape(predicted, keys, model), on=[*keys, "ds"], how="left")
+            shape[missing] = found["shape"].to_numpy()
+        mean = level * shape
+        variance = mean + mean**2 * extra
+        out[model] = mean
+        for q in quantiles:
+            column = quantile_column(model, q)
+            if column in predicted:
+                out[column] = mean if q == 0.5 else count_quantiles(mean, variance, q)
+        qcols = [quantile_column(model, q) for q in sorted(quantiles)
+                 if quantile_column(model, q) in out]
+        if qcols:  # never crossing, the median column included
+            out[qcols] = np.maximum.accumulate(np.nan_to_num(out[qcols].to_numpy(float)),
+                                               axis=1)
+            out.loc[np.isnan(mean), qcols] = np.nan
     point = [m for m in models if m in out]
     return out.dropna(subset=point, how="all") if point else out.iloc[0:0]

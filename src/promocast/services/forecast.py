@@ -182,8 +182,9 @@ def _with_young(predicted: pd.DataFrame, young_rows: pd.DataFrame, future: pd.Da
     added = pd.concat([predicted, young[[c for c in predicted.columns if c in young]]],
                       ignore_index=True)
     return added, {"series": len(ids), "examples": ids[:5], "ids": ids,
-                   "method": "own mean level x the forecast shape and spread of the same "
-                             "category in the same store (quantiles at least Poisson-wide)"}
+                   "method": "own mean level x the forecast shape of the same category in "
+                             "the same store; quantiles of a negative binomial count from its "
+                             "own periods' spread"}
 
 
 def not_forecast(gone: Sequence[str], short: Sequence[str], horizon: int) -> dict | None:

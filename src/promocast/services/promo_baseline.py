@@ -25,10 +25,11 @@ from promocast.promotions.rules import period_offset
 from promocast.services.shop import Progress, Shop, say_to
 
 BASELINE_MODEL = "lgbm"
-BASELINE_PRICES = "usual"
-"""How the kept baselines are priced: at the usual price (the regular one, or the price a
-standing discount usually sells at). Baselines kept under another rule (the regular price for
-every series, before standing discounts) are not reused."""
+BASELINE_PRICES = "usual+young"
+"""How the kept baselines are made: at the usual price (the regular one, or the price a
+standing discount usually sells at), young series included (``forecasting.young``).
+Baselines kept under another rule (the regular price for every series, before standing
+discounts; without the young series) are not reused."""
 
 
 class BeyondHistory(UsageError):
@@ -92,6 +93,16 @@ def baseline_forecast(shop: Shop, horizon: int, *, country: str = "CN",
     predicted = fit_predict(train, future, spec)
     keys = frame.drop_duplicates("unique_id").set_index("unique_id")[
         ["item_id", "store_id", "category"]]
+    young = frame[~frame["unique_id"].isin(train["unique_id"].unique())]
+    if len(young):  # new items: their own level x their category's shape (forecasting.young)
+        from promocast.forecasting.young import young_forecasts
+
+        grid = future.loc[future["unique_id"].isin(young["unique_id"].unique()),
+                          ["unique_id", "ds"]].join(keys, on="unique_id")
+        peers = predicted.join(keys[["store_id", "category"]], on="unique_id")
+        added = young_forecasts(young, grid, peers, [BASELINE_MODEL], quantiles)
+        predicted = pd.concat([predicted, added[[c for c in predicted.columns if c in added]]],
+                              ignore_index=True)
     out = predicted[["unique_id", "ds"]].join(keys, on="unique_id")
     out["baseline_units"] = np.clip(mean_from_quantiles(predicted, BASELINE_MODEL, quantiles), 0,
                                     None)
