@@ -1,7 +1,7 @@
 """Large-file paths of the readers and the validator give the same tables as the small-file ones.
 
 Big ASCII text files are parsed by Arrow (``readers.ARROW_MIN_BYTES``) and long text columns are
-parsed once per distinct value (``validate.DISTINCT_MIN_ROWS``); both thresholds are lowered
+parsed once per distinct value (``cells.DISTINCT_MIN_ROWS``); both thresholds are lowered
 here so small files take the large-file paths, and the results must equal the usual ones cell
 for cell, errors included.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from promocast.data import readers, validate
+from promocast.data import cells, readers
 from promocast.data.readers import read_table
 from promocast.data.schema import SALES
 from promocast.data.validate import validate_table
@@ -37,7 +37,7 @@ BAD = (
 
 def _validated(path: Path, *, large: bool, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(readers, "ARROW_MIN_BYTES", 0 if large else 10**12)
-    monkeypatch.setattr(validate, "DISTINCT_MIN_ROWS", 0 if large else 10**12)
+    monkeypatch.setattr(cells, "DISTINCT_MIN_ROWS", 0 if large else 10**12)
     raw = read_table(path)
     table, log = validate_table(raw.frame, SALES, str(path), first_row=raw.first_row,
                                 today=pd.Timestamp("2025-01-01"))
@@ -100,7 +100,7 @@ def _batched(path: Path, monkeypatch: pytest.MonkeyPatch, batch_bytes: int = 100
     from promocast.data.validate import validate_batches
 
     monkeypatch.setattr(readers, "ARROW_MIN_BYTES", 0)
-    monkeypatch.setattr(validate, "DISTINCT_MIN_ROWS", 0)
+    monkeypatch.setattr(cells, "DISTINCT_MIN_ROWS", 0)
     batches = text_batches(path, batch_bytes=batch_bytes)
     assert batches is not None
     return validate_batches(batches, SALES, str(path), today=pd.Timestamp("2025-01-01"))

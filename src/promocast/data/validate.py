@@ -7,15 +7,21 @@ so the message can show the first 20 errors and the total without building milli
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
+from promocast.data.cells import (
+    STR,
+    ParsedColumn,
+    Reading,
+    by_distinct,
+    parse_numbers,
+    parse_times,
+)
 from promocast.data.mapping import canonical_names
 from promocast.data.row_rules import (  # noqa: F401 - ErrorLog, MAX_EXAMPLES and
     MAX_EXAMPLES,  # infer_store_frequencies are imported from here by the callers
@@ -29,11 +35,6 @@ from promocast.exceptions import RowError
 
 if TYPE_CHECKING:
     from promocast.data.staging import StagedTable
-
-STR = "string[pyarrow]"
-"""Arrow-backed strings: trimming and parsing a million cells is vectorised, not a Python loop."""
-DISTINCT_MIN_ROWS = 100_000
-"""Text columns from this length on are parsed once per distinct value (``_by_distinct``)."""
 
 PROMO_TYPE_SYNONYMS = {
     "满减": "threshold", "满额减": "threshold", "spend_save": "threshold", "spend_x_save_y": "threshold",
@@ -60,6 +61,8 @@ class ValidatedTable:
     notes: list[str]
     staged: StagedTable | None = None
     """The table on disk when its batches were staged (``staging.StagedSink``)."""
+    readings: list[Reading] = field(default_factory=list)
+    """Columns read other than plainly (decimal comma, UTC offsets); their notes end ``notes``."""
 
 
 def _as_str(values: pd.Series) -> pd.Series:
@@ -72,79 +75,23 @@ def _as_str(values: pd.Series) -> pd.Series:
     return out.mask(out == "", pd.NA)
 
 
-def _by_distinct(text: pd.Series, parse: Callable[[pd.Series], pd.Series]) -> pd.Series:
-    """``parse`` applied to the distinct values of an Arrow-backed text column only, then
-    spread back by their codes: the same result as parsing every cell, but a 59 M-row sales
-    file has a few thousand distinct dates and prices, and pandas parses Arrow strings one by
-    one through Python objects (a minute per column at that size)."""
-    if getattr(text.dtype, "storage", None) != "pyarrow" or len(text) < DISTINCT_MIN_ROWS:
-        return parse(text)
-    encoded = pc.dictionary_encode(pa.chunked_array(pa.array(text.array))).combine_chunks()
-    if len(encoded.dictionary) > len(text) // 4:
-        return parse(text)
-    distinct = pd.Series(encoded.dictionary.to_pandas(), dtype=STR)
-    parsed = parse(distinct)
-    codes = pc.fill_null(encoded.indices, len(distinct)).to_numpy(zero_copy_only=False)
-    missing = pd.Series([None], dtype=parsed.dtype)
-    values = pd.concat([parsed, missing], ignore_index=True).to_numpy()
-    return pd.Series(values[codes], index=text.index, dtype=parsed.dtype)
-
-
-def _parse_number(values: pd.Series) -> pd.Series:
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        return values.astype("float64")
-    return _by_distinct(values.astype(STR).str.strip(), _number_text)
-
-
-def _number_text(text: pd.Series) -> pd.Series:
-    parsed = pd.to_numeric(text, errors="coerce")
-    retry = parsed.isna() & text.notna()
-    if retry.any():  # "¥1,299.00", "12%"
-        cleaned = text[retry].str.replace(r"^[¥￥$€£]|,|%$", "", regex=True)
-        parsed[retry] = pd.to_numeric(cleaned, errors="coerce")
-    return parsed.astype("float64")
-
-
-def _parse_date(values: pd.Series, with_time: bool) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(values):
-        out = values.dt.tz_localize(None) if getattr(values.dt, "tz", None) else values
-        return out if with_time else out.dt.normalize()
-    text = values.astype(STR).str.strip()
-    return _by_distinct(text, lambda t: _date_text(t, with_time))
-
-
-def _date_text(text: pd.Series, with_time: bool) -> pd.Series:
-    if with_time:
-        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
-    else:
-        parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
-    retry = parsed.isna() & text.notna()
-    if retry.any():  # 2024/01/05, 20240105, 2024-01-05 00:00:00
-        alt = text[retry].str.replace("/", "-").str.replace(".", "-", regex=False)
-        compact = alt.str.fullmatch(r"\d{8}")
-        alt = alt.where(~compact, alt.str[:4] + "-" + alt.str[4:6] + "-" + alt.str[6:8])
-        parsed[retry] = pd.to_datetime(alt, format="ISO8601", errors="coerce")
-    parsed = parsed.astype("datetime64[ns]")
-    return parsed if with_time else parsed.dt.normalize()
-
-
 def _parse_flag(values: pd.Series) -> pd.Series:
     if pd.api.types.is_bool_dtype(values):
         return values.astype("float64")
     if pd.api.types.is_numeric_dtype(values):
         return values.astype("float64").where(values.isin([0, 1]), np.nan)
     text = values.astype(STR).str.strip().str.lower()
-    return _by_distinct(text, lambda t: t.map(FLAG_WORDS).astype("float64"))
+    return by_distinct(text, lambda t: t.map(FLAG_WORDS).astype("float64"))
 
 
-def _parse(column: Column, values: pd.Series) -> pd.Series:
+def _parse(column: Column, values: pd.Series) -> ParsedColumn:
     if column.dtype == "str":
-        return _as_str(values)
+        return ParsedColumn(_as_str(values))
     if column.dtype == "float":
-        return _parse_number(values)
+        return parse_numbers(values, column.name)
     if column.dtype == "flag":
-        return _parse_flag(values)
-    return _parse_date(values, with_time=column.dtype == "timestamp")
+        return ParsedColumn(_parse_flag(values))
+    return parse_times(values, column.name, with_time=column.dtype == "timestamp")
 
 
 _EXPECTED = {"date": "a date YYYY-MM-DD", "timestamp": "a date-time YYYY-MM-DD HH:MM:SS",
@@ -165,6 +112,7 @@ def validate_table(raw: pd.DataFrame, spec: TableSpec, source: str, *, first_row
     threshold may give its depth as discount_pct."""
     log = ErrorLog()
     notes: list[str] = []
+    readings: list[Reading] = []
     names = canonical_names(list(raw.columns), set(spec.names), user_map)
     # A user's mapping may name a target that is not canonical for this table.
     for src, dst in names.items():
@@ -199,11 +147,13 @@ def validate_table(raw: pd.DataFrame, spec: TableSpec, source: str, *, first_row
                                                index=rows, dtype="float64")
             continue
         original = raw[seen[column.name]]
-        values = _parse(column, original)
-        present = original.notna()
-        if original.dtype == object or pd.api.types.is_string_dtype(original):
-            present &= original.astype(STR).str.strip().ne("").fillna(False).astype(bool)
+        parsed = _parse(column, original)
+        values = parsed.values
+        present = _present(original)
         bad = (values.isna() & present).to_numpy()
+        _check_reading(log, source, rows, column.name, parsed, original, first_row, readings)
+        if parsed.mixed is not None:
+            bad &= ~parsed.mixed  # one error per cell
         log.add_mask(source, rows, bad, column.name, original, f"cannot parse as {_EXPECTED[column.dtype]}", first_row)
         missing = ~present.to_numpy()
         if not column.nullable and column.default is None:
@@ -219,9 +169,12 @@ def validate_table(raw: pd.DataFrame, spec: TableSpec, source: str, *, first_row
         for col in raw.columns:
             if col in names:
                 continue
-            numbers = _parse_number(raw[col])
+            exog_name = str(col).strip()
+            parsed = parse_numbers(raw[col], exog_name)
+            numbers = parsed.values
             if numbers.notna().sum() >= max(1, 0.5 * raw[col].notna().sum()):
-                exog_name = str(col).strip()
+                _check_reading(log, source, rows, exog_name, parsed, raw[col], first_row,
+                               readings)
                 frame[exog_name] = numbers
                 exog.append(exog_name)
             else:
@@ -239,8 +192,26 @@ def validate_table(raw: pd.DataFrame, spec: TableSpec, source: str, *, first_row
         _threshold_terms(log, source, frame, raw, seen, first_row)
     if log.total:
         return None, log
+    notes += [reading.note(source) for reading in readings]
     return ValidatedTable(spec.name, source, frame.reset_index(drop=True) if whole else frame,
-                          exog, notes), log
+                          exog, notes, readings=readings), log
+
+
+def _present(original: pd.Series) -> pd.Series:
+    present = original.notna()
+    if original.dtype == object or pd.api.types.is_string_dtype(original):
+        present &= original.astype(STR).str.strip().ne("").fillna(False).astype(bool)
+    return present
+
+
+def _check_reading(log: ErrorLog, source: str, rows: pd.Index, name: str, parsed: ParsedColumn,
+                   original: pd.Series, first_row: int, readings: list[Reading]) -> None:
+    """Keep how a column was read (for the notes); refuse its cells that mix conventions."""
+    if parsed.reading is not None:
+        readings.append(parsed.reading)
+    if parsed.mixed is not None:
+        log.add_mask(source, rows, parsed.mixed, name, original,
+                     parsed.mixed_rule(rows, first_row), first_row)
 
 
 class BatchMismatch(ValueError):
@@ -300,11 +271,13 @@ def validate_batches(batches: Iterable[pd.DataFrame], spec: TableSpec, source: s
     a ``staging.StagedSink`` keeps them on disk), then the rules across rows run on every row.
     Errors count as in one piece, except that a file with errors in its cells is not checked
     for duplicate keys and frequency as well. The result has ``frame`` (in memory) or
-    ``staged`` set. Raises ``BatchMismatch`` when the batches disagree on the extra columns."""
+    ``staged`` set. Raises ``BatchMismatch`` when the batches disagree on the extra columns
+    or on how a column is read (``_merge_readings``)."""
     log = ErrorLog()
     keep = True
     exog: list[str] | None = None
     notes: list[str] = []
+    readings: dict[str, Reading] = {}
     seen: dict[str, str] = {}
     try:
         for batch in batches:
@@ -327,9 +300,12 @@ def validate_batches(batches: Iterable[pd.DataFrame], spec: TableSpec, source: s
                 sink.discard()
                 continue
             if exog is None:
-                exog, notes = table.exog_columns, table.notes
+                exog, notes = table.exog_columns, table.notes[:len(table.notes) - len(table.readings)]
+                readings = {r.column: r for r in table.readings}
             elif table.exog_columns != exog:
                 raise BatchMismatch(source)
+            else:
+                readings = _merge_readings(readings, table.readings, source)
             if keep:
                 assert sink is not None
                 sink.add(spec, table.frame)
@@ -343,9 +319,29 @@ def validate_batches(batches: Iterable[pd.DataFrame], spec: TableSpec, source: s
     if log.total:
         sink.discard()
         return None, log
+    notes = notes + [reading.note(source) for reading in readings.values()]
     if isinstance(kept, pd.DataFrame):
-        return ValidatedTable(spec.name, source, kept, exog or [], notes), log
-    return ValidatedTable(spec.name, source, None, exog or [], notes, staged=kept), log
+        return ValidatedTable(spec.name, source, kept, exog or [], notes,
+                              readings=list(readings.values())), log
+    return ValidatedTable(spec.name, source, None, exog or [], notes, staged=kept,
+                          readings=list(readings.values())), log
+
+
+def _merge_readings(kept: dict[str, Reading], batch: list[Reading],
+                    source: str) -> dict[str, Reading]:
+    """The readings of the batches so far and of one more, as one per column. Raises
+    ``BatchMismatch`` when they decided differently: a decimal comma in some batches only (a
+    batch without one read "1,299" as 1299), or another shop offset."""
+    merged = dict(kept)
+    commas = {r.column for r in batch if r.decimal_comma}
+    if commas != {r.column for r in kept.values() if r.decimal_comma}:
+        raise BatchMismatch(source)
+    for reading in batch:
+        both = merged[reading.column].merged(reading) if reading.column in merged else reading
+        if both is None:
+            raise BatchMismatch(source)
+        merged[reading.column] = both
+    return merged
 
 
 def _concat_columns(parts: list[pd.DataFrame]) -> pd.DataFrame:

@@ -1,0 +1,258 @@
+"""Reading text cells as shops write them: numbers with thousands separators, currency signs
+or a decimal comma, and times with a UTC offset.
+
+Each reader decides for a whole column, never cell by cell: "1,299" is one thousand two
+hundred and ninety-nine in a column of "1,299.00" and one point two nine nine in a column of
+"12,50". What was decided comes back with the values (``Reading``), so the loader can say so
+in a note, and a column that mixes two conventions comes back with its odd cells marked, so
+the loader can refuse it (DESIGN §2) instead of guessing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+STR = "string[pyarrow]"
+"""Arrow-backed strings: trimming and parsing a million cells is vectorised, not a Python loop."""
+DISTINCT_MIN_ROWS = 100_000
+"""Text columns from this length on are parsed once per distinct value (``by_distinct``)."""
+
+
+def by_distinct(text: pd.Series, parse: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``parse`` applied to the distinct values of an Arrow-backed text column only, then
+    spread back by their codes: the same result as parsing every cell, but a 59 M-row sales
+    file has a few thousand distinct dates and prices, and pandas parses Arrow strings one by
+    one through Python objects (a minute per column at that size). ``parse`` must read each
+    cell on its own (a column-wide decision is taken before, from the spread-back result)."""
+    if getattr(text.dtype, "storage", None) != "pyarrow" or len(text) < DISTINCT_MIN_ROWS:
+        return parse(text)
+    encoded = pc.dictionary_encode(pa.chunked_array(pa.array(text.array))).combine_chunks()
+    if len(encoded.dictionary) > len(text) // 4:
+        return parse(text)
+    distinct = pd.Series(encoded.dictionary.to_pandas(), dtype=STR)
+    parsed = parse(distinct)
+    codes = pc.fill_null(encoded.indices, len(distinct)).to_numpy(zero_copy_only=False)
+    missing = pd.Series([None], dtype=parsed.dtype)
+    values = pd.concat([parsed, missing], ignore_index=True).to_numpy()
+    return pd.Series(values[codes], index=text.index, dtype=parsed.dtype)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How one column's text was read where it was not the plain reading, for the notes.
+
+    ``shop_offset``: minutes east of UTC taken as the shop's (the most common offset in the
+    column); ``converted``: cells moved to it from another offset; ``with_offset``: cells that
+    carried an offset at all."""
+
+    column: str
+    decimal_comma: bool = False
+    shop_offset: float | None = None
+    converted: int = 0
+    with_offset: int = 0
+
+    def note(self, source: str) -> str:
+        if self.decimal_comma:
+            return (f"{source}: column {self.column!r} read with a decimal comma (some values "
+                    "such as 12,50 or 1.299,00 can be read no other way): '.' taken as the "
+                    "thousands separator and ',' as the decimal point")
+        shop = _offset_label(self.shop_offset or 0.0)
+        moved = (f"{self.converted:,} converted to it from another offset" if self.converted
+                 else "none had another, so all are kept as written")
+        return (f"{source}: column {self.column!r} has times with a UTC offset: {shop} taken as "
+                f"the shop's (the most common of {self.with_offset:,} values with an offset); "
+                f"{moved}; stored as the shop's local time without a time zone")
+
+    def merged(self, other: Reading) -> Reading | None:
+        """This reading and another batch's of the same column as one, or None when they
+        decided differently (the file must then be read whole)."""
+        if (self.decimal_comma, self.shop_offset) != (other.decimal_comma, other.shop_offset):
+            return None
+        return Reading(self.column, self.decimal_comma, self.shop_offset,
+                       self.converted + other.converted, self.with_offset + other.with_offset)
+
+
+@dataclass
+class ParsedColumn:
+    """A column's typed values, how it was read, and the cells refused for mixing two
+    conventions (``mixed``, with an example cell of each: positions and texts)."""
+
+    values: pd.Series
+    reading: Reading | None = None
+    mixed: np.ndarray | None = None
+    examples: tuple[tuple[int, str], tuple[int, str]] | None = None
+
+    def mixed_rule(self, rows: pd.Index, first_row: int) -> str:
+        assert self.examples is not None
+        (comma_at, comma), (point_at, point) = self.examples
+        return (f"the column mixes decimal commas ({comma!r} on row {rows[comma_at] + first_row}) "
+                f"and decimal points ({point!r} on row {rows[point_at] + first_row}): its "
+                "numbers cannot be read both ways; write every number of the column with the "
+                "same decimal mark")
+
+
+def _offset_label(minutes: float) -> str:
+    sign = "-" if minutes < 0 else "+"
+    hours, rest = divmod(int(abs(minutes)), 60)
+    return f"UTC{sign}{hours:02d}:{rest:02d}"
+
+
+# ---- numbers ----------------------------------------------------------------------------
+
+_SIGNS = r"^[¥￥$€£]|%$"
+"""A currency sign before a number and a percent sign after it are dropped: "¥12.5", "12%"."""
+THOUSANDS_COMMA = r"[+-]?\d+(?:,\d{3})+(?:\.\d+)?"
+"""Commas as thousands separators: every group after a comma has 3 digits (1,299 and
+12,345,678.50)."""
+DECIMAL_COMMA = r"[+-]?\d+(?:\.\d{3})*(?:,\d+)?"
+"""Dots as thousands separators and a comma as the decimal point (1.299,00, 12,5)."""
+_PLAIN = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+NEUTRAL, COMMA, POINT = 0.0, 1.0, 2.0
+"""A number's decimal convention: either reading (12, 1,299, 1.299), only a decimal comma
+(12,50, 1.299,00, 1,2345), only a decimal point (12.5, 1,299.00, 12,345,678)."""
+
+
+def _matches(text: pd.Series, pattern: str) -> pd.Series:
+    return text.str.fullmatch(pattern).fillna(False).astype(bool)
+
+
+def _core(text: pd.Series) -> pd.Series:
+    return text.str.replace(_SIGNS, "", regex=True)
+
+
+def _convention(text: pd.Series) -> pd.Series:
+    core = _core(text)
+    separated = core.str.contains(r"[.,]", regex=True).fillna(False).astype(bool)
+    thousands = _matches(core, THOUSANDS_COMMA)
+    decimal_comma = _matches(core, DECIMAL_COMMA)
+    comma = separated & core.str.contains(",", regex=False).fillna(False).astype(bool)
+    comma &= ~thousands & decimal_comma
+    point = separated & ~decimal_comma & (thousands | _matches(core, _PLAIN))
+    kinds = np.where(comma, COMMA, np.where(point, POINT, NEUTRAL))
+    return pd.Series(kinds, index=text.index, dtype="float64").where(text.notna())
+
+
+def _number_text(text: pd.Series, decimal_comma: bool) -> pd.Series:
+    parsed = pd.to_numeric(text, errors="coerce").astype("float64")
+    retry = parsed.isna() & text.notna()
+    if decimal_comma:  # "1.299" is 1299 here, not the 1.299 pandas reads
+        retry |= text.str.contains(".", regex=False).fillna(False).astype(bool)
+    if retry.any():
+        core = _core(text[retry])
+        if decimal_comma:
+            euro = _matches(core, DECIMAL_COMMA)
+            core = core.where(~euro, core.str.replace(".", "", regex=False)
+                              .str.replace(",", ".", regex=False))
+        else:
+            core = core.where(~_matches(core, THOUSANDS_COMMA),
+                              core.str.replace(",", "", regex=False))
+        parsed[retry] = pd.to_numeric(core, errors="coerce").astype("float64")
+    return parsed.astype("float64")
+
+
+def parse_numbers(values: pd.Series, column: str) -> ParsedColumn:
+    """Numbers of one column; read with a decimal comma when any value can only be read so."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return ParsedColumn(values.astype("float64"))
+    text = values.astype(STR).str.strip()
+    kinds = by_distinct(text, _convention).to_numpy()
+    comma, point = kinds == COMMA, kinds == POINT
+    decimal_comma = bool(comma.any())
+    parsed = ParsedColumn(by_distinct(text, lambda t: _number_text(t, decimal_comma)))
+    if decimal_comma:
+        parsed.reading = Reading(column, decimal_comma=True)
+    if decimal_comma and point.any():  # refused: each cell read its own way, one error each
+        plain = by_distinct(text, lambda t: _number_text(t, False))
+        parsed.values = parsed.values.where(~point, plain)
+        comma_at, point_at = int(np.argmax(comma)), int(np.argmax(point))
+        parsed.mixed = comma if comma.sum() < point.sum() else point
+        parsed.examples = ((comma_at, str(text.iloc[comma_at])),
+                           (point_at, str(text.iloc[point_at])))
+    return parsed
+
+
+# ---- dates and times --------------------------------------------------------------------
+
+_WITH_OFFSET = (r"(?P<local>.*\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?)\s*"
+                r"(?P<offset>[zZ]|UTC|GMT|[+-]\d{2}(?::?\d{2})?)")
+"""A time followed by its UTC offset: 2023-06-01T02:51:01+08:00, ...Z, ... +0800, ... UTC."""
+_ENDS_WITH_OFFSET = (r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[zZ]|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$")
+"""The same, as a quick vectorised test of a whole column (most columns have no offset)."""
+
+
+def _offset_minutes(text: pd.Series) -> pd.Series:
+    """Minutes east of UTC of each cell's offset (missing where it has none)."""
+    offset = text.astype(object).str.extract(_WITH_OFFSET)["offset"]
+    digits = offset.str.replace(r"\D", "", regex=True)
+    hours = pd.to_numeric(digits.str[:2], errors="coerce")
+    minutes = pd.to_numeric(digits.str[2:4], errors="coerce").fillna(0)
+    sign = np.where(offset.fillna("").str.startswith("-").astype(bool), -1.0, 1.0)
+    east = (sign * (hours * 60 + minutes)).where(offset.notna())
+    east[offset.str.upper().isin(["Z", "UTC", "GMT"]).to_numpy()] = 0.0
+    return east.astype("float64")
+
+
+def _local_part(text: pd.Series) -> pd.Series:
+    """Each cell without its offset (cells without one unchanged)."""
+    local = text.astype(object).str.extract(_WITH_OFFSET)["local"]
+    return local.fillna(text.astype(object)).astype(STR)
+
+
+def _datetimes(text: pd.Series, fmt: str) -> pd.Series:
+    """``pd.to_datetime`` that gives NaT (a named refusal), never an exception or a zoned
+    value, for a cell it would read with a time zone the offset reader did not take off."""
+    try:
+        out = pd.to_datetime(text, format=fmt, errors="coerce")
+    except (ValueError, TypeError):  # mixed zones left in the text
+        out = pd.Series([_datetimes(pd.Series([v]), fmt).iloc[0] for v in text],
+                        index=text.index, dtype="datetime64[ns]")
+    if isinstance(out.dtype, pd.DatetimeTZDtype) or out.dtype == object:
+        return pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    return out
+
+
+def _date_text(text: pd.Series, with_time: bool) -> pd.Series:
+    parsed = _datetimes(text, "ISO8601" if with_time else "%Y-%m-%d")
+    retry = parsed.isna() & text.notna()
+    if retry.any():  # 2024/01/05, 20240105, 2024-01-05 00:00:00
+        alt = text[retry].str.replace("/", "-").str.replace(".", "-", regex=False)
+        compact = alt.str.fullmatch(r"\d{8}")
+        alt = alt.where(~compact, alt.str[:4] + "-" + alt.str[4:6] + "-" + alt.str[6:8])
+        parsed[retry] = _datetimes(alt, "ISO8601")
+    parsed = parsed.astype("datetime64[ns]")
+    return parsed if with_time else parsed.dt.normalize()
+
+
+def parse_times(values: pd.Series, column: str, with_time: bool) -> ParsedColumn:
+    """Dates (``with_time=False``: the date part) or date-times of one column. Times with a
+    UTC offset are converted to the shop's local wall-clock time, the shop's offset being the
+    most common in the column (a file all in +08:00 keeps its times as written), then stored
+    without a time zone like the rest of the store; times without an offset are kept."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        out = values.dt.tz_localize(None) if getattr(values.dt, "tz", None) else values
+        return ParsedColumn(out if with_time else out.dt.normalize())
+    text = values.astype(STR).str.strip()
+    if not text.str.contains(_ENDS_WITH_OFFSET, regex=True).fillna(False).any():
+        return ParsedColumn(by_distinct(text, lambda t: _date_text(t, with_time)))
+    offsets = by_distinct(text, _offset_minutes)
+    zoned = offsets.notna().to_numpy()
+    if not zoned.any():
+        return ParsedColumn(by_distinct(text, lambda t: _date_text(t, with_time)))
+    plain = by_distinct(text.mask(zoned), lambda t: _date_text(t, with_time))
+    counts = offsets[zoned].value_counts(sort=False)
+    shop = float(counts.idxmax())  # the first seen of the most common
+    local = by_distinct(by_distinct(text, _local_part), lambda t: _date_text(t, True))
+    shift = pd.to_timedelta((shop - offsets).where(zoned, 0.0), unit="min")
+    converted = (local + shift).where(zoned, plain)
+    converted = converted.astype("datetime64[ns]")
+    if not with_time:
+        converted = converted.dt.normalize()
+    moved = int((zoned & (offsets.to_numpy() != shop)).sum())
+    return ParsedColumn(converted, Reading(column, shop_offset=shop, converted=moved,
+                                           with_offset=int(zoned.sum())))
