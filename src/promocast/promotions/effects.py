@@ -431,7 +431,9 @@ def _summarise(
     params["post_promo_dip"] = dip.clip(lower=0).to_numpy()
     category_rows["post_promo_dip"] = (-np.expm1(per_cat["mu"] + tau2 / 2)).clip(lower=0)
     flag_borrowed(flags, own, dip.clip(lower=0), "post_promo_dip")
-    for item_id in ids[(dip < 0).to_numpy()]:
+    # only a rise the data are sure of (90 % interval above 0): a dip of -1 % is noise around
+    # none, and QA found every item flagged
+    for item_id in ids[((mean - 1.645 * sd) > 0).reindex(ids).fillna(False).to_numpy()]:
         flags.append(
             (
                 item_id,
