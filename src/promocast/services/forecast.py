@@ -21,11 +21,13 @@ from promocast.exceptions import UsageError
 from promocast.features.calendar import build_calendar
 from promocast.features.exogenous import (
     CATEGORY_INPUTS,
+    PROMO_FLAGS,
     calendar_features,
     category_features,
     price_features,
     promo_flags,
 )
+from promocast.features.promo_prices import promoted_prices
 from promocast.forecasting.distributed import check_engine, open_engine
 from promocast.forecasting.engine import (
     DEFAULT_QUANTILES,
@@ -262,11 +264,12 @@ def future_inputs(panel_frame: pd.DataFrame, freq: str, horizon: int, known: lis
                   scenario: pd.DataFrame | None = None, hold: Collection[str] = (),
                   ) -> pd.DataFrame:
     """Known inputs of the next ``horizon`` periods of every series: the regular (base) price
-    unless a scenario plans another, promotion flags from the promotions table and the scenario,
-    the calendar; other inputs keep their last value. The series in ``hold`` (standing
-    discounts, ``standing_discounts``) stay on promotion instead of going back to
-    the regular price: at the price they usually sell at (``usual_prices``), from which a
-    scenario's ``discount_pct`` also cuts for them."""
+    unless a promotion of the promotions table or the scenario sets another
+    (``features.promo_prices``: the same rule for both, the scenario's row winning where both
+    cover an item, store and day), their promotion flags, the calendar; other inputs keep their
+    last value. The series in ``hold`` (standing discounts, ``standing_discounts``) stay on
+    promotion instead of going back to the regular price: at the price they usually sell at
+    (``usual_prices``), from which a promotion's ``discount_pct`` also cuts for them."""
     grid = future_grid(panel_frame, freq, horizon)
     # each series' newest row, without sorting a copy of the whole panel
     last = panel_frame.loc[panel_frame.groupby("unique_id")["ds"].idxmax()].set_index("unique_id")
@@ -276,28 +279,29 @@ def future_inputs(panel_frame: pd.DataFrame, freq: str, horizon: int, known: lis
     kept = future["unique_id"].isin(list(hold)).to_numpy() & np.isfinite(usual)
     future["price"] = np.where(kept, usual, future["base_price"])
     future["on_promo"] = kept.astype("int8")
-    promos = promotions
+    # the store's promotions, then the scenario's over them (the user's plan wins its cells):
+    # one rule prices both (``promo_prices``), so a loaded promotion forecasts as its scenario
+    reference = future["price"].to_numpy(dtype=float)
+    future["price"], _ = promoted_prices(future, promotions, reference, items)
+    planned = None
     if scenario is not None and len(scenario):
-        planned = scenario.drop(columns="planned_price")
-        promos = (pd.concat([promotions, planned], ignore_index=True) if len(promotions)
-                  else planned.reset_index(drop=True))
-        for row in scenario[scenario["planned_price"].notna()].itertuples():
-            hit = ((future["item_id"] == row.item_id) & future["ds"].between(row.start_date, row.end_date)
-                   & ((future["store_id"] == row.store_id) if pd.notna(row.store_id) else True))
-            future.loc[hit, "price"] = row.planned_price
-        pct = scenario[scenario["discount_pct"].notna() & scenario["planned_price"].isna()]
-        for row in pct.itertuples():
-            hit = ((future["item_id"] == row.item_id) & future["ds"].between(row.start_date, row.end_date)
-                   & ((future["store_id"] == row.store_id) if pd.notna(row.store_id) else True))
-            on = hit.to_numpy()
-            reference = np.where(kept[on], usual[on], future.loc[hit, "base_price"])
-            future.loc[hit, "price"] = reference * (1 - row.discount_pct / 100)
+        planned = scenario.reset_index(drop=True)
+        price, mine = promoted_prices(future, planned, reference, items)
+        future["price"] = np.where(mine, price, future["price"])
+        future["_planned"] = mine  # a column: the merges below keep it with its row
     history = panel_frame.groupby("unique_id").tail(8)[["unique_id", "ds", "price", "base_price"]]
     both = price_features(pd.concat([history, future[["unique_id", "ds", "price", "base_price"]]]))
     future = future.drop(columns=[c for c in PRICE_INPUTS if c in future]).merge(
         both[["unique_id", "ds", *PRICE_INPUTS]], on=["unique_id", "ds"], how="left")
-    future = promo_flags(future.drop(columns=[c for c in future if c.startswith("promo")]),
-                         promos, items)
+    future = future.drop(columns=[c for c in future if c.startswith("promo")])
+    flags = promo_flags(future, promotions, items)
+    if planned is not None:  # on the scenario's cells its flags, not the store's
+        own = promo_flags(future, planned.drop(columns="planned_price"), items)
+        mine = future["_planned"].to_numpy(dtype=bool)
+        for col in [*PROMO_FLAGS, "promo"]:
+            flags[col] = np.where(mine, own[col], flags[col]).astype("int8")
+        flags = flags.drop(columns="_planned")
+    future = flags
     future = category_features(future.drop(columns=[c for c in CATEGORY_INPUTS if c in future]))
     future = calendar_features(future.drop(columns=[c for c in future if c.startswith(
         ("days_to_", "days_from_", "is_"))]), calendar, window=14 if freq == "D" else 21)
