@@ -54,6 +54,8 @@ def test_a_new_item_is_forecast_from_its_level_and_its_peers_shape(shop_db: Path
     doc = json.loads(summary.read_text())
     assert doc["young_series"]["series"] == 1 and "NEW1" in doc["young_series"]["examples"][0]
     assert not (doc["not_forecast"] or {}).get("too_short")
+    # a shop of steady sellers: its medians add up (forecasting.totals)
+    assert "medians_under_means" in doc and doc["medians_under_means"] is None
     assert "1 young series" in result.stdout
     frame = pd.read_csv(out)
     new = frame[frame["item_id"] == "NEW1"]

@@ -39,6 +39,7 @@ from promocast.forecasting.engine import (
 )
 from promocast.forecasting.ensemble import apply_recipe
 from promocast.forecasting.panel import extend_to, future_grid
+from promocast.forecasting.totals import medians_under_means
 from promocast.promotions.scenario import InvalidScenario, outside_horizon
 from promocast.services.forecasting import (
     PRICE_INPUTS,
@@ -467,6 +468,9 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
                "standing_discounts": len(standing), "unplanned_promotions": unplanned,
                "not_forecast": not_forecast(gone, short, horizon),
                "scenario_outside_horizon": outside,
+               "medians_under_means": None if levels else medians_under_means(
+                   predicted, next((m for m in ("ensemble", "lgbm") if m in produced),
+                                   produced[0]), quantiles),
                **extra}
     with Store(db) as store:
         store.save_run(run_id, "forecast", produced, horizon, json.dumps(params), panel.data_hash,
