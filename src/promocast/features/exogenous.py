@@ -135,7 +135,7 @@ def promo_flags(frame: pd.DataFrame, promotions: pd.DataFrame, items: pd.DataFra
         # long history: years of promotions would be expanded day by day for nothing)
         promotions = promotions[(promotions["end_date"] >= out["ds"].min())
                                 & (promotions["start_date"] <= out["ds"].max())]
-    promos = promotions
+    promos = every_store_as_none(promotions)
     if items is not None and "category" in items and promos["category"].notna().any():
         by_cat = promos[promos["item_id"].isna() & promos["category"].notna()].merge(
             items[["item_id", "category"]], on="category", suffixes=("_drop", ""))
@@ -182,6 +182,21 @@ def category_features(frame: pd.DataFrame) -> pd.DataFrame:
     out["cat_rel_discount"] = (out["discount_depth"] - groups["discount_depth"].transform("mean")
                                ).fillna(0).astype("float32")
     return out
+
+
+def every_store_as_none(promotions: pd.DataFrame) -> pd.DataFrame:
+    """Promotions whose store_id means every store ('all', '*', empty: ``EVERY_STORE``) with
+    store_id None, as an empty one: in a shop of several stores 'all' matched only a store
+    literally named 'all'."""
+    from promocast.promotions.design import EVERY_STORE
+
+    if "store_id" not in promotions:
+        return promotions
+    text = promotions["store_id"].astype("string").str.strip().str.lower()
+    every = promotions["store_id"].isna() | text.isin(EVERY_STORE).fillna(False).astype(bool)
+    if not every.any() or promotions.loc[every, "store_id"].isna().all():
+        return promotions
+    return promotions.assign(store_id=promotions["store_id"].where(~every, None))
 
 
 def _series(frame: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:

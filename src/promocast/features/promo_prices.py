@@ -23,6 +23,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from promocast.features.exogenous import every_store_as_none
+
 PRICE_CUT = ("percent_off", "flash_sale")
 """Mechanisms whose ``discount_pct`` cuts the shelf price."""
 AMOUNT_FLOOR = 0.1
@@ -43,7 +45,7 @@ def promoted_prices(frame: pd.DataFrame, promotions: pd.DataFrame | None,
     covered = np.zeros(len(frame), dtype=bool)
     if promotions is None or promotions.empty or frame.empty:
         return price, covered
-    rows = _item_rows(promotions.reset_index(drop=True), items)
+    rows = _item_rows(every_store_as_none(promotions).reset_index(drop=True), items)
     rows = rows[(rows["end_date"] >= frame["ds"].min()) & (rows["start_date"] <= frame["ds"].max())]
     if rows.empty:
         return price, covered
