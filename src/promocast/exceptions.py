@@ -57,8 +57,11 @@ class DataValidationError(PromocastError):
     def __reduce__(self):  # pickled whole (a what-if worker raises it in another process)
         return (type(self), (self.errors, self.total, self.shown, self.outcome))
 
+    def headline(self) -> str:
+        return f"refused: {self.total} error(s) in the input; {self.outcome}."
+
     def message(self) -> str:
-        lines = [f"refused: {self.total} error(s) in the input; {self.outcome}."]
+        lines = [self.headline()]
         lines += [f"  - {e}" for e in self.errors[: self.shown]]
         if (self.total or 0) > self.shown:
             lines.append(f"  ... and {self.total - self.shown} more")

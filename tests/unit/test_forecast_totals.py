@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
@@ -43,4 +42,3 @@ def test_steady_sellers_pass() -> None:
 def test_a_few_slow_series_in_a_busy_shop_pass() -> None:
     rates = {**{f"s{k}": 0.4 for k in range(3)}, "big": 50.0}
     assert medians_under_means(_forecast(rates), "m", QUANTILES) is None
-    assert np.isclose(_forecast(rates)["m"].sum(), 14 * 50, rtol=0.02)

@@ -62,12 +62,8 @@ class InvalidScenario(DataValidationError):
 
     outcome: str = "nothing was simulated"
 
-    def message(self) -> str:
-        lines = [f"bad scenario: {self.total} problem(s); {self.outcome}."]
-        lines += [f"  - {e}" for e in self.errors[: self.shown]]
-        if (self.total or 0) > self.shown:
-            lines.append(f"  ... and {(self.total or 0) - self.shown} more")
-        return "\n".join(lines)
+    def headline(self) -> str:
+        return f"bad scenario: {self.total} problem(s); {self.outcome}."
 
 
 def _text(value: object) -> str | None:

@@ -421,10 +421,11 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
         predicted, long, extra = levelled.frame, levelled.long, levelled.summary
         first = ["level", "unique_id", "item_id", "store_id", "category", "ds"]
     else:
-        keys = train.drop_duplicates("unique_id").set_index("unique_id")[["item_id", "store_id"]]
-        young_rows = panel.frame.loc[~long_enough.to_numpy()]
-        categories = (panel.frame.drop_duplicates("unique_id").set_index("unique_id")["category"]
-                      if "category" in panel.frame else None)
+        firsts = train.drop_duplicates("unique_id").set_index("unique_id")
+        keys = firsts[["item_id", "store_id"]]
+        # the forecast series' categories (the young series' peers), from the same one pass
+        categories = firsts.get("category")
+        young_rows = panel.frame.loc[~long_enough.to_numpy()] if short else None
         # from here on the models need only what they learn from: the panel's other columns
         # (ids as text, the raw flags) are let go, gigabytes at M5 size
         train = training_frame(train, spec)
