@@ -270,3 +270,34 @@ def test_a_monthly_shops_last_month_promotion_is_judged() -> None:
     evaluation = evaluate_promotions(frame, promotions, baseline, items, freq="MS")
     assert list(evaluation.table["promo_id"]) == ["DEC"], evaluation.notes
     assert evaluation.table["incremental_units"].iloc[0] == pytest.approx(150)
+
+
+def test_overlapping_promotions_share_the_rows_they_both_cover() -> None:
+    """P4, a gift of 1.0 on A on day 6, lies inside P1 (20 % off A, days 5-7). It was skipped
+    as having 'no sales row' and P1 took the whole day. Now each has half of day 6: its units,
+    baseline and money (the day's giveaway is the price cut plus the gift)."""
+    frame, promotions, baseline, items = _tiny()
+    promotions = pd.concat([promotions, pd.DataFrame([
+        {"promo_id": "P4", "promo_type": "gift", "start_date": "2024-01-06",
+         "end_date": "2024-01-06", "item_id": "A", "store_id": "s1", "gift_value": 1.0}])],
+        ignore_index=True)
+    params = pd.DataFrame({"item_id": ["A", "B", "C"], "store_id": "all", "category": "tea",
+                           "price_elasticity": -2.0, "lift_gift": 0.2,
+                           "lift_feature_display": 0.0})
+    evaluation = evaluate_promotions(frame, promotions, baseline, items, freq="D",
+                                     params=params)
+    table = evaluation.table.set_index("promo_id")
+    p1, p4 = table.loc["P1"], table.loc["P4"]
+    assert (p1["baseline_units"], p1["actual_units"], p1["incremental_units"]) == (25, 50, 25)
+    assert (p4["baseline_units"], p4["actual_units"], p4["incremental_units"]) == (5, 10, 5)
+    assert (p1["n_periods"], p1["shared_periods"], p4["shared_periods"]) == (3, 1, 1)
+    # days 5 and 7: 20 units x 2 off; day 6 halved: 10 units x (2 off + 1 gift); fixed 10
+    assert p1["discount_cost"] == pytest.approx(80 + 30 + 10)
+    assert p4["discount_cost"] == pytest.approx(30)
+    assert p1["incremental_margin"] == pytest.approx(2 * (60 - 50) + (10 * 2 - 5 * 5) - 10)
+    assert p4["incremental_margin"] == pytest.approx(10 * 2 - 5 * 5)
+    with_gift = 0.8 ** -2 * 1.2 - 1
+    assert p1["model_incremental_units"] == pytest.approx(20 * (0.8 ** -2 - 1) + 5 * with_gift)
+    assert p4["model_incremental_units"] == pytest.approx(5 * with_gift)
+    assert any("P1 & P4 (1 period(s))" in n for n in evaluation.notes)
+    assert not any("no sales row" in n and "P4" in n for n in evaluation.notes)

@@ -40,6 +40,7 @@ TABLE_COLUMNS = [
     "n_items",
     "n_periods",
     "censored_periods",
+    "shared_periods",
     "baseline_units",
     "actual_units",
     "incremental_units",
@@ -63,7 +64,8 @@ class Evaluation:
 
     Units: ``baseline_units`` / ``actual_units`` / ``incremental_units`` over the observed
     periods the promotion covers (stock-outs and gaps are left out of both, and counted in
-    ``censored_periods``); ``revenue`` = units x net price paid; ``discount_cost`` = price cut
+    ``censored_periods``; a period two promotions cover is split equally between them and
+    counted in ``shared_periods``); ``revenue`` = units x net price paid; ``discount_cost`` = price cut
     x units + threshold rebate + gifts (gift value per unit, or per threshold_amount spent when
     the gift comes with one) + ``fixed_cost``; ``incremental_margin`` =
     margin with the promotion - margin of the baseline at the regular price - fixed cost (None
@@ -122,9 +124,12 @@ def _normalise(promotions: pd.DataFrame) -> pd.DataFrame:
 
 
 def _coverage(promos: pd.DataFrame, rows: pd.DataFrame, freq: str) -> pd.DataFrame:
-    """promo_id, row (index into ``rows``) for every panel row a promotion covers. An item's
-    own promotion beats a category-wide one; a category-wide one counts only on rows the sales
-    table marks on promotion, when it marks any (shops exclude items already on a deal)."""
+    """promo_id, row (index into ``rows``), share for every panel row a promotion covers. A
+    category-wide promotion counts only on rows the sales table marks on promotion, when it
+    marks any (shops exclude items already on a deal). A row several promotions cover (an item
+    deal inside a category-wide one, two deals overlapping) is shared: each gets ``share`` =
+    1 / n of its units, money and baseline, so no promotion is skipped or credited with
+    another's units, and the shares add up to the row once."""
     members = rows[["item_id", "category"]].drop_duplicates("item_id")
     direct = promos.loc[promos["scope"] == "item", ["promo_id", "item_id", "store_id"]]
     wide = promos.loc[promos["scope"] == "category", ["promo_id", "category", "store_id"]]
@@ -157,13 +162,16 @@ def _coverage(promos: pd.DataFrame, rows: pd.DataFrame, freq: str) -> pd.DataFra
     if "on_promo" in rows and bool((rows["on_promo"] > 0).any()):
         marked = rows["on_promo"].to_numpy()[hit["row"].to_numpy()] > 0
         hit = hit[(hit["level"] == 0).to_numpy() | marked]
-    hit = hit.sort_values(["row", "level", "promo_id"]).drop_duplicates("row")
-    return hit[["promo_id", "row"]].reset_index(drop=True)
+    hit = hit.drop_duplicates(["promo_id", "row"]).sort_values(["row", "promo_id"])
+    hit["share"] = 1.0 / hit.groupby("row")["promo_id"].transform("size")
+    return hit[["promo_id", "row", "share"]].reset_index(drop=True)
 
 
 def _money(promos: pd.DataFrame, covered: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     """Per covered row: net price received, giveaway per unit (price cut, threshold rebate,
-    gift) and unit cost."""
+    gift) and unit cost. On a row several promotions share, the rebates and gifts of all of
+    them add up (the price paid already holds every price cut), so each promotion's share of
+    the row carries its share of the whole giveaway."""
     terms = promos.set_index("promo_id")
     at = covered["promo_id"]
     r = covered["row"].to_numpy()
@@ -184,6 +192,8 @@ def _money(promos: pd.DataFrame, covered: pd.DataFrame, rows: pd.DataFrame) -> p
     per_basket = np.isfinite(threshold) & (threshold > 0)
     gift = np.where(per_basket, paid * value / np.where(per_basket, threshold, 1.0), value)
     gift = np.where(kind == "gift", gift, 0.0)
+    on_row = pd.DataFrame({"rebate": rebate, "gift": gift}).groupby(r).transform("sum")
+    rebate, gift = on_row["rebate"].to_numpy(), on_row["gift"].to_numpy()
     return pd.DataFrame(
         {
             "net_price": paid - rebate,
@@ -203,7 +213,8 @@ def _model_multiplier(
     params: pd.DataFrame,
 ) -> np.ndarray:
     """Demand multiplier the effect estimates give each covered row: (paid / regular) **
-    elasticity x prod(1 + lift) of the promotion's non-price mechanisms (NaN when unknown)."""
+    elasticity x prod(1 + lift) of the non-price mechanisms any promotion on the row uses
+    (NaN when unknown); a mechanism two promotions share (both on display) counts once."""
     r = covered["row"].to_numpy()
     keys = rows.iloc[r][["item_id", "store_id"]].reset_index(drop=True)
     p = params.assign(store_id=params.get("store_id", "all"))
@@ -222,6 +233,7 @@ def _model_multiplier(
     shown = (terms["feature"].to_numpy(float) > 0) | (terms["display"].to_numpy(float) > 0)
     for m in LIFT_MECHANISMS:
         on = (kind == m) | ((m == "feature_display") & shown)
+        on = pd.Series(on).groupby(r).transform("max").to_numpy(bool)
         lift = eff.get(f"lift_{m}", pd.Series(np.nan, index=eff.index)).to_numpy(float)
         mult = mult * np.where(on, 1.0 + lift, 1.0)
     return mult
@@ -278,7 +290,13 @@ def evaluate_promotions(
     covered = (
         _coverage(promos, rows, freq)
         if len(promos)
-        else pd.DataFrame({"promo_id": pd.Series(dtype=str), "row": pd.Series(dtype=int)})
+        else pd.DataFrame(
+            {
+                "promo_id": pd.Series(dtype=str),
+                "row": pd.Series(dtype=int),
+                "share": pd.Series(dtype=float),
+            }
+        )
     )
     empty = ~promos["promo_id"].isin(covered["promo_id"])
     if empty.any():
@@ -297,7 +315,8 @@ def evaluate_promotions(
 
     r = covered["row"].to_numpy()
     ok = observed[r]
-    act, exp_ = np.where(ok, y[r], 0.0), np.where(ok, expected[r], 0.0)
+    share = covered["share"].to_numpy(float)
+    act, exp_ = np.where(ok, y[r], 0.0) * share, np.where(ok, expected[r], 0.0) * share
     money = _money(promos, covered, rows)
     cost = _unit_costs(items, rows["item_id"].iloc[r])
     per_row = pd.DataFrame(
@@ -306,6 +325,7 @@ def evaluate_promotions(
             "item_id": rows["item_id"].to_numpy()[r],
             "store_id": rows["store_id"].to_numpy()[r],
             "censored": ~ok,
+            "shared": share < 1.0,
             "baseline_units": exp_,
             "actual_units": act,
             "revenue": act * money["net_price"].to_numpy(),
@@ -323,6 +343,7 @@ def evaluate_promotions(
         n_items=("item_id", "nunique"),
         n_periods=("censored", "size"),
         censored_periods=("censored", "sum"),
+        shared_periods=("shared", "sum"),
         baseline_units=("baseline_units", "sum"),
         actual_units=("actual_units", "sum"),
         revenue=("revenue", "sum"),
@@ -358,6 +379,7 @@ def evaluate_promotions(
         - table["post_promo_dip_units"]
     )
     table = table.rename(columns={"start_date": "start", "end_date": "end"})
+    notes.extend(_overlap_notes(covered))
     lacking = sorted(set(per_row.loc[per_row["no_cost"], "item_id"]))
     if lacking:
         notes.append(
@@ -380,6 +402,22 @@ def evaluate_promotions(
     )
     table["roi"] = table["roi"].astype(object).where(table["roi"].notna(), None)
     return Evaluation(table, notes, ranked_by)
+
+
+def _overlap_notes(covered: pd.DataFrame) -> list[str]:
+    """One note naming the promotions that share rows, so a reader knows their figures hold a
+    share of those rows, not the whole."""
+    shared = covered[covered["share"] < 1.0]
+    if shared.empty:
+        return []
+    together = shared.groupby("row")["promo_id"].agg(lambda ids: " & ".join(sorted(ids)))
+    pairs = together.value_counts()
+    shown = [f"{ids} ({n} period(s))" for ids, n in pairs.items()]
+    return [
+        f"{shared['promo_id'].nunique()} promotion(s) overlap on {len(together)} item-store "
+        "period(s); the units, baseline and money of a shared period are split equally "
+        f"between its promotions: {_some(shown)}"
+    ]
 
 
 def _some(values: Sequence[str], limit: int = 10) -> str:
