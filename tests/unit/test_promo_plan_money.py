@@ -186,3 +186,16 @@ def test_plan_offers_only_lifts_the_data_estimated_and_says_which_it_left_out() 
     assert make_rules({"lifts": {"feature_display": 0.25}}).lifts == {"feature_display": 0.25}
     with pytest.raises(InvalidRules, match="percent_off"):
         make_rules({"lifts": {"percent_off": 0.1}})
+
+
+def test_a_plan_of_free_displays_says_they_were_costed_at_zero() -> None:
+    from promocast.services.promotions import costless_mechanism_note
+
+    placed = [{"promo_type": "feature_display"}] * 3 + [{"promo_type": "percent_off"}]
+    free = {"feature_display": {"fixed_cost": 0.0, "source": "none"}}
+    note = costless_mechanism_note(placed, free)
+    assert note is not None and note.startswith("3 of 4 planned promotions are feature / display")
+    assert "fixed_cost: {feature_display: ...}" in note
+    paid = {"feature_display": {"fixed_cost": 150.0, "source": "rules"}}
+    assert costless_mechanism_note(placed, paid) is None
+    assert costless_mechanism_note(placed[3:], free) is None

@@ -187,6 +187,22 @@ def caveats(plan: dict, flags: list[dict]) -> None:
             "to trial if a loss matters more than the average")
 
 
+def costless_mechanism_note(promotions: list[dict], fixed_costs: dict) -> str | None:
+    """A note when the plan places feature / display, which gives nothing away, at no cost
+    (no fixed_cost in the rules or in past promotions): the optimiser then puts it wherever it
+    lifts sales at all, while real displays, banners and ads have slot fees and few slots."""
+    cost = fixed_costs.get("feature_display", {})
+    if cost.get("fixed_cost", 0.0) > 0:
+        return None
+    placed = sum(p["promo_type"] == "feature_display" for p in promotions)
+    if not placed:
+        return None
+    return (f"{placed} of {len(promotions)} planned promotions are feature / display, costed "
+            "at 0 (no fixed_cost for it in the rules nor in the shop's past promotions), so "
+            "the plan uses it wherever it lifts sales; if slots or ads cost money or are few, "
+            "set fixed_cost: {feature_display: ...} and max_per_category_period in the rules")
+
+
 def stock_on_hand(shop: Shop) -> pd.DataFrame | None:
     """Latest units on hand per item and store, or None when the shop keeps no inventory."""
     if shop.inventory.empty:
@@ -276,6 +292,8 @@ def run_plan(db: Path, *, horizon: int, budget: float | None, rules_path: Path |
                 "effects_result_id": effects_id,
                 "start": str(first_day.date()), "periods": n_periods}
     caveats(document, effects_document.get("flags", []))
+    if note := costless_mechanism_note(document["promotions"], fixed_costs):
+        document["notes"].append(note)
     with Store(db) as store:
         document["result_id"] = store.save_promo_result(
             "plan", panel.data_hash, json.dumps({"horizon": horizon, "budget": rules.budget}),
