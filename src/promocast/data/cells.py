@@ -1,5 +1,5 @@
 """Reading text cells as shops write them: numbers with thousands separators, currency signs
-or a decimal comma, and times with a UTC offset.
+or a decimal comma, times with a UTC offset, and dates saved by Excel as serial day numbers.
 
 Each reader decides for a whole column, never cell by cell: "1,299" is one thousand two
 hundred and ninety-nine in a column of "1,299.00" and one point two nine nine in a column of
@@ -49,52 +49,77 @@ class Reading:
 
     ``shop_offset``: minutes east of UTC taken as the shop's (the most common offset in the
     column); ``converted``: cells moved to it from another offset; ``with_offset``: cells that
-    carried an offset at all."""
+    carried an offset at all; ``excel_serial``: cells read as Excel serial day numbers."""
 
     column: str
     decimal_comma: bool = False
     shop_offset: float | None = None
     converted: int = 0
     with_offset: int = 0
+    excel_serial: int = 0
 
     def note(self, source: str) -> str:
         if self.decimal_comma:
             return (f"{source}: column {self.column!r} read with a decimal comma (some values "
                     "such as 12,50 or 1.299,00 can be read no other way): '.' taken as the "
                     "thousands separator and ',' as the decimal point")
-        shop = _offset_label(self.shop_offset or 0.0)
-        moved = (f"{self.converted:,} converted to it from another offset" if self.converted
-                 else "none had another, so all are kept as written")
-        return (f"{source}: column {self.column!r} has times with a UTC offset: {shop} taken as "
-                f"the shop's (the most common of {self.with_offset:,} values with an offset); "
-                f"{moved}; stored as the shop's local time without a time zone")
+        parts = []
+        if self.shop_offset is not None:
+            shop = _offset_label(self.shop_offset)
+            moved = (f"{self.converted:,} converted to it from another offset" if self.converted
+                     else "none had another, so all are kept as written")
+            parts.append(f"has times with a UTC offset: {shop} taken as the shop's (the most "
+                         f"common of {self.with_offset:,} values with an offset); {moved}; "
+                         "stored as the shop's local time without a time zone")
+        if self.excel_serial:
+            parts.append(f"holds {self.excel_serial:,} dates as Excel serial day numbers "
+                         "(45292 = 2024-01-01, a fraction is the time of day): read as days "
+                         f"since {EXCEL_ORIGIN.date()}")
+        return f"{source}: column {self.column!r} " + "; it ".join(parts)
 
     def merged(self, other: Reading) -> Reading | None:
         """This reading and another batch's of the same column as one, or None when they
         decided differently (the file must then be read whole)."""
-        if (self.decimal_comma, self.shop_offset) != (other.decimal_comma, other.shop_offset):
-            return None
-        return Reading(self.column, self.decimal_comma, self.shop_offset,
-                       self.converted + other.converted, self.with_offset + other.with_offset)
+        offsets = {self.shop_offset, other.shop_offset} - {None}
+        if self.decimal_comma != other.decimal_comma or len(offsets) > 1:
+            return None  # (a batch without offsets keeps its times as the whole file would)
+        return Reading(self.column, self.decimal_comma,
+                       self.shop_offset if self.shop_offset is not None else other.shop_offset,
+                       self.converted + other.converted, self.with_offset + other.with_offset,
+                       self.excel_serial + other.excel_serial)
+
+
+DECIMAL_MARKS = ("decimal commas", "decimal points",
+                 "write every number of the column with the same decimal mark")
+DATE_NUMBERS = ("Excel serial day numbers", "compact dates YYYYMMDD",
+                "write every date of the column the same way, best as YYYY-MM-DD")
+"""What two conventions a column mixes (``ParsedColumn.mixing``), and the advice."""
 
 
 @dataclass
 class ParsedColumn:
     """A column's typed values, how it was read, and the cells refused for mixing two
-    conventions (``mixed``, with an example cell of each: positions and texts)."""
+    conventions (``mixed``, with an example cell of each: positions and texts; ``mixing``
+    names the two conventions, in the order of the examples, and the advice).
+
+    ``date_numbers``: how a date column's plain numbers were read, ``"serial"`` (Excel day
+    numbers) or ``"compact"`` (YYYYMMDD), None without any: batches of one file must agree."""
 
     values: pd.Series
     reading: Reading | None = None
     mixed: np.ndarray | None = None
     examples: tuple[tuple[int, str], tuple[int, str]] | None = None
+    mixing: tuple[str, str, str] = DECIMAL_MARKS
+    date_numbers: str | None = None
 
     def mixed_rule(self, rows: pd.Index, first_row: int) -> str:
         assert self.examples is not None
-        (comma_at, comma), (point_at, point) = self.examples
-        return (f"the column mixes decimal commas ({comma!r} on row {rows[comma_at] + first_row}) "
-                f"and decimal points ({point!r} on row {rows[point_at] + first_row}): its "
-                "numbers cannot be read both ways; write every number of the column with the "
-                "same decimal mark")
+        (one_at, one), (other_at, other) = self.examples
+        first, second, advice = self.mixing
+        noun = "dates" if self.mixing == DATE_NUMBERS else "numbers"
+        return (f"the column mixes {first} ({one!r} on row {rows[one_at] + first_row}) "
+                f"and {second} ({other!r} on row {rows[other_at] + first_row}): its "
+                f"{noun} cannot be read both ways; {advice}")
 
 
 def _offset_label(minutes: float) -> str:
@@ -233,11 +258,21 @@ def parse_times(values: pd.Series, column: str, with_time: bool) -> ParsedColumn
     """Dates (``with_time=False``: the date part) or date-times of one column. Times with a
     UTC offset are converted to the shop's local wall-clock time, the shop's offset being the
     most common in the column (a file all in +08:00 keeps its times as written), then stored
-    without a time zone like the rest of the store; times without an offset are kept."""
+    without a time zone like the rest of the store; times without an offset are kept. Plain
+    numbers are Excel serial day numbers or compact YYYYMMDD dates (``_excel_serials``)."""
     if pd.api.types.is_datetime64_any_dtype(values):
         out = values.dt.tz_localize(None) if getattr(values.dt, "tz", None) else values
         return ParsedColumn(out if with_time else out.dt.normalize())
+    if pd.api.types.is_float_dtype(values):  # an Excel or Parquet number column
+        whole = values.dropna()
+        if len(whole) and (whole == np.floor(whole)).all() and whole.abs().max() < 2**53:
+            values = values.astype("Int64")  # 20240101.0 is the compact date 20240101
     text = values.astype(STR).str.strip()
+    return _excel_serials(_text_times(text, column, with_time), text, column, with_time)
+
+
+def _text_times(text: pd.Series, column: str, with_time: bool) -> ParsedColumn:
+    """``parse_times`` of text cells, before the Excel serial numbers are read."""
     if not text.str.contains(_ENDS_WITH_OFFSET, regex=True).fillna(False).any():
         return ParsedColumn(by_distinct(text, lambda t: _date_text(t, with_time)))
     offsets = by_distinct(text, _offset_minutes)
@@ -256,3 +291,62 @@ def parse_times(values: pd.Series, column: str, with_time: bool) -> ParsedColumn
     moved = int((zoned & (offsets.to_numpy() != shop)).sum())
     return ParsedColumn(converted, Reading(column, shop_offset=shop, converted=moved,
                                            with_offset=int(zoned.sum())))
+
+
+# ---- Excel serial dates -----------------------------------------------------------------
+
+EXCEL_ORIGIN = pd.Timestamp("1899-12-30")
+"""Day 0 of Excel's serial dates (Windows 1900 system, its leap-year bug included): 45292 is
+2024-01-01, 45292.5 noon that day."""
+SERIAL_FIRST, SERIAL_LAST = 32874, 73415
+"""The serial numbers taken as dates: 1990-01-01 .. 2100-12-31 (a time on the last day too).
+Five digits, so never a compact date YYYYMMDD (eight) nor a Unix time in seconds (ten)."""
+_SERIAL_TEXT = r"\d{5}(?:\.\d+)?"
+_COMPACT_TEXT = r"\d{8}"
+
+
+def _serial_days(text: pd.Series) -> pd.Series:
+    """Each cell's Excel serial day number (fraction: the time of day), NaN where the cell
+    is no plain number in the plausible range."""
+    plain = _matches(text, _SERIAL_TEXT)
+    days = pd.to_numeric(text.where(plain), errors="coerce").astype("float64")
+    return days.where((days >= SERIAL_FIRST) & (days < SERIAL_LAST + 1))
+
+
+def _excel_serials(parsed: ParsedColumn, text: pd.Series, column: str,
+                   with_time: bool) -> ParsedColumn:
+    """Dates saved by Excel as serial day numbers read from origin 1899-12-30, to the
+    millisecond (a time of day as a fraction of a day: 0.5 is noon).
+
+    Decided per column: its plain numbers are serials (five digits, 1990..2100) or compact
+    dates (eight digits, read before as YYYYMMDD); a column holding both reads its more
+    common kind and refuses the cells of the other, each named (``mixed``), rather than
+    guessing cell by cell. Any other number stays unparseable (a Unix time, a day count)."""
+    serial = by_distinct(text, _serial_days)
+    is_serial = serial.notna().to_numpy()
+    compact = (_matches(text, _COMPACT_TEXT) & parsed.values.notna()).to_numpy()
+    if not is_serial.any():
+        if compact.any():
+            parsed.date_numbers = "compact"
+        return parsed
+    millis = (serial[is_serial] * 86_400_000).round()
+    when = EXCEL_ORIGIN + pd.to_timedelta(millis, unit="ms")
+    values = parsed.values.copy()
+    values[is_serial] = (when if with_time else when.dt.normalize()).to_numpy()
+    parsed.values = values.astype("datetime64[ns]")
+    n_serial = int(is_serial.sum())
+    if compact.any():
+        serial_at, compact_at = int(np.argmax(is_serial)), int(np.argmax(compact))
+        parsed.mixed = compact if compact.sum() <= n_serial else is_serial
+        parsed.examples = ((serial_at, str(text.iloc[serial_at])),
+                           (compact_at, str(text.iloc[compact_at])))
+        parsed.mixing = DATE_NUMBERS
+        parsed.values = parsed.values.mask(parsed.mixed)
+        if parsed.mixed is is_serial:
+            parsed.date_numbers = "compact"
+            return parsed
+    parsed.date_numbers = "serial"
+    reading = parsed.reading or Reading(column)
+    parsed.reading = Reading(column, reading.decimal_comma, reading.shop_offset,
+                             reading.converted, reading.with_offset, n_serial)
+    return parsed

@@ -62,7 +62,11 @@ class ValidatedTable:
     staged: StagedTable | None = None
     """The table on disk when its batches were staged (``staging.StagedSink``)."""
     readings: list[Reading] = field(default_factory=list)
-    """Columns read other than plainly (decimal comma, UTC offsets); their notes end ``notes``."""
+    """Columns read other than plainly (decimal comma, UTC offsets, Excel serial dates);
+    their notes end ``notes``."""
+    date_numbers: dict[str, str] = field(default_factory=dict)
+    """How each date column's plain numbers were read ("serial" or "compact"): the batches
+    of one file must read them alike (``validate_batches``)."""
 
 
 def _as_str(values: pd.Series) -> pd.Series:
@@ -113,6 +117,7 @@ def validate_table(raw: pd.DataFrame, spec: TableSpec, source: str, *, first_row
     log = ErrorLog()
     notes: list[str] = []
     readings: list[Reading] = []
+    date_numbers: dict[str, str] = {}
     names = canonical_names(list(raw.columns), set(spec.names), user_map)
     # A user's mapping may name a target that is not canonical for this table.
     for src, dst in names.items():
@@ -152,6 +157,8 @@ def validate_table(raw: pd.DataFrame, spec: TableSpec, source: str, *, first_row
         present = _present(original)
         bad = (values.isna() & present).to_numpy()
         _check_reading(log, source, rows, column.name, parsed, original, first_row, readings)
+        if parsed.date_numbers is not None:
+            date_numbers[column.name] = parsed.date_numbers
         if parsed.mixed is not None:
             bad &= ~parsed.mixed  # one error per cell
         log.add_mask(source, rows, bad, column.name, original, f"cannot parse as {_EXPECTED[column.dtype]}", first_row)
@@ -194,7 +201,7 @@ def validate_table(raw: pd.DataFrame, spec: TableSpec, source: str, *, first_row
         return None, log
     notes += [reading.note(source) for reading in readings]
     return ValidatedTable(spec.name, source, frame.reset_index(drop=True) if whole else frame,
-                          exog, notes, readings=readings), log
+                          exog, notes, readings=readings, date_numbers=date_numbers), log
 
 
 def _present(original: pd.Series) -> pd.Series:
@@ -272,12 +279,14 @@ def validate_batches(batches: Iterable[pd.DataFrame], spec: TableSpec, source: s
     Errors count as in one piece, except that a file with errors in its cells is not checked
     for duplicate keys and frequency as well. The result has ``frame`` (in memory) or
     ``staged`` set. Raises ``BatchMismatch`` when the batches disagree on the extra columns
-    or on how a column is read (``_merge_readings``)."""
+    or on how a column is read (``_merge_readings``; numbers in a date column read as Excel
+    serials in one batch and as YYYYMMDD in another)."""
     log = ErrorLog()
     keep = True
     exog: list[str] | None = None
     notes: list[str] = []
     readings: dict[str, Reading] = {}
+    date_numbers: dict[str, str] = {}
     seen: dict[str, str] = {}
     try:
         for batch in batches:
@@ -306,6 +315,9 @@ def validate_batches(batches: Iterable[pd.DataFrame], spec: TableSpec, source: s
                 raise BatchMismatch(source)
             else:
                 readings = _merge_readings(readings, table.readings, source)
+            for col, kind in table.date_numbers.items():
+                if date_numbers.setdefault(col, kind) != kind:
+                    raise BatchMismatch(source)
             if keep:
                 assert sink is not None
                 sink.add(spec, table.frame)
@@ -322,9 +334,9 @@ def validate_batches(batches: Iterable[pd.DataFrame], spec: TableSpec, source: s
     notes = notes + [reading.note(source) for reading in readings.values()]
     if isinstance(kept, pd.DataFrame):
         return ValidatedTable(spec.name, source, kept, exog or [], notes,
-                              readings=list(readings.values())), log
+                              readings=list(readings.values()), date_numbers=date_numbers), log
     return ValidatedTable(spec.name, source, None, exog or [], notes, staged=kept,
-                          readings=list(readings.values())), log
+                          readings=list(readings.values()), date_numbers=date_numbers), log
 
 
 def _merge_readings(kept: dict[str, Reading], batch: list[Reading],
