@@ -474,3 +474,16 @@ def test_simulation_with_true_parameters_matches_the_demo_truth(tmp_path: Path):
         value["incremental_units"], rel=1e-9
     )
     assert totals["promo_cost"]["expected"] == pytest.approx(value["giveaway"], rel=1e-9)
+
+
+def test_a_scenario_needs_no_promo_id() -> None:
+    """Planned promotions are named after their row when the file has no promo_id (or leaves
+    a cell empty); the promotions table's required id refused such a scenario."""
+    from promocast.services.forecast import scenario_frame
+
+    rows = pd.DataFrame({"item_id": ["A", "B"], "promo_type": ["percent_off", "flash_sale"],
+                         "discount_pct": [20, 40], "start_date": ["2026-06-03", "2026-06-04"],
+                         "end_date": ["2026-06-05", "2026-06-04"]})
+    assert list(scenario_frame(rows, "plan.csv")["promo_id"]) == ["row2", "row3"]
+    named = rows.assign(PROMO_ID=["X1", " "])
+    assert list(scenario_frame(named, "plan.csv")["promo_id"]) == ["X1", "row3"]

@@ -65,7 +65,7 @@ def scenario_frame(frame: pd.DataFrame, source: str, *, first_row: int = 2,
     promotions schema; ``first_row`` numbers the rows in errors as the user sees them (2 for a
     CSV under its header, 1 for the items of a JSON list). A scenario is never stored: a
     refusal says "nothing was {used_for}", not that the store is unchanged."""
-    frame = frame.copy()
+    frame = _named(frame.copy(), first_row)
     planned_price = pd.to_numeric(frame.pop("price"), errors="coerce") if "price" in frame else None
     table, log = validate_table(frame, PROMOTIONS, source, first_row=first_row, stored=False)
     if table is None:
@@ -74,6 +74,19 @@ def scenario_frame(frame: pd.DataFrame, source: str, *, first_row: int = 2,
     out["planned_price"] = planned_price.to_numpy() if planned_price is not None else np.nan
     out.attrs["first_row"] = first_row
     return out
+
+
+def _named(frame: pd.DataFrame, first_row: int) -> pd.DataFrame:
+    """A planned promotion needs no id of its own: rows without one (no ``promo_id`` column,
+    or an empty cell) are named ``row<N>`` after their row, as the scenario's errors name
+    them. The promotions table needs ids to join sales to promotions; a plan does not."""
+    rows = [f"row{first_row + i}" for i in range(len(frame))]
+    column = next((c for c in frame.columns if str(c).strip().lower() == "promo_id"), None)
+    if column is None:
+        return frame.assign(promo_id=rows)
+    given = frame[column].astype("string").str.strip()
+    frame[column] = given.where(given.notna() & (given != ""), pd.Series(rows, index=frame.index))
+    return frame
 
 
 STANDING_PERIODS = 8
