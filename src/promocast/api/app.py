@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import HTTPException, RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from promocast import __version__
 from promocast.api import errors
@@ -29,8 +30,21 @@ from promocast.services.jobs import JobRunner
 from promocast.services.server import prepare_store_for_server
 from promocast.services.whatif import warm_whatif_context
 from promocast.services.whatif_pool import WhatIfPool
+from promocast.wording import API, speaking
 
 log = logging.getLogger("promocast.api")
+
+
+class ApiWords:
+    """Every request, and the jobs it starts, builds its messages in the API's words
+    (``promocast.wording``): an upload's error names the form's fields, not the CLI's flags."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with speaking(API):
+            await self.app(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> FastAPI:
@@ -82,6 +96,7 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> Fa
     from promocast.web import pages
 
     pages.install(app)
+    app.add_middleware(ApiWords)
     app.add_middleware(SecurityMiddleware, token=settings.api_token,
                        max_upload_mb=settings.max_upload_mb)
 

@@ -30,6 +30,7 @@ from promocast.data.validate import (
     validate_table,
 )
 from promocast.exceptions import DataValidationError, RowError, UnknownTable, UsageError
+from promocast.wording import option, phrase
 
 EXOG_KEY = ["date", "item_id", "store_id"]
 
@@ -230,7 +231,7 @@ def _prepare_files(paths: list[Path], table: str | None, user_map: dict[str, str
         if name is None:
             raise UnknownTable(
                 f"cannot tell the table of {path.name}: name it sales*, items*, promotions*, "
-                "events*, inventory*, orders* or stores*, or pass --table NAME"
+                f"events*, inventory*, orders* or stores*, or {phrase('table')}"
             )
         batched = _validate_in_batches(path, name, user_map, today, staging)
         if batched is not None:
@@ -300,5 +301,5 @@ def prepare_format(fmt: str, path: Path, *, today: pd.Timestamp | None = None) -
             validated.append(result)
     _raise_if_errors(logs)
     load = _combine(validated, logs)
-    load.sources = [f"{path} (--format {fmt})"]
+    load.sources = [f"{path} ({option('format')} {fmt})"]
     return load

@@ -32,6 +32,7 @@ from promocast.data.row_rules import (  # noqa: F401 - ErrorLog, MAX_EXAMPLES an
 )
 from promocast.data.schema import PROMO_TYPES, Column, TableSpec
 from promocast.exceptions import RowError
+from promocast.wording import phrase
 
 if TYPE_CHECKING:
     from promocast.data.staging import StagedTable
@@ -134,7 +135,7 @@ def validate_table(raw: pd.DataFrame, spec: TableSpec, source: str, *, first_row
         if name not in seen:
             log.add(RowError(source, None, name, None,
                              f"required column missing (file has: {', '.join(map(str, raw.columns))}); "
-                             "rename it or pass --map SOURCE=" + name))
+                             + phrase("map_column", column=name)))
     if log.total:
         return None, log
 

@@ -13,6 +13,7 @@ from promocast.data.mapping import load_mapping_file, parse_map_options
 from promocast.data.staging import StagedTable
 from promocast.data.storage import Store, UpsertCount
 from promocast.exceptions import DataValidationError, RowError
+from promocast.wording import option, phrase
 
 __all__ = ["IngestSummary", "ingest", "parse_map_options", "prepare", "store_load"]
 
@@ -68,7 +69,8 @@ def prepare(paths: list[Path], *, fmt: str | None = None, table: str | None = No
         if len(paths) != 1:
             from promocast.exceptions import UsageError
 
-            raise UsageError("--format takes one path (the data set's folder or main file)")
+            raise UsageError(f"{option('format')} takes one path (the data set's folder or "
+                             "main file)")
         return prepare_format(fmt, paths[0], today=today)
     return prepare_files(paths, table=table, user_map=user_map, today=today,
                          staging_dir=staging_dir)
@@ -87,8 +89,8 @@ def _protect_customers(store: Store, orders: pd.DataFrame | StagedTable, pseudon
     ).fetchall())
     if not pseudonymise:
         if pseudo.META_CHECK in kept:
-            raise UsageError("this store keeps pseudonymised customer ids: load orders with "
-                             "--pseudonymise (and the same salt) so raw ids never enter it")
+            raise UsageError("this store keeps pseudonymised customer ids: "
+                             f"{phrase('pseudonymise')} so raw ids never enter it")
         return orders
     salt, source = pseudo.env_salt(), f"${pseudo.SALT_ENV}"
     if salt is None:

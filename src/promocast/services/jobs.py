@@ -7,6 +7,7 @@ heavy work already uses every core, and two model fits at once only slow each ot
 
 from __future__ import annotations
 
+import contextvars
 import json
 import threading
 import time
@@ -50,7 +51,9 @@ class JobRunner:
         with Store(self.db) as store:
             store.save_job(job_id, kind, json.dumps(params, default=str))
         self._live[job_id] = "queued"
-        self._pool.submit(self._run, job_id, work)
+        # the job runs in the caller's context: its messages speak the caller's words
+        # (``promocast.wording``: the API's fields, not the CLI's flags)
+        self._pool.submit(contextvars.copy_context().run, self._run, job_id, work)
         return job_id
 
     def _run(self, job_id: str, work: Work) -> None:
