@@ -32,6 +32,11 @@ def ingest(
     pseudonymise: Annotated[bool, typer.Option(
         "--pseudonymise", help="Hash customer ids (salted SHA-256; salt from $PROMOCAST_SALT "
         "or kept in the store) before they are stored.")] = False,
+    missing_days: Annotated[str | None, typer.Option(
+        "--missing-days", metavar="zero|unknown", help="What a day (week) without a sales row "
+        "means: 'zero' writes a 0-unit row for it (exports listing only the days an item "
+        "sold; out-of-stock days stay unknown), 'unknown' leaves it out of training. Kept for "
+        "the shop: later loads apply it too. Default: the shop's choice, else unknown.")] = None,
     db: DbOption = None,
     json_out: JsonOption = None,
 ) -> None:
@@ -39,6 +44,7 @@ def ingest(
 
     Example: promocast ingest data/sales.csv data/items.xlsx --map 销量=units
     Example: PROMOCAST_SALT=... promocast ingest data/orders.csv --pseudonymise
+    Example: promocast ingest data/sales_selling_days.csv --missing-days zero
     """
     from promocast.services import ingest as ingest_service
 
@@ -46,7 +52,8 @@ def ingest(
     with progress("reading and validating") as update:
         summary = ingest_service.ingest(
             paths, target, fmt=fmt, table=table, mapping=ingest_service.parse_map_options(map_),
-            mapping_file=mapping_file, progress=update, pseudonymise=pseudonymise)
+            mapping_file=mapping_file, progress=update, pseudonymise=pseudonymise,
+            missing_days=missing_days)
     for note in summary.notes:
         console.print(f"note: {note}", highlight=False, markup=False)
     for line in summary.lines():
@@ -78,6 +85,7 @@ def quality_lines(warnings: list[dict]) -> list[str]:
     }
     return [say[w["kind"]](w) + (f", e.g. {'; '.join(w['examples'][:3])}"
                                  if w.get("examples") else "")
+            + (f". {w['message']}" if w.get("message") else "")
             for w in warnings if w.get("count") and w["kind"] in say]
 
 
@@ -104,8 +112,11 @@ def info(db: DbOption = None, json_out: JsonOption = None) -> None:
         out.print_json(json.dumps(document, default=str, ensure_ascii=False))
     else:
         write_json(json_out, document)
-        out.print(f"{document['series']} series, {document['tables']['sales']['rows']} sales rows, "
-                  f"freq {document['freq']}, {document['start']} .. {document['end']}; "
+        missing = document.get("missing_days") or {}
+        zeros = (f" ({missing['zero_rows']:,} zero rows for days without one: --missing-days "
+                 "zero)" if missing.get("mode") == "zero" else "")
+        out.print(f"{document['series']} series, {document['tables']['sales']['rows']} sales rows"
+                  f"{zeros}, freq {document['freq']}, {document['start']} .. {document['end']}; "
                   f"written to {json_out}", highlight=False, markup=False)
 
 

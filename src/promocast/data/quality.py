@@ -286,6 +286,28 @@ def guest_orders(orders: pd.DataFrame | None) -> tuple[int, int | None, list[str
     return lines, len(ids), [str(i) for i in ids[:N_EXAMPLES]]
 
 
+GAPS_COMMON = 0.05
+"""Missing periods from this share of the periods the series span on suggest an export that
+lists selling days only (``gap_advice``)."""
+
+
+def gap_advice(rows: int, missing: int, missing_days: str = "unknown") -> dict[str, Any]:
+    """The gap warning's ``share_missing`` (missing periods / the periods the series span,
+    rows counted as one period each) and ``message``: when gaps are common and the shop reads
+    them as unknown demand, the likely cause (an export listing only the days an item sold)
+    and the option that reads them as zero sales (``data.missing_days``); None otherwise."""
+    share = missing / (rows + missing) if rows + missing else 0.0
+    message = None
+    if share >= GAPS_COMMON and missing_days != "zero":
+        message = (f"{share:.0%} of the periods inside the series have no row: they are read "
+                   "as unknown demand and filled between the selling days, which overstates "
+                   "slow sellers if the export lists only the days an item sold. If a missing "
+                   "day means no sales, load with --missing-days zero (missing days: zero on "
+                   "the upload form): the store then writes a 0-unit row for each, and keeps "
+                   "the choice for later loads")
+    return {"share_missing": round(share, 4), "message": message}
+
+
 def _examples(frame: pd.DataFrame, describe: Callable[[Any], str]) -> list[str]:
     return [describe(row) for row in frame.head(N_EXAMPLES).itertuples(index=False)]
 
@@ -296,14 +318,17 @@ def _day(value: Any) -> str:
 
 def quality_report(sales: pd.DataFrame, inventory: pd.DataFrame | None = None,
                    freq_by_store: dict[str, str] | None = None,
-                   orders: pd.DataFrame | None = None) -> dict[str, Any]:
+                   orders: pd.DataFrame | None = None,
+                   missing_days: str = "unknown") -> dict[str, Any]:
     """The warnings and demand classes of a shop's data, as plain JSON-ready values.
 
     ``{"warnings": [...], "demand_classes": {"smooth": n, ..., "no_demand": n}}``. Every
     warning kind (gap, zero_stock, outlier, guest_orders) is always present, in that order, with
     ``count`` 0 when clean, so the JSON keeps one shape:
 
-    - gap: count = series with gaps, periods = missing periods in all;
+    - gap: count = series with gaps, periods = missing periods in all, share_missing and a
+      ``message`` suggesting ``--missing-days zero`` when gaps are common (``gap_advice``;
+      ``missing_days``: the shop's choice, ``data.missing_days``);
     - zero_stock: count = (day, series) with nothing on hand, series = series affected;
     - outlier: count = rows flagged, series = series affected;
     - guest_orders: count = order lines without a customer id, orders = distinct orders among
@@ -318,6 +343,7 @@ def quality_report(sales: pd.DataFrame, inventory: pd.DataFrame | None = None,
     guest_lines, n_guest_orders, guest_ids = guest_orders(orders)
     warnings: list[dict[str, Any]] = [
         {"kind": "gap", "count": len(gaps), "periods": int(gaps["missing_periods"].sum()),
+         **gap_advice(len(rows.days), int(gaps["missing_periods"].sum()), missing_days),
          "examples": _examples(gaps, lambda r: f"{r.item_id}/{r.store_id}: {r.missing_periods} "
                                f"periods missing, first {_day(r.first_missing)}")},
         {"kind": "zero_stock", "count": len(stock),

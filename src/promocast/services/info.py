@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from promocast.data.frequency import is_monthly as is_monthly  # the pages' test of `freq`
+from promocast.data.missing_days import stored_mode, zero_rows
 from promocast.data.quality import quality_report
 from promocast.data.schema import TABLES
 from promocast.data.storage import EXOG_KEY, EXOG_TABLE, Store
@@ -39,6 +40,8 @@ def store_info(db: Path, *, quality: bool = True) -> dict:
                     ).itertuples()},
             }
         info["exogenous"] = [c for c in store.columns(EXOG_TABLE) if c not in EXOG_KEY]
+        # what a day without a sales row means in this shop, and the 0-unit rows written
+        info["missing_days"] = {"mode": stored_mode(store), "zero_rows": zero_rows(store)}
         last = store.query("SELECT ingest_id, ingested_at, source FROM ingest_log ORDER BY ingest_id DESC LIMIT 1")
         if quality and tables["sales"]["rows"]:
             # the report reads every sales row: kept per store until the next ingest
@@ -51,7 +54,8 @@ def store_info(db: Path, *, quality: bool = True) -> dict:
                              if tables["inventory"]["rows"] else None)
                 orders = (store.query("SELECT customer_id FROM orders")
                           if tables["orders"]["rows"] else None)
-                report = quality_report(sales, inventory, freq_by_store, orders)
+                report = quality_report(sales, inventory, freq_by_store, orders,
+                                        missing_days=info["missing_days"]["mode"])
                 _QUALITY.clear()
                 _QUALITY[key] = report
             info["warnings"] = report["warnings"]

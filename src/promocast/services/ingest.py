@@ -10,6 +10,7 @@ import pandas as pd
 
 from promocast.data.ingest import PreparedLoad, prepare_files, prepare_format
 from promocast.data.mapping import load_mapping_file, parse_map_options
+from promocast.data.missing_days import ZeroDays, check_mode, settle
 from promocast.data.staging import StagedTable
 from promocast.data.storage import Store, UpsertCount
 from promocast.exceptions import DataValidationError, RowError
@@ -32,15 +33,19 @@ class IngestSummary:
     warnings: list[dict] = field(default_factory=list)
     """Data-quality warnings of the load (``info``'s shape: kind, count, examples), such as
     promotions naming items, categories or stores the store does not hold."""
+    zero_days: ZeroDays | None = None
+    """What the load did about days without a sales row (``data.missing_days``)."""
 
     @property
     def changed(self) -> bool:
-        return any(c.changed for c in self.counts.values())
+        return (any(c.changed for c in self.counts.values())
+                or (self.zero_days is not None and self.zero_days.changed))
 
     def lines(self) -> list[str]:
         out = []
         for table, c in self.counts.items():
             out.append(f"{table}: {c.inserted} new, {c.updated} updated, {c.unchanged} unchanged")
+        out += self.zero_days.lines() if self.zero_days is not None else []
         if not self.changed:
             out.append("nothing changed: the store already holds exactly these rows")
         return out
@@ -55,6 +60,7 @@ class IngestSummary:
                        for t, c in self.counts.items()},
             "notes": self.notes,
             "warnings": self.warnings,
+            "missing_days": None if self.zero_days is None else self.zero_days.as_dict(),
         }
 
 
@@ -139,9 +145,13 @@ def _sales_from_orders(store: Store, counts: dict[str, UpsertCount], notes: list
 
 
 def store_load(load: PreparedLoad, db: Path, progress: Progress | None = None, *,
-               pseudonymise: bool = False) -> IngestSummary:
+               pseudonymise: bool = False, missing_days: str | None = None) -> IngestSummary:
     """Write validated tables in one transaction (upsert by key) and log the ingest;
-    ``pseudonymise`` hashes customer ids inside that transaction, before anything is written."""
+    ``pseudonymise`` hashes customer ids inside that transaction, before anything is written.
+    ``missing_days`` (``zero`` | ``unknown``, None: the shop's kept choice) says what a day
+    without a sales row means; with ``zero`` its 0-unit rows are written in the same
+    transaction (``data.missing_days``)."""
+    missing_days = check_mode(missing_days)
     counts: dict[str, UpsertCount] = {}
     notes = list(load.notes)
     with Store(db) as store, store.transaction():
@@ -161,6 +171,11 @@ def store_load(load: PreparedLoad, db: Path, progress: Progress | None = None, *
                 counts[table] = store.upsert(table, source)
         if "orders" in sources and "sales" not in sources:
             _sales_from_orders(store, counts, notes, progress)
+        if progress:
+            progress("reading the days without a sales row")
+        zero_days = settle(store, missing_days, sources.get("sales"), refill=any(
+            c.changed for t, c in counts.items() if t in ("sales", "inventory")))
+        notes += [zero_days.note()] if zero_days.note() else []
         if counts.get("sales") is not None and counts["sales"].changed:
             _refuse_colliding_series(store, load.sources)
         warnings = []
@@ -169,7 +184,8 @@ def store_load(load: PreparedLoad, db: Path, progress: Progress | None = None, *
             unknown = unknown_references(store, notes)  # what the store holds after the load
             warnings += [unknown] if unknown else []
         ingest_id = store.log_ingest("; ".join(load.sources), counts)
-    return IngestSummary(str(db), ingest_id, load.sources, counts, notes, warnings)
+    return IngestSummary(str(db), ingest_id, load.sources, counts, notes, warnings,
+                         zero_days)
 
 
 SHOWN_IDS = 20
@@ -249,15 +265,18 @@ def unknown_references(store: Store, notes: list[str] | None = None) -> dict | N
 
 def ingest(paths: list[Path], db: Path, *, fmt: str | None = None, table: str | None = None,
            mapping: dict[str, str] | None = None, mapping_file: Path | None = None,
-           progress: Progress | None = None, pseudonymise: bool = False) -> IngestSummary:
+           progress: Progress | None = None, pseudonymise: bool = False,
+           missing_days: str | None = None) -> IngestSummary:
     """Validate every input, then store all of it or nothing (customer ids hashed first when
-    ``pseudonymise``)."""
+    ``pseudonymise``; days without a sales row read as ``missing_days``: see ``store_load``)."""
+    missing_days = check_mode(missing_days)  # bad usage before any file is read
     if progress:
         progress("reading and validating")
     # Large files are staged beside the store (its disk has to hold the data anyway).
     load = prepare(paths, fmt=fmt, table=table, mapping=mapping, mapping_file=mapping_file,
                    staging_dir=db.parent if db.parent.is_dir() else None)
     try:
-        return store_load(load, db, progress, pseudonymise=pseudonymise)
+        return store_load(load, db, progress, pseudonymise=pseudonymise,
+                          missing_days=missing_days)
     finally:
         load.close()

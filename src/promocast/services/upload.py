@@ -36,8 +36,10 @@ def safe_name(name: str | None) -> str:
 
 def ingest_uploads(files: Iterable[tuple[str | None, BinaryIO]], db: Path, *,
                    fmt: str | None = None, table: str | None = None,
-                   max_bytes: int | None = None, pseudonymise: bool = False) -> IngestSummary:
-    """Write the uploads to a private temporary folder and ingest them in one transaction."""
+                   max_bytes: int | None = None, pseudonymise: bool = False,
+                   missing_days: str | None = None) -> IngestSummary:
+    """Write the uploads to a private temporary folder and ingest them in one transaction
+    (``missing_days``: see ``services.ingest.store_load``)."""
     folder = Path(tempfile.mkdtemp(prefix="promocast-upload-"))
     try:
         paths: list[Path] = []
@@ -58,7 +60,7 @@ def ingest_uploads(files: Iterable[tuple[str | None, BinaryIO]], db: Path, *,
         source = paths[0] if fmt else None
         try:
             summary = ingest([source] if source else paths, db, fmt=fmt, table=table,
-                             pseudonymise=pseudonymise)
+                             pseudonymise=pseudonymise, missing_days=missing_days)
         except DataValidationError as exc:
             raise DataValidationError(
                 [replace(e, file=_uploaded(e.file, folder)) for e in exc.errors],

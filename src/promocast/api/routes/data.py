@@ -21,11 +21,17 @@ def ingest(db: DbDep, settings: SettingsDep,
            table: Annotated[str | None, Form(max_length=40, description=(
                "The table when the file name does not say it."))] = None,
            pseudonymise: Annotated[bool, Form(description=(
-               "Hash customer ids with a salt before they are stored."))] = False) -> dict:
+               "Hash customer ids with a salt before they are stored."))] = False,
+           missing_days: Annotated[str | None, Form(pattern="^(zero|unknown)?$", description=(
+               "What a day (week) without a sales row means: 'zero' writes a 0-unit row for "
+               "it (out-of-stock days stay unknown), 'unknown' leaves it out of training. "
+               "Kept for the shop; empty: the shop's choice, else unknown."))] = None) -> dict:
     """Validate and load the files in one transaction (``promocast ingest``). Refused data
-    answer 422 with every error's file, row, column, value and rule; the store is unchanged."""
+    answer 422 with every error's file, row, column, value and rule; the store is unchanged.
+    The answer's ``missing_days`` says the shop's choice and the zero rows added / removed."""
     summary = ingest_uploads(((f.filename, f.file) for f in files), db, fmt=format or None,
                              table=table or None, pseudonymise=pseudonymise,
+                             missing_days=missing_days or None,
                              max_bytes=settings.max_upload_mb * 1024 * 1024)
     return {**summary.as_dict(), "lines": summary.lines()}
 

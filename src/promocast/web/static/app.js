@@ -168,6 +168,7 @@ function dataPage() {
     if ($("#upload-format").value) body.append("format", $("#upload-format").value);
     if ($("#upload-table").value) body.append("table", $("#upload-table").value);
     if ($("#upload-pseudonymise").checked) body.append("pseudonymise", "true");
+    if ($("#upload-missing-days").value) body.append("missing_days", $("#upload-missing-days").value);
     const res = await api("POST", "/api/ingest", body);
     if (res.ok) {
       out.innerHTML = `<p class="ok" id="upload-ok">${esc(T("data.loaded"))}</p><ul>${res.data.lines.map((l) => `<li>${esc(l)}</li>`).join("")}</ul>` +
