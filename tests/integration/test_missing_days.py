@@ -237,3 +237,18 @@ def test_the_gap_warning_suggests_the_option_when_gaps_are_common(tmp_path: Path
     assert "load with --missing-days zero" in gap["message"]
     with pytest.raises(UsageError):
         ingest([_sparse_export(tmp_path)], db, missing_days="zeros")
+
+
+def test_a_large_staged_file_replaces_zero_rows_like_a_small_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from promocast.data import readers
+
+    monkeypatch.setattr(readers, "ARROW_MIN_BYTES", 0)  # every text file staged as Parquet
+    db = tmp_path / "s.duckdb"
+    first = ingest([_sparse_export(tmp_path)], db, missing_days="zero")
+    assert first.zero_days is not None and first.zero_days.added == 89
+    given = _write(tmp_path, "sales_fix.csv", "date,item_id,units\n2024-01-04,SLOW,2\n")
+    second = ingest([given], db)
+    assert second.counts["sales"].updated == 1
+    assert second.zero_days is not None and second.zero_days.replaced == 1
+    assert _zero_keys(db) == 88 and _sales(db, "SLOW")["units"].sum() == 32
