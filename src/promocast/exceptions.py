@@ -101,6 +101,12 @@ class InfeasiblePlan(PromocastError):
     """The promotion plan's rules cannot all hold at once."""
 
 
-class InvalidRules(UsageError):
+class InvalidRequest(UsageError):
+    """Values that each look right but cannot work together or with the shop's data (a gap as
+    long as the horizon, folds reaching before the first sale): found before any work starts,
+    and the API's 422."""
+
+
+class InvalidRules(InvalidRequest):
     """A promotion plan's rules name an unknown item, store, category or event, or an
     impossible value (depth outside 0-90 %, negative budget, end before start)."""

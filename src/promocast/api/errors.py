@@ -11,6 +11,7 @@ from promocast.exceptions import (
     DataValidationError,
     EmptyStore,
     InfeasiblePlan,
+    InvalidRequest,
     NeedsForecast,
     PromocastError,
     StoreLockedError,
@@ -41,13 +42,16 @@ def error_body(exc: Exception) -> dict:
 
 
 def status_of(exc: Exception) -> int:
+    """404 for an id the store does not hold (an item, a run) or data not loaded yet; 422 for
+    a request whose values cannot be processed (refused data, plan rules, a gap as long as
+    the horizon); 409 when a kept result is needed first; 400 for other misuse."""
     if isinstance(exc, UnknownSeries | EmptyStore):
         return 404
     if isinstance(exc, StoreLockedError):
         return 503
     if isinstance(exc, NeedsForecast):
         return 409
-    if isinstance(exc, DataValidationError | InfeasiblePlan):
+    if isinstance(exc, DataValidationError | InfeasiblePlan | InvalidRequest):
         return 422
     if isinstance(exc, UsageError):
         return 400

@@ -15,15 +15,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from promocast.data.frequency import is_monthly
 from promocast.data.storage import Store
 from promocast.exceptions import EmptyStore, UsageError
-from promocast.features.calendar import build_calendar
 from promocast.promotions.plan_lifts import left_out_note
 from promocast.promotions.plan_risk import RANGE_LEVEL
-from promocast.promotions.rules import PlanRules, period_end
+from promocast.promotions.rules import PlanRules
+from promocast.services.plan_setup import plan_setup
 from promocast.services.promo_baseline import (
-    panel_step,
     regular_prices,
     shop_baseline,
     standing_note,
@@ -90,18 +88,6 @@ def run_effects(db: Path, *, country: str = "CN", level: float = 0.9, refresh: b
     document, _params, result_id = effect_estimates(db, shop, level=level, refresh=refresh,
                                                     progress=progress)
     return {**document, "result_id": result_id}
-
-
-def _plan_period(rules: PlanRules, freq: str) -> PlanRules:
-    """The rules with a plan period that suits the shop's data: a monthly shop plans months
-    (the default there), a weekly shop weeks or months, a daily shop days, weeks or months."""
-    if is_monthly(freq):
-        if "period" in rules.model_fields_set and rules.period != "M":
-            raise UsageError("the shop sells by the month: plan in months (period: M)")
-        return rules.model_copy(update={"period": "M"})
-    if freq.startswith("W") and rules.period == "D":
-        raise UsageError("the shop sells by the week: plan in weeks (period: W)")
-    return rules
 
 
 def _fixed_costs(rules: PlanRules, promotions: pd.DataFrame, items: pd.DataFrame | None = None,
@@ -219,32 +205,16 @@ def run_plan(db: Path, *, horizon: int, budget: float | None, rules_path: Path |
     (weeks, months for a monthly shop, unless the rules say ``period: D`` or ``M``) under the
     rules and the budget (DESIGN §3). The rules come from a file (``rules_path``) or as values (``rules_values``, the API's)."""
     from promocast.promotions.plan import build_candidates, optimise_plan
-    from promocast.promotions.rules import check_rules, load_rules, make_rules
 
     say = say_to(progress)
-    rules = load_rules(rules_path) if rules_path else make_rules(rules_values or {})
-    if budget is not None:
-        rules = rules.with_budget(budget)
-    if rules.budget is None:
-        raise UsageError("give a discount budget: --budget B (or budget: in the rules file)")
+    # every refusal that needs no estimate first (the API runs the same before its job)
+    setup = plan_setup(db, horizon=horizon, budget=budget, rules_path=rules_path,
+                       rules_values=rules_values, country=country)
     shop = shop or read_shop(db, country=country, progress=progress)
     panel = shop.panel
-    rules = _plan_period(rules, panel.freq)
-    rules, fixed_costs, fixed_note = _fixed_costs(rules, shop.promotions, shop.items,
-                                                  int(panel.frame["store_id"].nunique()))
-    first_day = panel.frame["ds"].max() + panel_step(panel.freq)
-    if rules.start is not None:
-        start = pd.Timestamp(rules.start)
-        first_day = max(first_day, start.to_period("M").start_time if rules.period == "M" else start)
-    starts = pd.date_range(first_day, periods=horizon, freq=rules.offset)
-    if rules.end is not None:  # whole periods only
-        starts = starts[period_end(starts, rules.period) <= pd.Timestamp(rules.end)]
-    if starts.empty:
-        raise UsageError(f"the rules' dates leave less than one {rules.period} period to plan")
-    last_day = period_end(starts, rules.period)[-1]
-    stores = sorted(panel.frame["store_id"].astype(str).unique())
-    check_rules(rules, item_ids=panel.frame["item_id"].astype(str).unique(),
-                categories=panel.frame["category"].astype(str).unique(), store_ids=stores)
+    rules, fixed_costs, fixed_note = _fixed_costs(setup.rules, shop.promotions, shop.items,
+                                                  len(setup.stores))
+    first_day, starts, last_day = setup.first_day, setup.starts, setup.last_day
     effects_document, params, effects_id = effect_estimates(db, shop, progress=progress)
     baseline = shop_baseline(db, shop, last_day, country=country, progress=progress)
     baseline = baseline[(baseline["ds"] >= first_day) & (baseline["ds"] <= last_day)]
@@ -280,7 +250,7 @@ def run_plan(db: Path, *, horizon: int, budget: float | None, rules_path: Path |
     if stock is not None and not use_stock and rules.respect_stock:
         notes.append("stock is not enforced: the store knows units on hand, not receipts due; "
                      "set respect_stock: true in the rules to cap promotions by stock on hand now")
-    calendar = build_calendar(first_day, last_day + pd.Timedelta(days=1), country, shop.events)
+    calendar = setup.calendar
     say(f"pricing {len(per_period)} item x store x period cells")
     cand = build_candidates(per_period, params, prices, grid=rules.grid,
                             stock=stock if use_stock else None,

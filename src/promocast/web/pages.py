@@ -101,7 +101,7 @@ def promotions_page(request: Request) -> HTMLResponse:
         return _render(request, "empty.html", "promotions", empty=True)
     db = request.app.state.settings.db
     top = find_series(db, limit=200)
-    # a monthly shop plans whole months (services.promotions._plan_period): say so on the form
+    # a monthly shop plans whole months (services.plan_setup.plan_period): say so on the form
     monthly = is_monthly(info.get("freq"))
     return _render(request, "promotions.html", "promotions", items=top["series"],
                    categories=top["categories"], monthly=monthly, shop=_shop(info))

@@ -9,6 +9,7 @@ from promocast.api.deps import DbDep, JobsDep, SettingsDep, WhatIfPoolDep
 from promocast.api.routes.forecasts import accepted, json_response
 from promocast.api.schemas import EffectsRequest, JobAccepted, PlanRequest, SimulateRequest
 from promocast.exceptions import EmptyStore
+from promocast.services.plan_setup import plan_setup
 from promocast.services.promotions import run_advice, run_effects, run_evaluate, run_plan
 from promocast.services.results import latest_result
 from promocast.services.whatif import simulate_rows
@@ -71,7 +72,13 @@ def plan(db: DbDep) -> dict:
 
 @router.post("/plan", status_code=202)
 def start_plan(body: PlanRequest, db: DbDep, jobs: JobsDep, settings: SettingsDep) -> JobAccepted:
-    """Optimise a promotion calendar under the rules (a job; MILP, HiGHS)."""
+    """Optimise a promotion calendar under the rules (a job; MILP, HiGHS). What can be refused
+    without solving is refused at once, with the message of ``promo plan``: 422 for rules the
+    shop cannot keep (an unknown item, category, store or event, a depth outside 0-90 %, a
+    negative or missing budget, dates that leave no period, a required festival outside the
+    planned periods), 404 without sales or, for a margin plan, without any unit cost."""
+    plan_setup(db, horizon=body.horizon, budget=body.budget, rules_values=body.rules,
+               country=settings.country)
     return accepted(jobs.submit("plan", body.model_dump(mode="json"), lambda say: run_plan(
         db, horizon=body.horizon, budget=body.budget, rules_values=body.rules,
         country=settings.country, progress=say)))
