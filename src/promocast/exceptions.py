@@ -88,6 +88,10 @@ class UnknownSeries(PromocastError):
     """An item or series id that is not in the store."""
 
 
+class UnknownCustomer(PromocastError):
+    """A customer id with no purchase in the store's orders."""
+
+
 class EmptyStore(PromocastError):
     """The command needs data that has not been ingested yet."""
 

@@ -84,6 +84,7 @@ def test_ingest_prints_the_data_quality_warnings(tmp_path: Path) -> None:
     assert "A1/s1: 3 periods missing, first 2024-02-10" in text
     assert "warning: 1 outlier rows in 1 series" in text and "A1/s1 on 2024-02-20" in text
     kinds = {w["kind"]: w["count"] for w in json.loads(out.read_text())["warnings"]}
-    assert kinds == {"gap": 1, "zero_stock": 0, "outlier": 1, "guest_orders": 0}
+    assert kinds == {"gap": 1, "zero_stock": 0, "outlier": 1, "guest_orders": 0,
+                     "not_sold_orders": 0}
     again = promocast("ingest", str(sales), "--db", str(tmp_path / "s.duckdb"))
     assert "warning" not in again.stderr  # nothing changed: nothing re-checked

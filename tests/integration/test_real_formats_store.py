@@ -58,6 +58,7 @@ def test_online_retail_gives_541909_order_lines(tmp_path: Path) -> None:
     assert info["tables"]["orders"]["rows"] == 541_909
     guests = next(w for w in info["warnings"] if w["kind"] == "guest_orders")
     assert guests["count"] == 135_080
+    assert guests["orders"] == 3_710  # distinct guest invoices (info read no order_id: null)
 
 
 def test_m5_subset_gives_280_daily_series(tmp_path: Path) -> None:

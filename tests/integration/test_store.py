@@ -122,9 +122,43 @@ def test_version_1_store_migrates_forward_keeping_its_data(tmp_path: Path, valid
     con.execute("INSERT INTO sales (date, item_id, store_id, units) VALUES ('2024-03-01', 'A', 'all', 3)")
     con.close()
     with Store(db) as store:
-        assert store.schema_version == SCHEMA_VERSION == 4
+        assert store.schema_version == SCHEMA_VERSION == 5
         assert store.count("sales") == 1
         assert store.count("forecast_runs") == 0
         assert store.count("promo_results") == 0
         assert store.latest_promo_result("effects") is None
         assert store.count("jobs") == 0
+
+
+def test_version_4_store_without_order_status_reads_and_migrates(tmp_path: Path) -> None:
+    """Stores made before orders had a ``status`` column: read-only commands use them as
+    they are (every line counts), the next write adds the column."""
+    import duckdb
+
+    from promocast.data.storage import MIGRATIONS
+    from promocast.services.customers import read_purchases
+    from promocast.services.info import store_info
+
+    db = tmp_path / "v4.duckdb"
+    con = duckdb.connect(str(db))
+    for version in (1, 2, 3, 4):
+        for statement in MIGRATIONS[version]:
+            con.execute(statement)
+    con.execute("ALTER TABLE orders DROP COLUMN status")  # as version 4 made it
+    con.execute("INSERT INTO meta VALUES ('schema_version', '4')")
+    con.execute("INSERT INTO orders (order_id, line, customer_id, timestamp, item_id, quantity, "
+                "unit_price, store_id) VALUES ('O1', 1, 'C1', '2024-03-01 10:00', 'A', 2, 5.0, "
+                "'all'), ('O2', 1, NULL, '2024-03-02 10:00', 'A', 1, 5.0, 'all')")
+    con.close()
+    purchases = read_purchases(db)
+    assert purchases["revenue"].tolist() == [10.0]
+    with Store(db, read_only=True) as store:
+        assert "status" not in store.columns("orders")
+        assert store.sold_orders_sql() == "TRUE"
+    warnings = {w["kind"]: w for w in store_info(db)["warnings"]}
+    assert warnings["guest_orders"]["orders"] == 1
+    assert warnings["not_sold_orders"]["count"] == 0
+    with Store(db) as store:
+        assert store.schema_version == SCHEMA_VERSION == 5
+        assert store.columns("orders")[-1] == "status"
+        assert store.count("orders") == 2

@@ -213,7 +213,7 @@ def test_customer_segments_lifetime_value_and_recommendations(client: TestClient
     fresh = recommended["items"] - recommended["bought_items"]  # never what they already bought
     assert len(recommended["recommendations"]) == min(10, fresh) >= 1
     unknown = client.get("/api/customers/recommend", params={"customer": "NOBODY"})
-    assert unknown.status_code == 400 and "NOBODY" in unknown.json()["error"]
+    assert unknown.status_code == 404 and "'NOBODY' is not in" in unknown.json()["error"]
 
 
 def test_inventory_levels_and_reorder_list(client: TestClient) -> None:

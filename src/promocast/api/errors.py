@@ -15,6 +15,7 @@ from promocast.exceptions import (
     NeedsForecast,
     PromocastError,
     StoreLockedError,
+    UnknownCustomer,
     UnknownSeries,
     UsageError,
 )
@@ -42,10 +43,10 @@ def error_body(exc: Exception) -> dict:
 
 
 def status_of(exc: Exception) -> int:
-    """404 for an id the store does not hold (an item, a run) or data not loaded yet; 422 for
-    a request whose values cannot be processed (refused data, plan rules, a gap as long as
-    the horizon); 409 when a kept result is needed first; 400 for other misuse."""
-    if isinstance(exc, UnknownSeries | EmptyStore):
+    """404 for an id the store does not hold (an item, a run, a customer) or data not loaded
+    yet; 422 for a request whose values cannot be processed (refused data, plan rules, a gap
+    as long as the horizon); 409 when a kept result is needed first; 400 for other misuse."""
+    if isinstance(exc, UnknownSeries | UnknownCustomer | EmptyStore):
         return 404
     if isinstance(exc, StoreLockedError):
         return 503

@@ -64,7 +64,9 @@ def ingest(
         from promocast.services.info import store_info
 
         with progress("checking data quality"):
-            document["warnings"] = store_info(target)["warnings"] + summary.warnings
+            found = store_info(target)["warnings"]
+        kinds = {w["kind"] for w in found}  # the same store-wide count once, not twice
+        document["warnings"] = found + [w for w in summary.warnings if w["kind"] not in kinds]
     for line in quality_lines(document["warnings"]):
         console.print(f"warning: {line}", highlight=False, markup=False)
     write_json(json_out, document)
@@ -81,12 +83,21 @@ def quality_lines(warnings: list[dict]) -> list[str]:
         "outlier": lambda w: f"{w['count']} outlier rows in {w['series']} series (robust z > 5)",
         "guest_orders": lambda w: f"{w['count']} order lines without a customer id (kept; "
                                   "left out of customer analyses)",
+        "not_sold_orders": _not_sold,
         "unknown_reference": _unknown_reference,
     }
     return [say[w["kind"]](w) + (f", e.g. {'; '.join(w['examples'][:3])}"
                                  if w.get("examples") else "")
             + (f". {w['message']}" if w.get("message") else "")
             for w in warnings if w.get("count") and w["kind"] in say]
+
+
+def _not_sold(warning: dict) -> str:
+    """The order lines left out as not sold (``data.order_status``), with their reasons."""
+    reasons = ", ".join(f"{reason} {lines}" for reason, lines in warning["reasons"].items())
+    orders = "" if warning.get("orders") is None else f" of {warning['orders']} orders"
+    return (f"{warning['count']} order lines{orders} whose status says the sale did not happen "
+            f"({reasons}): kept, left out of derived sales and customer analyses")
 
 
 def _unknown_reference(warning: dict) -> str:

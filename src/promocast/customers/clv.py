@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from promocast.customers.orders import net_share, refunds_by_customer
+
 DAYS_PER_MONTH = 30.0
 
 
@@ -61,14 +63,24 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     return out.astype(object).where(out.notna(), None).to_dict(orient="records")
 
 
-def clv_summary(purchases: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+def clv_summary(purchases: pd.DataFrame, as_of: pd.Timestamp,
+                returns: pd.DataFrame | None = None) -> pd.DataFrame:
     """frequency / recency / T / monetary_value per customer from purchases before ``as_of``
-    (the ``lifetimes`` summary, one purchase day per customer and day)."""
+    (the ``lifetimes`` summary, one purchase day per customer and day).
+
+    Spend is net of ``returns`` (``customers.orders.RETURN_COLUMNS``) before ``as_of``: a
+    return names no purchase it undoes (UCI's ``C...`` invoices are orders of their own), so
+    each purchase day's revenue is scaled by the share of the customer's money kept,
+    max(paid - returned, 0) / paid. Returns never add or remove purchase days."""
     from lifetimes.utils import summary_data_from_transaction_data
 
     seen = purchases[purchases["timestamp"] < as_of]
     daily = (seen.assign(day=seen["timestamp"].dt.normalize())
              .groupby(["customer_id", "day"], as_index=False)["revenue"].sum())
+    if returns is not None and len(returns):
+        gross = daily.groupby("customer_id")["revenue"].sum()
+        kept = net_share(gross, refunds_by_customer(returns, as_of))
+        daily["revenue"] = daily["revenue"] * daily["customer_id"].map(kept).to_numpy(float)
     summary = summary_data_from_transaction_data(
         daily, "customer_id", "day", monetary_value_col="revenue",
         observation_period_end=as_of.normalize(), freq="D")

@@ -28,6 +28,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from promocast.data.order_status import sold_lines
+
 METHODS = ("ease", "cosine")
 CHUNK = 2048
 """Customers scored at a time (bounds the dense score block to CHUNK x items)."""
@@ -47,7 +49,9 @@ class Interactions:
 
 def purchase_days(lines: pd.DataFrame) -> pd.DataFrame:
     """Order lines -> one row per (customer, item, day) bought: customer_id, item_id, day.
-    Guest lines, returns and free lines are left out (see ``customers.orders``)."""
+    Guest lines, returns, free lines and lines not sold (cancelled, unpaid, ...) are left out
+    (see ``customers.orders``)."""
+    lines = sold_lines(lines)
     bought = lines[lines["customer_id"].notna() & (lines["quantity"] > 0)
                    & (lines["unit_price"].fillna(0.0) > 0)]
     days = pd.DataFrame({"customer_id": bought["customer_id"].astype(str),
@@ -279,7 +283,8 @@ def bought_together(lines: pd.DataFrame, *, min_orders: int = 5, top: int = 50,
     orders), confidence (P(b | a)) and lift (confidence / P(b)); the pairs with the highest
     lift among those in at least ``min_orders`` orders, each pair once (a < b). Pairs bought
     together no more often than chance (lift <= 1) are not "bought together" and are left
-    out (a shop of random baskets listed pairs at lift 0.8)."""
+    out (a shop of random baskets listed pairs at lift 0.8). Lines not sold are no basket."""
+    lines = sold_lines(lines)
     bought = lines[(lines["quantity"] > 0)][["order_id", "item_id"]].astype(str).drop_duplicates()
     counts = bought["item_id"].value_counts()
     items = pd.Index(np.sort(counts.index[:max_items].to_numpy()))

@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from promocast.data.order_status import sold_lines
+
 DEAL_SEEKER_SHARE = 0.5
 """A customer who buys at least half of their lines on promotion is called a deal seeker."""
 
@@ -71,7 +73,9 @@ def on_promotion(lines: pd.DataFrame, promotions: pd.DataFrame | None = None,
 def customer_responsiveness(lines: pd.DataFrame, promotions: pd.DataFrame | None = None,
                             items: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per customer (known customers' purchase lines): lines, promo_lines, promo_share (of
-    lines), revenue, promo_revenue, promo_revenue_share and deal_seeker."""
+    lines), revenue, promo_revenue, promo_revenue_share and deal_seeker. Lines not sold
+    (cancelled, unpaid, ...: ``data.order_status``) are left out."""
+    lines = sold_lines(lines)
     bought = lines[lines["customer_id"].notna() & (lines["quantity"] > 0)]
     promo = on_promotion(bought, promotions, items)
     revenue = bought["quantity"] * bought["unit_price"].fillna(0.0)

@@ -17,19 +17,30 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from promocast.customers.orders import net_share, refunds_by_customer
+
 SEGMENT_ORDER = ("champions", "loyal", "potential loyalist", "new", "promising",
                  "need attention", "about to sleep", "at risk", "can't lose them", "hibernating")
 """Best to worst: the order segment tables are shown in."""
 
 
-def customer_summary(purchases: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+def customer_summary(purchases: pd.DataFrame, as_of: pd.Timestamp,
+                     returns: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per customer, from purchases before ``as_of``: first and last purchase, recency_days
-    (days from the last purchase to ``as_of``), frequency (purchases), monetary (revenue),
-    average order value and tenure_days (days since the first purchase)."""
+    (days from the last purchase to ``as_of``), frequency (purchase orders: a return is no
+    order placed), monetary (revenue net of the customer's returns before ``as_of``, never
+    below 0; ``returned``: the money given back), average order value (net monetary /
+    frequency) and tenure_days (days since the first purchase).
+
+    ``returns``: ``customers.orders.RETURN_COLUMNS`` rows; without them monetary is gross.
+    A customer who bought 1,000 and returned 900 spent 100, not 1,000."""
     seen = purchases[purchases["timestamp"] < as_of]
     grouped = seen.groupby("customer_id", sort=True)
     summary = grouped.agg(first_purchase=("timestamp", "min"), last_purchase=("timestamp", "max"),
                           frequency=("order_id", "count"), monetary=("revenue", "sum"))
+    gross = summary["monetary"].astype(float)
+    summary["monetary"] = gross * net_share(gross, refunds_by_customer(returns, as_of))
+    summary["returned"] = gross - summary["monetary"]
     summary["recency_days"] = (as_of - summary["last_purchase"]).dt.total_seconds() / 86400.0
     summary["tenure_days"] = (as_of - summary["first_purchase"]).dt.total_seconds() / 86400.0
     summary["avg_order_value"] = summary["monetary"] / summary["frequency"]

@@ -6,12 +6,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from promocast.data.order_status import sold_lines
+
 
 def sales_from_orders(orders: pd.DataFrame, zeros: bool = False) -> pd.DataFrame:
     """Daily sales per item and store from canonical order lines.
 
     ``units``: the sum of the **positive** quantities (cancellations and returns are negative
-    lines: returns of earlier sales, not demand; they stay in orders). ``price``: revenue /
+    lines: returns of earlier sales, not demand; they stay in orders). Lines whose ``status``
+    says the sale did not happen (cancelled, refunded, unpaid, ...: ``data.order_status``) are
+    no sales at all and are left out whole. ``price``: revenue /
     units over the day's positive lines with a positive unit price (free and adjustment lines
     do not set a price), empty when there is none. ``on_promo``: 1 when a line of the day
     carried a discount. ``base_price`` is left empty: the regular price is the features'
@@ -21,6 +25,7 @@ def sales_from_orders(orders: pd.DataFrame, zeros: bool = False) -> pd.DataFrame
     row (0 units, no price) for each day from its first order to its store's last one.
     Without them the days would read as missing (unobserved), and a slow seller's forecast
     would learn from its selling days only."""
+    orders = sold_lines(orders)
     sold = orders[orders["quantity"] > 0]
     price = (pd.to_numeric(sold["unit_price"], errors="coerce") if "unit_price" in sold
              else pd.Series(np.nan, index=sold.index))

@@ -59,6 +59,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                   "下单时间", "订单时间", "付款时间", "支付时间"),
     "quantity": ("qty_ordered", "购买数量", "订购数量"),
     "discount": ("discount_amount", "coupon", "优惠", "折扣金额"),
+    "status": ("order_status", "financial_status", "payment_status", "trade_status",
+               "订单状态", "交易状态", "状态"),
     "channel": ("销售渠道",),
     "size": ("store_size", "area", "面积"),
     "country": ("国家",),

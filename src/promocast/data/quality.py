@@ -7,6 +7,8 @@ A warning never refuses a load (DESIGN §2); it tells the planner where forecast
 - a zero-stock day censors demand: the shop sold what it had, not what customers wanted;
 - an outlier is a data error or a one-off event that would bend a baseline;
 - guest orders (no customer id) count in sales but not in customer models;
+- not-sold orders (a status such as cancelled, refunded, unpaid: ``data.order_status``) are
+  kept but count neither in derived sales nor in customer models;
 - the demand class (Syntetos-Boylan) says which forecasting methods suit a series: smooth and
   erratic series suit ordinary models, intermittent and lumpy ones Croston-type models.
 
@@ -25,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from promocast.data.frequency import infer_frequency
+from promocast.data.order_status import REASONS, not_sold_mask, not_sold_reason
 
 SERIES = ["item_id", "store_id"]
 ADI_CUT = 1.32
@@ -32,7 +35,7 @@ ADI_CUT = 1.32
 CV2_CUT = 0.49
 """Syntetos-Boylan cut-off on the squared coefficient of variation of demand sizes."""
 DEMAND_CLASSES = ("smooth", "erratic", "intermittent", "lumpy", "no_demand")
-WARNING_KINDS = ("gap", "zero_stock", "outlier", "guest_orders")
+WARNING_KINDS = ("gap", "zero_stock", "outlier", "guest_orders", "not_sold_orders")
 MAD_SCALE = 1.4826
 """MAD x 1.4826 estimates the standard deviation of normal data."""
 MEAN_AD_SCALE = 1.2533
@@ -286,6 +289,37 @@ def guest_orders(orders: pd.DataFrame | None) -> tuple[int, int | None, list[str
     return lines, len(ids), [str(i) for i in ids[:N_EXAMPLES]]
 
 
+def not_sold_orders(orders: pd.DataFrame | None) -> dict[str, Any]:
+    """The ``not_sold_orders`` warning: order lines whose ``status`` says the sale did not
+    happen (``data.order_status``), kept in the store but left out of derived sales and
+    customer analyses. ``count`` = lines, ``orders`` = distinct orders among them (null when
+    the frame has no order_id column), ``reasons`` = lines per reason (cancelled, refunded,
+    unpaid, ...), ``statuses`` = lines per status as written in the data."""
+    warning: dict[str, Any] = {"kind": "not_sold_orders", "count": 0, "orders": 0,
+                               "reasons": {}, "statuses": {}, "examples": []}
+    if orders is None or orders.empty or "status" not in orders:
+        return warning
+    left_out = orders[not_sold_mask(orders)]
+    if left_out.empty:
+        return warning
+    statuses = left_out["status"].astype(str).value_counts()
+    by_reason: dict[str, int] = {}
+    for status, lines in statuses.items():
+        reason = str(not_sold_reason(status))
+        by_reason[reason] = by_reason.get(reason, 0) + int(lines)
+    warning.update(count=int(len(left_out)),
+                   reasons={r: by_reason[r] for r in REASONS if r in by_reason},
+                   statuses={str(k): int(v) for k, v in sorted(statuses.items())})
+    if "order_id" not in left_out:
+        warning["orders"] = None
+        return warning
+    firsts = left_out.drop_duplicates("order_id")
+    warning["orders"] = int(len(firsts))
+    warning["examples"] = [f"order {o} ({st})" for o, st in zip(
+        firsts["order_id"].head(N_EXAMPLES), firsts["status"].head(N_EXAMPLES), strict=True)]
+    return warning
+
+
 GAPS_COMMON = 0.05
 """Missing periods from this share of the periods the series span on suggest an export that
 lists selling days only (``gap_advice``)."""
@@ -323,8 +357,8 @@ def quality_report(sales: pd.DataFrame, inventory: pd.DataFrame | None = None,
     """The warnings and demand classes of a shop's data, as plain JSON-ready values.
 
     ``{"warnings": [...], "demand_classes": {"smooth": n, ..., "no_demand": n}}``. Every
-    warning kind (gap, zero_stock, outlier, guest_orders) is always present, in that order, with
-    ``count`` 0 when clean, so the JSON keeps one shape:
+    warning kind (gap, zero_stock, outlier, guest_orders, not_sold_orders) is always present,
+    in that order, with ``count`` 0 when clean, so the JSON keeps one shape:
 
     - gap: count = series with gaps, periods = missing periods in all, share_missing and a
       ``message`` suggesting ``--missing-days zero`` when gaps are common (``gap_advice``;
@@ -332,7 +366,9 @@ def quality_report(sales: pd.DataFrame, inventory: pd.DataFrame | None = None,
     - zero_stock: count = (day, series) with nothing on hand, series = series affected;
     - outlier: count = rows flagged, series = series affected;
     - guest_orders: count = order lines without a customer id, orders = distinct orders among
-      them (null when ``orders`` has no order_id column).
+      them (null when ``orders`` has no order_id column);
+    - not_sold_orders: count = order lines whose status says the sale did not happen, orders,
+      reasons and statuses (``not_sold_orders``).
 
     Each carries up to 5 ``examples`` (short strings naming the series or order).
     """
@@ -355,6 +391,7 @@ def quality_report(sales: pd.DataFrame, inventory: pd.DataFrame | None = None,
                                f"{r.units:g} units (robust z {r.robust_z:.1f})")},
         {"kind": "guest_orders", "count": guest_lines, "orders": n_guest_orders,
          "examples": [f"order {i}" for i in guest_ids]},
+        not_sold_orders(orders),
     ]
     counts = _demand_classes(rows)["demand_class"].value_counts()
     return {"warnings": warnings,

@@ -179,6 +179,10 @@ ORDERS = TableSpec(
         Column("unit_price", "float"),
         Column("discount", "float"),
         Column("store_id", "str", nullable=False, default=DEFAULT_STORE),
+        Column("status", "str",
+               description="order status as exported (paid, cancelled, 已取消, ...); lines whose "
+                           "status says the sale did not happen (data.order_status) are kept "
+                           "but left out of derived sales and customer analyses"),
     ),
     key=("order_id", "line"),
     description="order lines; (order_id, line) is the key because one order may list an item twice",

@@ -22,7 +22,7 @@ import pandas as pd
 from promocast.data.schema import TABLES, Column
 from promocast.exceptions import EmptyStore, SchemaVersionError, StoreLockedError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 _SQL_TYPES = {"date": "DATE", "timestamp": "TIMESTAMP", "str": "VARCHAR", "float": "DOUBLE",
               "flag": "TINYINT"}
 EXOG_TABLE = "sales_exog"
@@ -69,6 +69,8 @@ MIGRATIONS: dict[int, list[str]] = {
                started_at TIMESTAMP, finished_at TIMESTAMP, progress VARCHAR, params VARCHAR,
                result VARCHAR, error VARCHAR)""",
     ],
+    # a store made at version 5 or later already has it (migration 1 follows the schema)
+    5: ['ALTER TABLE orders ADD COLUMN IF NOT EXISTS status VARCHAR'],
 }
 """Forward migrations by target version; each runs in one transaction with its version bump."""
 
@@ -205,6 +207,23 @@ class Store:
     def count(self, table: str) -> int:
         row = self.con.execute(f"SELECT count(*) FROM {_quote(table)}").fetchone()
         return int(row[0]) if row else 0
+
+    def sold_orders_sql(self) -> str:
+        """A SQL condition on ``orders`` rows, true for the lines that count as sales: those
+        whose ``status`` does not say the sale fell through (``data.order_status``). The
+        distinct statuses are few; each is classified in Python, so the rule lives in one
+        place. "TRUE" when no status says so, or when an older store opened read-only has no
+        ``status`` column yet (it is added on the next write)."""
+        from promocast.data.order_status import is_not_sold
+
+        if "status" not in self.columns("orders"):
+            return "TRUE"
+        statuses = self.con.execute(
+            "SELECT DISTINCT status FROM orders WHERE status IS NOT NULL").fetchall()
+        dropped = sorted(s for (s,) in statuses if is_not_sold(s))
+        if not dropped:
+            return "TRUE"
+        return f"(status IS NULL OR status NOT IN ({', '.join(map(_literal, dropped))}))"
 
     def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
         """Run a parameterised read query and return it as a frame (fetched fully)."""

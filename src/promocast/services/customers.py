@@ -20,12 +20,13 @@ from pathlib import Path
 import pandas as pd
 
 from promocast.data.storage import Store
-from promocast.exceptions import EmptyStore, UsageError
+from promocast.exceptions import EmptyStore, UnknownCustomer, UsageError
 
 Progress = Callable[[str], None]
 
-KNOWN_PURCHASE = ("customer_id IS NOT NULL AND quantity > 0 AND unit_price > 0")
-"""The lines that make purchases (``customers.orders``): known customer, bought, paid."""
+KNOWN_PURCHASE = "customer_id IS NOT NULL AND quantity > 0 AND unit_price > 0 AND {sold}"
+"""The lines that make purchases (``customers.orders``): known customer, bought, paid, and a
+status that does not say the sale fell through (``{sold}``: ``Store.sold_orders_sql``)."""
 PURCHASES_SQL = f"""
     SELECT customer_id, order_id, min(timestamp) AS timestamp,
            sum(quantity * unit_price) AS revenue, sum(quantity) AS units,
@@ -33,12 +34,20 @@ PURCHASES_SQL = f"""
     FROM orders WHERE {KNOWN_PURCHASE} AND timestamp < ?
     GROUP BY customer_id, order_id
     ORDER BY timestamp, order_id"""
+RETURNS_SQL = """
+    SELECT customer_id, order_id, min(timestamp) AS timestamp,
+           sum(-quantity * unit_price) AS refund
+    FROM orders WHERE customer_id IS NOT NULL AND quantity < 0 AND unit_price > 0 AND {sold}
+      AND timestamp < ?
+    GROUP BY customer_id, order_id
+    ORDER BY timestamp, order_id"""
+"""Returns (``customers.orders.RETURN_COLUMNS``): the negative lines of known customers."""
 DAYS_SQL = f"""
     SELECT DISTINCT customer_id, item_id, CAST(timestamp AS DATE)::TIMESTAMP AS day
     FROM orders WHERE {KNOWN_PURCHASE} AND timestamp < ?"""
 LINES_SQL = """
     SELECT customer_id, item_id, timestamp, store_id, quantity, unit_price, discount
-    FROM orders WHERE customer_id IS NOT NULL AND quantity > 0 AND timestamp < ?"""
+    FROM orders WHERE customer_id IS NOT NULL AND quantity > 0 AND {sold} AND timestamp < ?"""
 FAR_FUTURE = pd.Timestamp("2262-01-01")
 
 
@@ -50,24 +59,39 @@ def _as_of(as_of: str | pd.Timestamp | None) -> pd.Timestamp:
     return pd.Timestamp(as_of) if as_of is not None else FAR_FUTURE
 
 
+def _orders_query(store: Store, sql: str, params: list) -> pd.DataFrame:
+    """``sql`` over the orders with ``{sold}`` set to the store's sold-lines condition."""
+    return store.query(sql.format(sold=store.sold_orders_sql()), params)
+
+
 def read_purchases(db: Path, *, as_of: str | pd.Timestamp | None = None) -> pd.DataFrame:
     """One row per purchase (``customers.orders.PURCHASE_COLUMNS``) before ``as_of``."""
     with Store(db, read_only=True) as store:
         if store.count("orders") == 0:
             raise EmptyStore(f"{db} has no orders: load an orders file with `promocast ingest`")
-        frame = store.query(PURCHASES_SQL, [_as_of(as_of)])
+        frame = _orders_query(store, PURCHASES_SQL, [_as_of(as_of)])
     frame["customer_id"] = frame["customer_id"].astype(str)
     frame["timestamp"] = pd.to_datetime(frame["timestamp"])
     if frame.empty:
         raise EmptyStore(f"{db} has no purchase of a known customer (all orders are guest "
-                         "orders or returns)")
+                         "orders, returns or not sold: cancelled, refunded, unpaid)")
+    return frame
+
+
+def read_returns(db: Path, *, as_of: str | pd.Timestamp | None = None) -> pd.DataFrame:
+    """One row per return order of a known customer before ``as_of``
+    (``customers.orders.RETURN_COLUMNS``): what nets monetary value and spend."""
+    with Store(db, read_only=True) as store:
+        frame = _orders_query(store, RETURNS_SQL, [_as_of(as_of)])
+    frame["customer_id"] = frame["customer_id"].astype(str)
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"])
     return frame
 
 
 def read_purchase_days(db: Path, *, as_of: str | pd.Timestamp | None = None) -> pd.DataFrame:
     """One row per (customer, item, day) bought (``recommend.purchase_days``)."""
     with Store(db, read_only=True) as store:
-        frame = store.query(DAYS_SQL, [_as_of(as_of)])
+        frame = _orders_query(store, DAYS_SQL, [_as_of(as_of)])
     frame["day"] = pd.to_datetime(frame["day"])
     return frame.astype({"customer_id": str, "item_id": str})
 
@@ -75,17 +99,19 @@ def read_purchase_days(db: Path, *, as_of: str | pd.Timestamp | None = None) -> 
 def _read_lines_promotions_items(db: Path, as_of: pd.Timestamp
                                  ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     with Store(db, read_only=True) as store:
-        lines = store.query(LINES_SQL, [as_of])
+        lines = _orders_query(store, LINES_SQL, [as_of])
         promotions = store.read("promotions")
         items = store.read("items")
     return lines, promotions, items
 
 
 def orders_hash(db: Path) -> str:
-    """A fingerprint of the orders table: kept results are reused only for the same orders."""
+    """A fingerprint of the orders table: kept results are reused only for the same orders
+    (statuses included: an order cancelled since is other data)."""
     with Store(db, read_only=True) as store:
+        status = ", status" if "status" in store.columns("orders") else ""
         row = store.query("SELECT count(*) AS n, coalesce(sum(hash(order_id, line, customer_id, "
-                          "timestamp, item_id, quantity, unit_price, discount)), 0) AS h "
+                          f"timestamp, item_id, quantity, unit_price, discount{status})), 0) AS h "
                           "FROM orders").iloc[0]
     return f"{int(row['n'])}-{int(row['h']) & 0xFFFFFFFFFFFF:012x}"
 
@@ -144,8 +170,9 @@ def segment_tables(db: Path, *, as_of: str | None = None, progress: Progress | N
     say("reading purchases")
     purchases = read_purchases(db, as_of=as_of)
     reference = pd.Timestamp(as_of) if as_of is not None else _end_of(purchases)
-    say("scoring recency, frequency and monetary value")
-    table = rfm_table(customer_summary(purchases, reference))
+    say("scoring recency, frequency and monetary value (net of returns)")
+    returns = read_returns(db, as_of=reference)
+    table = rfm_table(customer_summary(purchases, reference, returns=returns))
     report = segment_report(table)
     say("measuring promotion responsiveness")
     lines, promotions, items = _read_lines_promotions_items(db, reference)
@@ -196,9 +223,11 @@ def run_clv(db: Path, *, horizon_days: int = 365, monthly_discount_rate: float =
     say("reading purchases")
     purchases = read_purchases(db, as_of=as_of)
     reference = pd.Timestamp(as_of) if as_of is not None else _end_of(purchases)
+    returns = read_returns(db, as_of=reference)
     say("fitting BG/NBD and Gamma-Gamma")
     try:
-        result = fit_clv(clv_summary(purchases, reference), horizon_days=horizon_days,
+        result = fit_clv(clv_summary(purchases, reference, returns=returns),
+                         horizon_days=horizon_days,
                          monthly_discount_rate=monthly_discount_rate)
     except ValueError as exc:
         raise UsageError(f"lifetime value: {exc}") from None
@@ -303,8 +332,8 @@ def run_recommend(db: Path, *, customer: str | None = None, top: int = 10,
     document: dict = {"method": method, "top": top, "customers": int(len(interactions.customers)),
                       "items": int(len(model.items_))}
     if customer is not None:
-        if customer not in set(interactions.customers):
-            raise UsageError(f"customer {customer!r} has no purchase in the store")
+        if customer not in interactions.customers:
+            raise UnknownCustomer(_unknown_customer(db, customer, interactions.customers))
         row = interactions.row(customer)
         bought = interactions.items[interactions.matrix[row].indices]
         recs = named(model.recommend(interactions, customers=[customer], top=top))
@@ -313,8 +342,8 @@ def run_recommend(db: Path, *, customer: str | None = None, top: int = 10,
     else:
         say("finding items bought together")
         with Store(db, read_only=True) as store:
-            lines = store.query("SELECT order_id, item_id, quantity FROM orders "
-                                "WHERE quantity > 0")
+            lines = _orders_query(store, "SELECT order_id, item_id, quantity FROM orders "
+                                  "WHERE quantity > 0 AND {sold}", [])
         together = bought_together(lines, top=pairs)
         if names is not None:
             together = together.assign(name_a=together["item_a"].map(names),
@@ -336,6 +365,39 @@ def run_recommend(db: Path, *, customer: str | None = None, top: int = 10,
         document["out"] = str(out)
     document["seconds"] = round(time.perf_counter() - started, 2)
     return document
+
+
+NEAR_MATCH_LIMIT = 50_000
+"""Customers at most for a spelling-near suggestion (difflib compares with each of them)."""
+
+
+def _unknown_customer(db: Path, customer: str, known: pd.Index) -> str:
+    """Why ``customer`` has no list, in words: how many customers have one, whether the id is
+    in the orders at all (guest-free lines that are all returns or not sold), and a near match
+    (same id up to case, spaces or a trailing ".0"; else a close spelling in a shop of up to
+    ``NEAR_MATCH_LIMIT`` customers)."""
+    import difflib
+
+    with Store(db, read_only=True) as store:
+        (lines,), = store.con.execute("SELECT count(*) FROM orders WHERE customer_id = ?",
+                                      [customer]).fetchall()
+    message = f"customer {customer!r} "
+    if lines:
+        message += (f"has {lines:,} order line(s) but no purchase that counts (returns, free "
+                    "lines or orders not sold: cancelled, refunded, unpaid)")
+    else:
+        message += "is not in the store's orders"
+    message += f"; {len(known):,} customers have purchases"
+
+    def plain(text: str) -> str:
+        return str(text).strip().casefold().removesuffix(".0")
+
+    ids = known.astype(str)
+    same = ids[ids.map(plain) == plain(customer)]
+    near = list(same[:1])
+    if not near and len(ids) <= NEAR_MATCH_LIMIT:
+        near = difflib.get_close_matches(customer, list(ids), n=1, cutoff=0.8)
+    return message + (f"; did you mean {near[0]!r}?" if near else "")
 
 
 # -- target lists -----------------------------------------------------------------------------

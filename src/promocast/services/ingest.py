@@ -32,7 +32,8 @@ class IngestSummary:
     notes: list[str] = field(default_factory=list)
     warnings: list[dict] = field(default_factory=list)
     """Data-quality warnings of the load (``info``'s shape: kind, count, examples), such as
-    promotions naming items, categories or stores the store does not hold."""
+    promotions naming items, categories or stores the store does not hold, and (whenever
+    orders are loaded) ``not_sold_orders``: the store's order lines left out as not sold."""
     zero_days: ZeroDays | None = None
     """What the load did about days without a sales row (``data.missing_days``)."""
 
@@ -124,6 +125,7 @@ def _sales_from_orders(store: Store, counts: dict[str, UpsertCount], notes: list
     its order lines (``data.derive.sales_from_orders``), in the same transaction; again on
     each orders load while they are derived, never over sales loaded from a file."""
     from promocast.data.derive import sales_from_orders
+    from promocast.data.order_status import not_sold_mask
 
     derived = store.con.execute("SELECT value FROM meta WHERE key = ?", [META_DERIVED]
                                 ).fetchone()
@@ -131,17 +133,41 @@ def _sales_from_orders(store: Store, counts: dict[str, UpsertCount], notes: list
         return
     if progress:
         progress("deriving daily sales from the orders")
-    orders = store.query("SELECT timestamp, item_id, store_id, quantity, unit_price, discount "
-                         "FROM orders")
+    orders = store.query("SELECT timestamp, item_id, store_id, quantity, unit_price, discount, "
+                         "status FROM orders")
     sales = sales_from_orders(orders, zeros=True)
-    if sales.empty:
+    not_sold = int(not_sold_mask(orders).sum())
+    stale = _drop_stale_derived(store, sales) if derived is not None else 0
+    if sales.empty and not stale:
         return
     counts["sales"] = store.upsert("sales", sales)
     store.con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [META_DERIVED, "1"])
     notes.append(f"no sales file: {len(sales):,} daily sales rows of "
                  f"{sales['item_id'].nunique():,} items derived from the orders (positive "
                  "quantities, 0 on the days between an item's first order and its store's "
-                 "last without one; returns and cancellations stay in the orders)")
+                 "last without one; returns and cancellations stay in the orders"
+                 + (f"; {not_sold:,} lines of orders not sold (cancelled, refunded, unpaid: "
+                    "see the not_sold_orders warning) left out" if not_sold else "")
+                 + (f"; {stale:,} derived rows no order supports any more removed" if stale
+                    else "") + ")")
+
+
+def _drop_stale_derived(store: Store, sales: pd.DataFrame) -> int:
+    """Delete the derived sales rows the orders no longer give (an order now cancelled or
+    refunded was an item's only sale): derived sales follow their orders, and an upsert alone
+    would leave those rows behind. Returns how many were deleted."""
+    keys = sales[["date", "item_id", "store_id"]]
+    store.con.register("_derived_keys", keys)
+    try:
+        unsupported = ("FROM sales s WHERE NOT EXISTS (SELECT 1 FROM _derived_keys k "
+                       "WHERE s.date = CAST(k.date AS DATE) AND s.item_id = k.item_id "
+                       "AND s.store_id = k.store_id)")
+        (stale,), = store.con.execute(f"SELECT count(*) {unsupported}").fetchall()
+        if stale:
+            store.con.execute(f"DELETE {unsupported}")
+    finally:
+        store.con.unregister("_derived_keys")
+    return int(stale)
 
 
 def store_load(load: PreparedLoad, db: Path, progress: Progress | None = None, *,
@@ -183,9 +209,20 @@ def store_load(load: PreparedLoad, db: Path, progress: Progress | None = None, *
                                                               "stores", "inventory")):
             unknown = unknown_references(store, notes)  # what the store holds after the load
             warnings += [unknown] if unknown else []
+        if "orders" in counts:
+            warnings.append(not_sold_warning(store))
         ingest_id = store.log_ingest("; ".join(load.sources), counts)
     return IngestSummary(str(db), ingest_id, load.sources, counts, notes, warnings,
                          zero_days)
+
+
+def not_sold_warning(store: Store) -> dict:
+    """The ``not_sold_orders`` warning (``data.quality.not_sold_orders``) of the store's
+    orders: the lines whose status says the sale did not happen, by reason and status."""
+    from promocast.data.quality import not_sold_orders
+
+    return not_sold_orders(store.query(
+        "SELECT order_id, status FROM orders WHERE status IS NOT NULL"))
 
 
 SHOWN_IDS = 20
