@@ -77,6 +77,25 @@ def test_to_json_follows_design_section_3(shop: dict) -> None:
     assert {"category", "price_elasticity", "price_elasticity_ci", "lift"} <= set(category)
 
 
+def test_categories_that_look_alike_are_named_with_their_own_means(shop: dict) -> None:
+    """A parameter whose categories do not differ beyond their noise gets the shop's value in
+    every category (QA read the identical values as a copy bug): the document names it in
+    categories_alike, and each category still shows its own mean and an interval."""
+    effects: Effects = shop["effects"]
+    document = effects.to_json()
+    for name in document["categories_alike"]:
+        shown = {round(c["lift"][name.removeprefix("lift_")], 4) if name.startswith("lift_")
+                 else c[name] for c in document["categories"]}
+        assert len(shown) == 1, name
+        owns = [c["own"][name] for c in document["categories"] if c["own"][name] is not None]
+        assert len(set(owns)) == len(owns) > 1, name
+    for c in document["categories"]:
+        for m, (lo, hi) in c["lift_ci"].items():
+            assert lo <= c["lift"][m] <= hi, (c["category"], m)
+    # elasticities do differ between this shop's categories (true -0.9 .. -3.1)
+    assert "price_elasticity" not in effects.alike
+
+
 def _synthetic_panel(seed: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Three items of one category, one store, 400 days: A normal (elasticity -2, gift lift
     +0.3), B with a positive elasticity (+1.5), C whose gifts cut sales (lift -0.7)."""

@@ -60,6 +60,9 @@ def effects(
         lo, hi = cat["price_elasticity_ci"]
         _say(f"category {cat['category']}: elasticity {_num(cat['price_elasticity'])} "
              f"[{_num(lo)}, {_num(hi)}] over {cat['n_items']} items")
+    if alike := document.get("categories_alike"):
+        _say("categories do not differ measurably in " + ", ".join(alike) + ": each shows the "
+             "shop's value (each category's own mean: 'own' in --json)")
     borrowed = [f for f in document["flags"] if f["reason"].startswith("not identified")]
     warnings = [f for f in document["flags"] if not f["reason"].startswith("not identified")]
     if borrowed:

@@ -56,7 +56,6 @@ from promocast.promotions.baseline import (
 )
 from promocast.promotions.design import (
     LIFT_MECHANISMS,
-    PRICE_MECHANISMS,
     treatment_design,
     with_sold_units,
 )
@@ -110,73 +109,17 @@ class Effects:
     level: float = 0.9
     method: str = METHOD
     rivals: dict[str, list[str]] = field(default_factory=dict)
+    alike: list[str] = field(default_factory=list)
+    """Parameters (``lift_flash_sale``, ...) whose categories did not differ measurably: the
+    spread of their own means is within their noise, so each category shows the shop's value
+    (its own mean stays in ``categories``' ``*_own`` columns)."""
 
     def to_json(self) -> dict:
-        """The DESIGN §3 ``promo effects --json`` document (plus ``flags``, ``level``, ``method``)."""
-        cross = {}
-        for row in self.cross_price.itertuples(index=False):
-            cross.setdefault(row.item_id, {})[row.rival_id] = _num(row.elasticity)
-        items = []
-        for row in self.params.to_dict("records"):
-            lift = {m: None for m in PRICE_MECHANISMS}
-            lift.update({m: _num(row[f"lift_{m}"]) for m in LIFT_MECHANISMS})
-            lift_ci = {m: [_num(row[f"lift_{m}_lo"]), _num(row[f"lift_{m}_hi"])]
-                       for m in LIFT_MECHANISMS if f"lift_{m}_lo" in row}
-            rate = _num(row["cannibalisation_rate"])
-            entry = {
-                "item_id": row["item_id"],
-                "store_id": row["store_id"],
-                "category": row["category"],
-                "price_elasticity": _num(row["price_elasticity"]),
-                "price_elasticity_ci": [
-                    _num(row["price_elasticity_lo"]),
-                    _num(row["price_elasticity_hi"]),
-                ],
-                "lift": lift,
-                "lift_ci": lift_ci,
-                "post_promo_dip": _num(row["post_promo_dip"]),
-                "cannibalisation": {r: rate for r in self.rivals.get(row["item_id"], [])},
-            }
-            if row["item_id"] in cross:
-                entry["cross_price_elasticity"] = cross[row["item_id"]]
-            items.append(entry)
-        categories = []
-        for row in self.categories.to_dict("records"):
-            lift = {m: None for m in PRICE_MECHANISMS}
-            lift.update({m: _num(row[f"lift_{m}"]) for m in LIFT_MECHANISMS})
-            categories.append(
-                {
-                    "category": row["category"],
-                    "n_items": int(row["n_items"]),
-                    "price_elasticity": _num(row["price_elasticity"]),
-                    "price_elasticity_ci": [
-                        _num(row["price_elasticity_lo"]),
-                        _num(row["price_elasticity_hi"]),
-                    ],
-                    "lift": lift,
-                    "post_promo_dip": _num(row["post_promo_dip"]),
-                    "cannibalisation_rate": _num(row["cannibalisation_rate"]),
-                }
-            )
-        flags = [
-            {k: (_num(v) if k == "value" else v) for k, v in r.items()}
-            for r in self.flags.to_dict("records")
-        ]
-        return {
-            "items": items,
-            "categories": categories,
-            "flags": flags,
-            "level": self.level,
-            "method": self.method,
-        }
+        """The DESIGN §3 ``promo effects --json`` document (plus ``flags``, ``level``,
+        ``method`` and ``categories_alike``): ``effects_json.effects_document``."""
+        from promocast.promotions.effects_json import effects_document
 
-
-def _num(value: object) -> float | None:
-    """A JSON number rounded to 4 decimals, or None for NaN."""
-    if value is None:
-        return None
-    value = float(value)
-    return None if not np.isfinite(value) else round(value, 4)
+        return effects_document(self)
 
 
 class EffectModel:
@@ -370,8 +313,9 @@ def _summarise(
             flags.append((item_id, "all", "model", np.nan, fit.problem))
 
     thin = thin_table(fits, category_of)
+    alike: list[str] = []
 
-    def posterior(name: str, elasticity: tuple | None = None
+    def posterior(name: str, elasticity: tuple | None = None, label: str | None = None
                   ) -> tuple[pd.Series, pd.Series, pd.Series, pd.DataFrame, float]:
         table = raw[raw["parameter"] == name].set_index("item_id")
         est, se = table["estimate"].reindex(ids), table["se"].reindex(ids)
@@ -379,9 +323,11 @@ def _summarise(
             est, se = given_elasticity(est, se, table["cov_price"].reindex(ids), elasticity)
         result = shrink(est, se, cats, pooled=pooled_effects(thin, name),
                         se_pool=table["se_pool"].reindex(ids))
+        if result.omega2 == 0 and result.categories["mu_own"].notna().sum() > 1:
+            alike.append(label or name)
         return result.mean, result.sd, result.own, result.categories, result.tau2
 
-    mean, sd, own, per_cat, _ = posterior("log_price")
+    mean, sd, own, per_cat, _ = posterior("log_price", label="price_elasticity")
     elasticity = (raw[raw["parameter"] == "log_price"].set_index("item_id"), mean, sd)
     thin = with_elasticity(thin, mean)
     params["price_elasticity"] = mean.to_numpy()
@@ -390,6 +336,7 @@ def _summarise(
     category_rows["price_elasticity"] = per_cat["mu"]
     category_rows["price_elasticity_lo"] = per_cat["mu"] - z * per_cat["se_mu"]
     category_rows["price_elasticity_hi"] = per_cat["mu"] + z * per_cat["se_mu"]
+    category_rows["price_elasticity_own"] = per_cat["mu_own"]
     flag_borrowed(flags, own, mean, "price_elasticity")
     raw_price = raw[raw["parameter"] == "log_price"].set_index("item_id")
     for item_id, row in raw_price.iterrows():
@@ -410,7 +357,11 @@ def _summarise(
         params[f"lift_{m}"] = np.expm1(mean).to_numpy()
         params[f"lift_{m}_lo"] = np.expm1(mean - z * sd).to_numpy()
         params[f"lift_{m}_hi"] = np.expm1(mean + z * sd).to_numpy()
-        category_rows[f"lift_{m}"] = np.expm1(per_cat["mu"] + tau2 / 2)
+        centre = per_cat["mu"] + tau2 / 2  # the mean lift of the category's items
+        category_rows[f"lift_{m}"] = np.expm1(centre)
+        category_rows[f"lift_{m}_lo"] = np.expm1(centre - z * per_cat["se_mu"])
+        category_rows[f"lift_{m}_hi"] = np.expm1(centre + z * per_cat["se_mu"])
+        category_rows[f"lift_{m}_own"] = np.expm1(per_cat["mu_own"] + tau2 / 2)
         flag_borrowed(flags, own, np.expm1(mean), f"lift_{m}")
         table = raw[raw["parameter"] == f"lift_{m}"].set_index("item_id")
         for item_id, row in table.iterrows():
@@ -426,10 +377,11 @@ def _summarise(
                 )
         flag_sold_out(flags, fits, f"lift_{m}", mean)
 
-    mean, sd, own, per_cat, tau2 = posterior("after_promotion", elasticity)
+    mean, sd, own, per_cat, tau2 = posterior("after_promotion", elasticity, "post_promo_dip")
     dip = -np.expm1(mean)
     params["post_promo_dip"] = dip.clip(lower=0).to_numpy()
     category_rows["post_promo_dip"] = (-np.expm1(per_cat["mu"] + tau2 / 2)).clip(lower=0)
+    category_rows["post_promo_dip_own"] = -np.expm1(per_cat["mu_own"] + tau2 / 2)
     flag_borrowed(flags, own, dip.clip(lower=0), "post_promo_dip")
     # only a rise the data are sure of (90 % interval above 0): a dip of -1 % is noise around
     # none, and QA found every item flagged
@@ -444,9 +396,11 @@ def _summarise(
             )
         )
 
-    mean, sd, own, per_cat, tau2 = posterior("rivals_on_promotion", elasticity)
+    mean, sd, own, per_cat, tau2 = posterior("rivals_on_promotion", elasticity,
+                                             "cannibalisation_rate")
     params["cannibalisation_rate"] = (-np.expm1(mean)).to_numpy()
     category_rows["cannibalisation_rate"] = -np.expm1(per_cat["mu"] + tau2 / 2)
+    category_rows["cannibalisation_rate_own"] = -np.expm1(per_cat["mu_own"] + tau2 / 2)
     flag_borrowed(flags, own, -np.expm1(mean), "cannibalisation_rate")
 
     cross = _cross_price(raw, z)
@@ -477,6 +431,7 @@ def _summarise(
         level,
         METHOD,
         rivals,
+        alike,
     )
 
 

@@ -46,6 +46,9 @@ def effects_section(effects: dict, truth: dict | None = None) -> Section:
             "flags": f"{len(effects.get('flags', []))}"}
     notes = [f"Method: {effects.get('method', '')}. Percent-off promotions act through the price "
              "(the elasticity); other mechanisms as lifts at the same price."]
+    if alike := effects.get("categories_alike"):
+        notes.append("Categories do not differ measurably in " + ", ".join(alike) + ": each "
+                     "category shows the shop's value (its own mean is in the JSON's 'own').")
     if truth is not None:
         true = pd.DataFrame([{"item_id": k, "true": v["price_elasticity"]}
                              for k, v in truth["items"].items()])
