@@ -377,8 +377,8 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
     the training) or ``auto`` (recursive from ``RECURSIVE_ROWS`` training rows on)."""
     if strategy not in ("auto", "direct", "recursive"):
         raise UsageError(f"--strategy must be auto, direct or recursive, got {strategy!r}")
-    if history is not None and history < 2 * horizon:
-        raise UsageError(f"--history {history} days is too short for --horizon {horizon}")
+    from promocast.services.job_checks import check_history  # the API's check before its job
+    check_history(horizon, history)
     say = progress or (lambda _m: None)
     check_engine(engine, scheduler)
     if levels:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from promocast.data.storage import EXOG_KEY, EXOG_TABLE, Store
 from promocast.data.storage import _quote as quote_name
-from promocast.exceptions import EmptyStore, UsageError
+from promocast.exceptions import EmptyStore, InvalidRequest, UsageError
 from promocast.features.calendar import build_calendar
 from promocast.features.exogenous import (
     CATEGORY_INPUTS,
@@ -32,6 +32,7 @@ from promocast.forecasting.engine import DEFAULT_QUANTILES, ForecastSpec, backte
 from promocast.forecasting.ensemble import ensemble_columns, recipe
 from promocast.forecasting.panel import regular_panel, season_length
 from promocast.forecasting.zoo import parse_models
+from promocast.wording import option
 
 __all__ = ["Panel", "load_panel", "parse_models", "rolling_cutoffs", "run_backtest", "write_predictions"]
 
@@ -193,16 +194,46 @@ def fold_workers(rows: int, folds: int, engine: str = "local",
     return max(1, min(os.cpu_count() or 1, folds, 4))
 
 
-def rolling_cutoffs(panel: Panel, horizon: int, folds: int, step: int) -> list[pd.Timestamp]:
+def rolling_cutoffs(panel: Panel, horizon: int, folds: int, step: int, *,
+                    too_short: Callable[[pd.Timestamp], str] | None = None,
+                    ) -> list[pd.Timestamp]:
     """K origins S periods apart, the last one H periods before the end (DESIGN §3)."""
-    offset = pd.tseries.frequencies.to_offset(panel.freq)
-    end = panel.frame["ds"].max()
-    last = end - horizon * offset
+    return cutoffs_between(panel.frame["ds"].min(), panel.frame["ds"].max(), panel.freq,
+                           horizon, folds, step, too_short=too_short)
+
+
+def cutoffs_between(first: pd.Timestamp, end: pd.Timestamp, freq: str, horizon: int,
+                    folds: int, step: int, *,
+                    too_short: Callable[[pd.Timestamp], str] | None = None,
+                    ) -> list[pd.Timestamp]:
+    """``rolling_cutoffs`` of data from ``first`` to ``end`` at ``freq`` (a pandas alias):
+    also what a request is checked with before its job reads the panel. A fold trains on the
+    series with more than two horizons of history up to its cutoff (``engine.backtest``), so
+    the first cutoff must leave the oldest series that many periods; ``too_short(cutoff)``
+    words that refusal for a caller whose folds are not a backtest's."""
+    offset = pd.tseries.frequencies.to_offset(freq)
+    last = pd.Timestamp(end) - horizon * offset
     cutoffs = [last - (folds - 1 - k) * step * offset for k in range(folds)]
-    if cutoffs[0] <= panel.frame["ds"].min():
-        raise UsageError(f"{folds} folds {step} periods apart leave no training data before "
-                         f"{cutoffs[0].date()}: use fewer folds or a smaller step")
+    if cutoffs[0] <= pd.Timestamp(first):
+        raise InvalidRequest(f"{folds} folds {step} periods apart leave no training data "
+                             f"before {cutoffs[0].date()}: use fewer folds or a smaller step")
+    history = len(pd.date_range(pd.Timestamp(first), cutoffs[0], freq=offset))
+    if history <= 2 * horizon:
+        if too_short is not None:
+            raise InvalidRequest(too_short(cutoffs[0]))
+        raise InvalidRequest(
+            f"{folds} folds {step} periods apart leave the first fold (cutoff "
+            f"{cutoffs[0].date()}) {history} periods of history, not the more than "
+            f"{2 * horizon} (twice the {horizon} forecast) a series needs to be fitted: use "
+            "fewer folds or a smaller step")
     return cutoffs
+
+
+def check_gap(horizon: int, gap: int) -> None:
+    """A gap as long as the horizon leaves no step to score."""
+    if gap >= horizon:
+        raise InvalidRequest(f"{option('gap')} {gap} leaves nothing to score with "
+                             f"{option('horizon')} {horizon}")
 
 
 def run_backtest(db: Path, *, horizon: int, gap: int = 0, folds: int = 3, step: int | None = None,
@@ -223,8 +254,7 @@ def run_backtest(db: Path, *, horizon: int, gap: int = 0, folds: int = 3, step: 
     check_engine(engine, scheduler)
     from promocast.forecasting.metrics import evaluate, per_series_winner
 
-    if gap >= horizon:
-        raise UsageError(f"--gap {gap} leaves nothing to score with --horizon {horizon}")
+    check_gap(horizon, gap)
     started = time.perf_counter()
     panel = load_panel(db, country=country, progress=progress)
     cutoffs = ([pd.Timestamp(o) for o in origins] if origins

@@ -266,15 +266,21 @@ def run_inventory(db: Path, *, service_level: float = 0.95, lead_time: int,
     if out is not None:
         from promocast.services.promotions import write_table
 
-        # without stock on hand nothing is to order yet: the file holds every series' levels
-        # (what the screen shows), not an empty reorder list
-        levels_only = urgent.empty and bool(plan["on_hand"].isna().all()) and len(plan) > 0
-        write_table(plan if levels_only else urgent, out)
+        table, levels_only = reorder_table(plan, urgent)
+        write_table(table, out)
         document["out"] = str(out)
         if levels_only:
             notes.append(f"{out} holds the levels of every series (no stock on hand: no "
                          "reorder list)")
     return document
+
+
+def reorder_table(levels: pd.DataFrame, reorder: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+    """What a reorder file holds (``--out``, the API's download), and whether it is the
+    levels: without stock on hand nothing is to order yet, so every series' levels (what the
+    screen shows) rather than an empty reorder list."""
+    levels_only = reorder.empty and len(levels) > 0 and bool(levels["on_hand"].isna().all())
+    return (levels if levels_only else reorder), levels_only
 
 
 def _replay_brief(kept: dict | None) -> dict | None:
@@ -320,11 +326,7 @@ def replay_forecasts(panel: Panel, cutoffs: Sequence[pd.Timestamp], periods: int
         train, after = split_at(panel.frame, cutoff)
         train = train[train.groupby("unique_id")["ds"].transform("size") > 2 * periods]
         if train.empty:
-            raise UsageError(
-                f"the replay fold at cutoff {pd.Timestamp(cutoff).date()} has no series with "
-                f"more than {2 * periods} periods of history (twice the {periods} periods it "
-                "forecasts: the reviews of a fold plus the lead time): use fewer folds, fewer "
-                "warm-up folds or a shorter review period")
+            raise UsageError(short_replay_fold(cutoff, periods))
         try:
             predicted = fit_predict(train, window_inputs(train, after, spec), spec)
         except UsageError as exc:
@@ -377,6 +379,21 @@ class ReplayFolds:
         return self.cutoffs[self.warmup]
 
 
+def short_replay_fold(cutoff: pd.Timestamp, periods: int) -> str:
+    """Why a replay fold cannot be forecast (said before the replay reads the panel, too)."""
+    return (f"the replay fold at cutoff {pd.Timestamp(cutoff).date()} has no series with more "
+            f"than {2 * periods} periods of history (twice the {periods} periods it forecasts: "
+            "the reviews of a fold plus the lead time): use fewer folds, fewer warm-up folds or "
+            "a shorter review period")
+
+
+def replay_window(lead_time: int, review_period: int, reviews_per_fold: int) -> tuple[int, int]:
+    """(step, periods) of the replay's folds: ``reviews_per_fold`` review periods apart, each
+    forecasting that span plus the lead time."""
+    step = review_period * reviews_per_fold
+    return step, step + lead_time
+
+
 def replay_folds(db: Path, *, lead_time: int, review_period: int = 7, folds: int = 6,
                  warmup: int = 2, reviews_per_fold: int = 3, model: str = "lgbm", seed: int = 0,
                  country: str = "CN", lgbm_params: dict | None = None,
@@ -390,9 +407,9 @@ def replay_folds(db: Path, *, lead_time: int, review_period: int = 7, folds: int
     if folds < 1 or warmup < 0 or reviews_per_fold < 1:
         raise UsageError("--folds and reviews per fold must be >= 1, warm-up folds >= 0")
     panel = load_panel(db, country=country, progress=progress)
-    step = review_period * reviews_per_fold
-    periods = step + lead_time
-    cutoffs = rolling_cutoffs(panel, periods, folds + warmup, step)
+    step, periods = replay_window(lead_time, review_period, reviews_per_fold)
+    cutoffs = rolling_cutoffs(panel, periods, folds + warmup, step,
+                              too_short=lambda cutoff: short_replay_fold(cutoff, periods))
     forecasts = replay_forecasts(panel, cutoffs, periods, model=model, lgbm_params=lgbm_params,
                                  progress=progress)
     columns, levels = _quantile_columns(forecasts, model)

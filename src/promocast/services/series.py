@@ -127,6 +127,21 @@ def _known_forecast_question(store: Store, item_id: str, run_id: str | None) -> 
         raise UnknownSeries(f"no kept forecast run {run_id!r}")
 
 
+def _sells(store: Store, item_id: str, store_id: str | None = None) -> bool:
+    return bool(len(store.query(
+        "SELECT 1 FROM sales WHERE item_id = ? AND (? IS NULL OR store_id = ?) LIMIT 1",
+        [item_id, store_id, store_id])))
+
+
+def require_item(db: Path, item_id: str, store_id: str | None = None) -> None:
+    """UnknownSeries (a 404) unless the store sells ``item_id`` (in ``store_id``): what a
+    request naming an item is checked with before its job is queued."""
+    with Store(db, read_only=True) as store:
+        if not _sells(store, item_id, store_id):
+            raise UnknownSeries(f"no sales of item {item_id!r}"
+                                + (f" in store {store_id!r}" if store_id else ""))
+
+
 def kept_backtests(db: Path, limit: int = 20) -> list[dict]:
     """Backtest documents kept in the store, newest first (the model leaderboard)."""
     import json

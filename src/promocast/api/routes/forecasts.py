@@ -13,6 +13,7 @@ from promocast.api.schemas import BacktestRequest, ExplainRequest, ForecastReque
 from promocast.services.explain import run_explain
 from promocast.services.forecast import run_forecast
 from promocast.services.forecasting import run_backtest
+from promocast.services.job_checks import check_backtest, check_explain, check_forecast
 from promocast.services.refresh import run_refresh
 from promocast.services.series import item_forecast, kept_backtests
 from promocast.services.whatif import JSONText
@@ -48,7 +49,9 @@ def forecast_of_item(db: DbDep, item_id: str,
 def start_forecast(body: ForecastRequest, db: DbDep, jobs: JobsDep,
                    settings: SettingsDep) -> JobAccepted:
     """Fit on the history (all of it, or the newest 12 M sales rows of a larger shop) and
-    forecast every series (a job; the forecasts are kept)."""
+    forecast every series (a job; the forecasts are kept). A history shorter than two
+    horizons is refused at once (422)."""
+    check_forecast(db, horizon=body.horizon, history=body.history)
     return accepted(jobs.submit("forecast", body.model_dump(), lambda say: run_forecast(
         db, horizon=body.horizon, models=body.models, country=settings.country,
         history=body.history, strategy=body.strategy, progress=say)))
@@ -70,7 +73,9 @@ def backtests(db: DbDep, limit: Annotated[int, Query(ge=1, le=100)] = 20) -> dic
 @router.post("/backtests", status_code=202)
 def start_backtest(body: BacktestRequest, db: DbDep, jobs: JobsDep,
                    settings: SettingsDep) -> JobAccepted:
-    """Rolling-origin backtest of the models (a job; the document is kept)."""
+    """Rolling-origin backtest of the models (a job; the document is kept). A gap as long as
+    the horizon, or folds reaching back before the first sale, are refused at once (422)."""
+    check_backtest(db, horizon=body.horizon, gap=body.gap, folds=body.folds, step=body.step)
     return accepted(jobs.submit("backtest", body.model_dump(), lambda say: run_backtest(
         db, horizon=body.horizon, gap=body.gap, folds=body.folds, step=body.step,
         models=body.models, metric=body.metric, country=settings.country, progress=say)[0]))
@@ -79,7 +84,9 @@ def start_backtest(body: BacktestRequest, db: DbDep, jobs: JobsDep,
 @router.post("/explain/{item_id}", status_code=202)
 def start_explain(item_id: str, body: ExplainRequest, db: DbDep, jobs: JobsDep,
                   settings: SettingsDep) -> JobAccepted:
-    """SHAP drivers of the item's LightGBM forecast per day (a job)."""
+    """SHAP drivers of the item's LightGBM forecast per day (a job). 404 at once for an item
+    the store does not sell (in ``store_id``)."""
+    check_explain(db, item=item_id, store=body.store_id)
     return accepted(jobs.submit("explain", {"item_id": item_id, **body.model_dump()},
                                 lambda say: run_explain(
                                     db, item=item_id, store=body.store_id, horizon=body.horizon,

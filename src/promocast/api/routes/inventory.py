@@ -10,6 +10,7 @@ from promocast.api.deps import DbDep, JobsDep, SettingsDep
 from promocast.api.routes.forecasts import accepted
 from promocast.api.schemas import InventoryRequest, JobAccepted, ReplayRequest
 from promocast.services.inventory import MAX_PACK, MIN_PACK, run_inventory, run_inventory_replay
+from promocast.services.job_checks import check_replay
 
 router = APIRouter(prefix="/api/inventory", tags=["inventory"])
 
@@ -44,7 +45,10 @@ def start_inventory(body: InventoryRequest, db: DbDep, jobs: JobsDep,
 def start_replay(body: ReplayRequest, db: DbDep, jobs: JobsDep,
                  settings: SettingsDep) -> JobAccepted:
     """Replay the policy over past folds with the actual demand: the service level achieved and
-    the stock held (a job; kept, and used to calibrate later stock levels)."""
+    the stock held (a job; kept, and used to calibrate later stock levels). Folds reaching
+    back before the first sale are refused at once (422)."""
+    check_replay(db, lead_time=body.lead_time, review_period=body.review_period,
+                 folds=body.folds)
     return accepted(jobs.submit("inventory_replay", body.model_dump(), lambda say:
                                 run_inventory_replay(
                                     db, service_level=body.service_level,
