@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from webshop import CHROMIUM, TOKEN, copy_of_shop, make_app, periodic_shop, reset_store_mode
 
@@ -104,6 +105,12 @@ def test_open_an_item_and_see_its_forecast_chart(page, site: str) -> None:
     assert page.locator("#forecast-chart .scatterlayer .trace").count() >= 8  # 2 stores
     assert page.locator("#history-chart .scatterlayer .trace").count() >= 2
     assert "lgbm" in page.inner_text("#forecast-note")
+    assert page.is_visible("#forecast-downloads")  # the kept run's table, from the API
+    assert page.get_attribute("#forecast-csv", "href").endswith("/export?format=csv")
+    with page.expect_download() as download:
+        page.click("#forecast-csv")
+    table = pd.read_csv(download.value.path(), encoding="utf-8-sig")
+    assert len(table) == 10 * 2 * 14 and "lgbm-q0.5" in table
 
 
 def test_run_a_what_if_and_see_the_numbers_change(page, site: str) -> None:
@@ -155,6 +162,14 @@ def test_inventory_reorder_list(page, site: str) -> None:
     rows = page.locator("#reorder tbody tr")
     kpis = page.inner_text("#inventory-kpis")
     assert "Lines to order" in kpis and str(rows.count()) in kpis
+    # the download asks the API for the list with the form's parameters: the rows shown
+    assert "lead_time=" in page.get_attribute("#reorder-csv", "href")
+    with page.expect_download() as download:
+        page.click("#reorder-csv")
+    assert download.value.suggested_filename == "promocast_reorder.csv"
+    table = pd.read_csv(download.value.path(), encoding="utf-8-sig")
+    assert len(table) == rows.count()
+    assert table["item_id"].iloc[0] == page.inner_text("#reorder tbody tr:first-child td:nth-child(2)")
 
 
 def test_switch_language_on_every_page(page, site: str) -> None:
@@ -211,6 +226,9 @@ def test_inventory_without_stock_shows_the_levels(page, weekly_site: str) -> Non
     assert page.is_visible("#no-stock") and "No stock on hand loaded" in page.inner_text("#no-stock")
     assert not page.is_visible("#risk-card")
     assert page.inner_text("#reorder-title") == "Stock levels per item and store"
+    with page.expect_download() as download:  # the levels, as the page shows them
+        page.click("#reorder-csv")
+    assert len(pd.read_csv(download.value.path(), encoding="utf-8-sig")) == 5
     assert "Lead time (weeks)" in page.inner_text("#inventory-form")
 
 

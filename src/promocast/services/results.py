@@ -17,6 +17,8 @@ from promocast.data.storage import Store
 from promocast.exceptions import UsageError
 
 EXPORT_FORMATS = ("csv", "xlsx")
+EXCEL_ROWS = 1_048_576
+"""Rows of an Excel sheet, its header included."""
 
 
 def data_version(db: Path) -> str | None:
@@ -80,11 +82,24 @@ def export_frame(db: Path, name: str) -> pd.DataFrame:
     return frame
 
 
+def reorder_frame(document: dict) -> pd.DataFrame:
+    """The download of a stock plan (``run_inventory``'s document): the reorder list, most
+    urgent first, or every series' levels when no stock on hand is loaded (as ``--out``)."""
+    from promocast.services.inventory import reorder_table
+
+    levels = pd.DataFrame(document["items"])
+    reorder = pd.DataFrame(document["reorder_list"], columns=["urgency_rank", *levels.columns])
+    return reorder_table(levels, reorder)[0]
+
+
 def table_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
     """A table as CSV (UTF-8 with BOM, so Excel reads Chinese text) or an Excel workbook."""
     if fmt == "csv":
         return frame.to_csv(index=False).encode("utf-8-sig")
     if fmt == "xlsx":
+        if len(frame) >= EXCEL_ROWS:
+            raise UsageError(f"{len(frame):,} rows do not fit an Excel sheet ({EXCEL_ROWS - 1:,} "
+                             "at most): download them as CSV")
         buffer = io.BytesIO()
         frame.to_excel(buffer, index=False)
         return buffer.getvalue()

@@ -118,19 +118,29 @@ def item_forecast(db: Path, item_id: str, *, store_id: str | None = None,
 
 
 def _known_forecast_question(store: Store, item_id: str, run_id: str | None) -> None:
-    """Raise UnknownSeries (a 404) when the item has no sales or the run is not kept: only a
-    known item without a kept forecast answers ``run: None`` (nothing forecast yet)."""
-    if not len(store.query("SELECT 1 FROM sales WHERE item_id = ? LIMIT 1", [item_id])):
-        raise UnknownSeries(f"no sales of item {item_id!r}: no forecast for it")
-    if run_id is not None and not len(store.query(
-            "SELECT 1 FROM forecast_runs WHERE kind = 'forecast' AND run_id = ?", [run_id])):
-        raise UnknownSeries(f"no kept forecast run {run_id!r}")
+    """Raise UnknownSeries (a 404) when the item has no sales, the run is not kept or does not
+    hold the item: only a known item without any kept forecast answers ``run: None``
+    (nothing forecast yet)."""
+    if not _sells(store, item_id):
+        hint = ""
+        if run_id is None and _kept_run(store, item_id):  # a run id where an item id goes
+            hint = f"; {item_id!r} is a forecast run: GET /api/forecasts/runs/{item_id}"
+        raise UnknownSeries(f"no sales of item {item_id!r}: no forecast for it{hint}")
+    if run_id is not None:
+        if not _kept_run(store, run_id):
+            raise UnknownSeries(f"no kept forecast run {run_id!r}")
+        raise UnknownSeries(f"the kept forecast run {run_id!r} has no item {item_id!r}")
 
 
 def _sells(store: Store, item_id: str, store_id: str | None = None) -> bool:
     return bool(len(store.query(
         "SELECT 1 FROM sales WHERE item_id = ? AND (? IS NULL OR store_id = ?) LIMIT 1",
         [item_id, store_id, store_id])))
+
+
+def _kept_run(store: Store, run_id: str) -> bool:
+    return bool(len(store.query(
+        "SELECT 1 FROM forecast_runs WHERE kind = 'forecast' AND run_id = ?", [run_id])))
 
 
 def require_item(db: Path, item_id: str, store_id: str | None = None) -> None:
@@ -140,6 +150,47 @@ def require_item(db: Path, item_id: str, store_id: str | None = None) -> None:
         if not _sells(store, item_id, store_id):
             raise UnknownSeries(f"no sales of item {item_id!r}"
                                 + (f" in store {store_id!r}" if store_id else ""))
+
+
+def forecast_run(db: Path, run_id: str) -> dict:
+    """A kept forecast run: its summary (horizon, models, dates, series, what was left out)
+    with ``run_id`` and ``created_at``; UnknownSeries (a 404) naming the run otherwise."""
+    import json
+
+    with Store(db, read_only=True) as store:
+        rows = store.records(
+            "SELECT run_id, CAST(created_at AS VARCHAR) AS created_at, document "
+            "FROM forecast_runs WHERE kind = 'forecast' AND run_id = ?", [run_id])
+    if not rows:
+        raise UnknownSeries(f"no kept forecast run {run_id!r}")
+    document = json.loads(rows[0]["document"] or "{}")
+    return {**document, "run_id": rows[0]["run_id"], "created_at": rows[0]["created_at"]}
+
+
+def forecast_table(db: Path, run_id: str) -> pd.DataFrame:
+    """A kept forecast run as ``forecast --out`` writes it: one row per series and period
+    (unique_id, item_id, store_id, ds), one column per model and quantile (``lgbm-q0.5``,
+    units rounded to 4 decimals), then run_id. Pivoted in DuckDB, every value a parameter;
+    UnknownSeries (a 404) naming the run when it is not kept."""
+    from promocast.forecasting.metrics import quantile_column
+
+    with Store(db, read_only=True) as store:
+        if not _kept_run(store, run_id):
+            raise UnknownSeries(f"no kept forecast run {run_id!r}")
+        kinds = store.records("SELECT DISTINCT model, quantile FROM forecasts WHERE run_id = ? "
+                              "ORDER BY model, quantile NULLS FIRST", [run_id])
+        pivot = "".join(f", round(max(value) FILTER (WHERE model = ? AND quantile IS NOT "
+                        f"DISTINCT FROM ?), 4) AS c{k}" for k in range(len(kinds)))
+        frame = store.query(
+            f"""SELECT unique_id, item_id, store_id, strftime(ds, '%Y-%m-%d') AS ds{pivot}
+                FROM forecasts WHERE run_id = ? GROUP BY unique_id, item_id, store_id, ds
+                ORDER BY unique_id, ds""",
+            [v for kind in kinds for v in (kind["model"], kind["quantile"])] + [run_id])
+    frame.columns = ["unique_id", "item_id", "store_id", "ds", *(
+        kind["model"] if kind["quantile"] is None else quantile_column(kind["model"],
+                                                                        kind["quantile"])
+        for kind in kinds)]
+    return frame.assign(run_id=run_id)
 
 
 def kept_backtests(db: Path, limit: int = 20) -> list[dict]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from promocast.api.deps import DbDep, JobsDep, SettingsDep
@@ -15,10 +15,12 @@ from promocast.services.forecast import run_forecast
 from promocast.services.forecasting import run_backtest
 from promocast.services.job_checks import check_backtest, check_explain, check_forecast
 from promocast.services.refresh import run_refresh
-from promocast.services.series import item_forecast, kept_backtests
+from promocast.services.series import forecast_run, item_forecast, kept_backtests
 from promocast.services.whatif import JSONText
 
 router = APIRouter(prefix="/api", tags=["forecasts"])
+RUN_ID = r"^[A-Za-z0-9_-]{1,64}$"
+"""A kept run's id (12 hex digits)."""
 
 
 def accepted(job_id: str) -> JobAccepted:
@@ -40,9 +42,17 @@ def forecast_of_item(db: DbDep, item_id: str,
                      store_id: Annotated[str | None, Query(max_length=200)] = None,
                      run_id: Annotated[str | None, Query(max_length=100)] = None) -> Response:
     """The newest kept forecast of one item (or run ``run_id``'s): quantiles per store, day and
-    model; ``run`` null when the item has none yet. 404 for an item without sales or an
-    unknown run."""
+    model; ``run`` null when the item has none yet. 404 for an item without sales, an
+    unknown run or a run without the item."""
     return json_response(item_forecast(db, item_id, store_id=store_id, run_id=run_id))
+
+
+@router.get("/forecasts/runs/{run_id}")
+def forecast_run_summary(db: DbDep, run_id: Annotated[str, Path(pattern=RUN_ID)]) -> Response:
+    """A kept forecast run: horizon, models, dates, series, what was left out, when it was
+    made; its table at ``/api/forecasts/runs/{run_id}/export``. 404 naming the run when none
+    is kept by that id."""
+    return json_response(forecast_run(db, run_id))
 
 
 @router.post("/forecasts", status_code=202)

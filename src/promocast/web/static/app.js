@@ -234,6 +234,7 @@ async function drawForecast(itemId, h) {
   const note = $("#forecast-note");
   const button = $("#run-forecast");
   if (!res.ok || !res.data.run) {
+    $("#forecast-downloads").hidden = true;
     note.textContent = res.ok ? T("items.no_forecast") : res.data.error;
     Plotly.purge($("#forecast-chart"));
     button.hidden = false;
@@ -248,6 +249,8 @@ async function drawForecast(itemId, h) {
   button.hidden = true;
   const run = res.data.run;
   note.textContent = T("items.forecast_run", { when: run.created_at.slice(0, 16), models: run.models });
+  for (const fmt of ["csv", "xlsx"]) $(`#forecast-${fmt}`).href = `/api/forecasts/runs/${encodeURIComponent(run.run_id)}/export?format=${fmt}`;
+  $("#forecast-downloads").hidden = false;
   const model = run.models.split(",")[0];
   const rows = res.data.forecast.filter((r) => r.model === model);
   const traces = [];
@@ -350,6 +353,11 @@ function replayTable(replay) {
 async function inventoryPage() {
   const unit = shopPeriod().unit;
   let reorder = [];
+  // the downloads ask the API for the list with the form's parameters (same numbers as shown)
+  const downloads = (params, rows) => {
+    for (const fmt of ["csv", "xlsx"]) $(`#reorder-${fmt}`).href = `/api/inventory/export?format=${fmt}&${params}`;
+    $("#reorder-downloads").hidden = !rows;
+  };
   const compute = async () => {
     const f = new FormData($("#inventory-form"));
     const params = new URLSearchParams();
@@ -380,7 +388,7 @@ async function inventoryPage() {
       $("#reorder-title").textContent = T("inventory.levels");
       $("#reorder-table").innerHTML = table(d.items, ["item_id", "store_id", "mean_demand_lead_time", "safety_stock", "reorder_point",
         "order_up_to"], { id: "levels", limit: 100 });
-      $("#reorder-csv").hidden = !d.items.length;
+      downloads(params, d.items.length);
       return;
     }
     reorder = d.reorder_list;
@@ -396,7 +404,7 @@ async function inventoryPage() {
     $("#reorder-table").innerHTML = table(reorder.map((r) => Object.assign({}, r, { [cover]: r.days_of_cover })),
       ["urgency_rank", "item_id", "store_id", "on_hand", "reorder_point", "order_up_to",
         "order_qty", cover, "stockout_probability_no_order"], { id: "reorder", limit: 40 });
-    $("#reorder-csv").hidden = !reorder.length;
+    downloads(params, reorder.length);
     const top = [...stocked].sort((a, b) => b.stockout_probability_no_order - a.stockout_probability_no_order).slice(0, 25);
     plot($("#risk-chart"), [{ type: "bar", orientation: "h", y: top.map((r) => `${r.item_id} · ${r.store_id}`),
       x: top.map((r) => r.stockout_probability_no_order), marker: { color: top.map((r) => (r.below_reorder_point ? "#c0392b" : "#2e86ab")) },
@@ -405,7 +413,6 @@ async function inventoryPage() {
       hovermode: "closest", height: 520 });
   };
   $("#inventory-form").addEventListener("submit", (e) => { e.preventDefault(); compute(); });
-  $("#reorder-csv").addEventListener("click", () => downloadCsv(reorder, "promocast_reorder.csv"));
   $("#run-replay").addEventListener("click", async () => {
     const f = new FormData($("#inventory-form"));
     const body = { service_level: Number(f.get("service_level")), lead_time: Number(f.get("lead_time")), review_period: Number(f.get("review_period")) };

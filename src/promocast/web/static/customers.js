@@ -1,6 +1,5 @@
-/* The customers page (segments, propensity, targets) and the CSV download the inventory
-   page shares; loaded before app.js, whose helpers (T, $, api, plot, table) it calls
-   when a page runs. */
+/* The customers page (segments, propensity, targets) and its target list's CSV download;
+   loaded before app.js, whose helpers (T, $, api, plot, table) it calls when a page runs. */
 
 /* ---------------------------------------------------------------- customers */
 function downloadCsv(rows, name) {
