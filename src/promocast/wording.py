@@ -28,6 +28,8 @@ class Words:
     flags: bool
     """True: an option ``history`` is written ``--history``; False: ``history``."""
     phrases: Mapping[str, str] = field(default_factory=dict)
+    options: Mapping[str, str] = field(default_factory=dict)
+    """Options this edge spells otherwise (the API's ``item_id`` for the CLI's ``--item``)."""
 
 
 CLI = Words("cli", flags=True, phrases={
@@ -43,7 +45,7 @@ API = Words("api", flags=False, phrases={
     "table": "choose its table in the upload's table field",
     "pseudonymise": "upload orders with pseudonymise=true (and the same salt)",
     "budget": "budget in the request (or budget in its rules)",
-})
+}, options={"item": "item_id"})
 """The API's and the pages' words: form fields and request keys, never a flag."""
 
 _WORDS: ContextVar[Words] = ContextVar("promocast_words", default=CLI)
@@ -68,7 +70,10 @@ def speaking(words: Words) -> Iterator[Words]:
 def option(key: str) -> str:
     """An option as the user sets it here: ``--lead-time`` on the command line,
     ``lead_time`` in a request."""
-    return "--" + key.replace("_", "-") if current().flags else key
+    words = current()
+    if key in words.options:
+        return words.options[key]
+    return "--" + key.replace("_", "-") if words.flags else key
 
 
 def phrase(key: str, **values: object) -> str:

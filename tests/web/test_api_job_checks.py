@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from webshop import make_app, reset_store_mode, shop_db
+from webshop import make_app, periodic_shop, reset_store_mode, shop_db
 
 from promocast.data.storage import Store
 from promocast.exceptions import InvalidRequest
@@ -69,6 +69,22 @@ def test_an_item_the_store_does_not_sell_is_a_404_before_the_explanation(
         "no sales of item 'SKU0001' in store 'mars'"
 
 
+def test_a_target_list_needs_one_item_or_category_the_shop_knows(client: TestClient,
+                                                                 tmp_path: Path) -> None:
+    def refused(body: dict) -> str:
+        return _refused(client, "/api/customers/targets", body, 422)["error"]
+
+    assert refused({"item_id": "GHOST"}) == \
+        "item 'GHOST' has no purchase history to learn who likes it"
+    assert refused({"category": "nothing"}) == "no item of category 'nothing' in the items table"
+    assert refused({"item_id": "SKU0001", "category": "beverages"}) == \
+        "give item_id or category, not both"
+    with TestClient(make_app(periodic_shop(tmp_path, "W-MON"))) as c:  # sales, no orders
+        no_orders = c.post("/api/customers/targets", json={"category": "x"})
+    reset_store_mode()
+    assert no_orders.status_code == 404 and no_orders.json()["code"] == "no_orders"
+
+
 def test_requests_that_can_work_are_queued(client: TestClient) -> None:
     """The checks refuse no more than the job would: the most folds of 28 days the year
     allows (the first one trains on 57 days, more than twice 28) run."""
@@ -85,6 +101,7 @@ def test_requests_that_can_work_are_queued(client: TestClient) -> None:
 
 
 def test_the_command_line_keeps_its_flags() -> None:
+    from promocast.services.customers import check_targets
     from promocast.services.forecast import run_forecast
     from promocast.services.forecasting import run_backtest
 
@@ -93,6 +110,8 @@ def test_the_command_line_keeps_its_flags() -> None:
         run_backtest(shop_db(), horizon=3, gap=3, models=["naive"])
     with pytest.raises(InvalidRequest, match=r"^--history 10 days is too short for --horizon 7$"):
         run_forecast(shop_db(), horizon=7, models=["naive"], history=10)
+    with pytest.raises(InvalidRequest, match=r"^give --item or --category, not both$"):
+        check_targets(shop_db(), item="SKU0001", category="beverages")
 
 
 def test_an_empty_store_says_so_before_any_job(tmp_path: Path) -> None:

@@ -20,7 +20,8 @@ from pathlib import Path
 import pandas as pd
 
 from promocast.data.storage import Store
-from promocast.exceptions import EmptyStore, UnknownCustomer, UsageError
+from promocast.exceptions import EmptyStore, InvalidRequest, UnknownCustomer, UsageError
+from promocast.wording import option
 
 Progress = Callable[[str], None]
 
@@ -401,6 +402,25 @@ def _unknown_customer(db: Path, customer: str, known: pd.Index) -> str:
 
 
 # -- target lists -----------------------------------------------------------------------------
+def check_targets(db: Path, *, item: str | None = None, category: str | None = None) -> None:
+    """What ``run_targets`` refuses before it fits anything (the API runs it before queuing
+    the job): an item and a category at once, no orders, an item no known customer bought,
+    a category without items."""
+    if item is not None and category is not None:
+        raise InvalidRequest(f"give {option('item')} or {option('category')}, not both")
+    with Store(db, read_only=True) as store:
+        if store.count("orders") == 0:
+            raise EmptyStore(f"{db} has no orders: load an orders file with `promocast ingest`")
+        if item is not None and _orders_query(
+                store, f"SELECT 1 FROM orders WHERE {KNOWN_PURCHASE} AND item_id = ? LIMIT 1",
+                [str(item)]).empty:
+            raise InvalidRequest(f"item {item!r} has no purchase history to learn who likes it")
+        if category is not None and store.query(
+                "SELECT 1 FROM items WHERE CAST(category AS VARCHAR) = ? LIMIT 1",
+                [str(category)]).empty:
+            raise InvalidRequest(f"no item of category {category!r} in the items table")
+
+
 def run_targets(db: Path, *, item: str | None = None, category: str | None = None,
                 top: int = 100, horizon_days: int = 30, model: str = "lightgbm",
                 out: Path | None = None, progress: Progress | None = None) -> dict:
@@ -415,8 +435,7 @@ def run_targets(db: Path, *, item: str | None = None, category: str | None = Non
         target_list,
     )
 
-    if item is not None and category is not None:
-        raise UsageError("give --item or --category, not both")
+    check_targets(db, item=item, category=category)
     say = _say(progress)
     started = time.perf_counter()
     table, _report, responsiveness, _reference = segment_tables(db, progress=say)

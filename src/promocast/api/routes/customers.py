@@ -12,6 +12,7 @@ from promocast.api.routes.forecasts import accepted
 from promocast.api.schemas import JobAccepted, PropensityRequest, TargetsRequest
 from promocast.exceptions import EmptyStore
 from promocast.services.customers import (
+    check_targets,
     run_clv,
     run_propensity,
     run_recommend,
@@ -64,6 +65,9 @@ def recommend(db: DbDep, customer: Annotated[str | None, Query(max_length=200)] 
 
 @router.post("/targets", status_code=202)
 def start_targets(body: TargetsRequest, db: DbDep, jobs: JobsDep) -> JobAccepted:
-    """Customers most likely to respond to a planned promotion of an item or category (a job)."""
+    """Customers most likely to respond to a planned promotion of an item or category (a job).
+    Refused at once: both an item and a category, or one no known customer bought (422),
+    a shop without orders (404)."""
+    check_targets(db, item=body.item_id, category=body.category)
     return accepted(jobs.submit("targets", body.model_dump(), lambda say: run_targets(
         db, item=body.item_id, category=body.category, top=body.top, progress=say)))
