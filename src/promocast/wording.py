@@ -29,7 +29,8 @@ class Words:
     """True: an option ``history`` is written ``--history``; False: ``history``."""
     phrases: Mapping[str, str] = field(default_factory=dict)
     options: Mapping[str, str] = field(default_factory=dict)
-    """Options this edge spells otherwise (the API's ``item_id`` for the CLI's ``--item``)."""
+    """Options this edge spells otherwise (the API's ``item_id`` for the CLI's ``--item``,
+    the CLI's ``--horizon`` of a propensity label for the API's ``horizon_days``)."""
 
 
 CLI = Words("cli", flags=True, phrases={
@@ -37,7 +38,7 @@ CLI = Words("cli", flags=True, phrases={
     "table": "pass --table NAME",
     "pseudonymise": "load orders with --pseudonymise (and the same salt)",
     "budget": "--budget B (or budget: in the rules file)",
-})
+}, options={"horizon_days": "--horizon"})
 """The command line's words (its messages as they always read)."""
 
 API = Words("api", flags=False, phrases={

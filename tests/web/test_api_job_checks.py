@@ -85,6 +85,18 @@ def test_a_target_list_needs_one_item_or_category_the_shop_knows(client: TestCli
     assert no_orders.status_code == 404 and no_orders.json()["code"] == "no_orders"
 
 
+def test_a_propensity_split_without_history_or_labels_is_refused(client: TestClient) -> None:
+    """The orders run through 2023: a split in 2030 leaves no label window after it, one on
+    2023-01-10 no two training cutoffs before it."""
+    for split in ("2030-01-01", "2023-01-10"):
+        error = _refused(client, "/api/customers/propensity",
+                         {"split_date": split, "horizon_days": 30}, 422)["error"]
+        assert error.startswith(f"not enough history around the split date {split} for a "
+                                "30-day label: need two training cutoffs before it and one "
+                                "test window after it (got "), error
+        assert error.endswith("move split_date or shorten horizon_days")
+
+
 def test_requests_that_can_work_are_queued(client: TestClient) -> None:
     """The checks refuse no more than the job would: the most folds of 28 days the year
     allows (the first one trains on 57 days, more than twice 28) run."""
@@ -101,7 +113,7 @@ def test_requests_that_can_work_are_queued(client: TestClient) -> None:
 
 
 def test_the_command_line_keeps_its_flags() -> None:
-    from promocast.services.customers import check_targets
+    from promocast.services.customers import check_propensity, check_targets
     from promocast.services.forecast import run_forecast
     from promocast.services.forecasting import run_backtest
 
@@ -112,6 +124,8 @@ def test_the_command_line_keeps_its_flags() -> None:
         run_forecast(shop_db(), horizon=7, models=["naive"], history=10)
     with pytest.raises(InvalidRequest, match=r"^give --item or --category, not both$"):
         check_targets(shop_db(), item="SKU0001", category="beverages")
+    with pytest.raises(InvalidRequest, match=r"move --split-date or shorten --horizon$"):
+        check_propensity(shop_db(), split_date="2030-01-01")
 
 
 def test_an_empty_store_says_so_before_any_job(tmp_path: Path) -> None:

@@ -36,6 +36,7 @@ import pandas as pd
 
 from promocast.customers.rfm import customer_summary
 from promocast.reproducible import LIGHTGBM_REPRODUCIBLE
+from promocast.wording import option
 
 MODEL_IDS = ("logistic", "decision_tree", "random_forest", "svm", "lightgbm")
 WINDOWS = (30, 90, 180, 365)
@@ -390,6 +391,21 @@ class PropensityResult:
         }
 
 
+def split_cutoffs(purchases: pd.DataFrame, split_date: pd.Timestamp | None, horizon_days: int,
+                  ) -> tuple[pd.Timestamp, list[pd.Timestamp], list[pd.Timestamp]]:
+    """The split (default ``default_split``) and the training and test cutoffs around it;
+    ValueError when the purchases leave fewer than two training cutoffs or no test window."""
+    split = pd.Timestamp(split_date) if split_date is not None else default_split(purchases)
+    train_cutoffs, test_cutoffs = time_split_cutoffs(purchases, split, horizon_days)
+    if len(train_cutoffs) < 2 or not test_cutoffs:
+        raise ValueError(
+            f"not enough history around the split date {split.date()} for a {horizon_days}-day "
+            f"label: need two training cutoffs before it and one test window after it "
+            f"(got {len(train_cutoffs)} and {len(test_cutoffs)}); move {option('split_date')} "
+            f"or shorten {option('horizon_days')}")
+    return split, train_cutoffs, test_cutoffs
+
+
 def compare_models(purchases: pd.DataFrame, *, horizon_days: int = 30,
                    split_date: pd.Timestamp | None = None, models: tuple[str, ...] = MODEL_IDS,
                    seed: int = 0, bgnbd: bool = True, bootstrap_reps: int = BOOTSTRAP_REPS,
@@ -402,14 +418,7 @@ def compare_models(purchases: pd.DataFrame, *, horizon_days: int = 30,
     from sklearn.metrics import brier_score_loss, log_loss
 
     say = progress or (lambda _m: None)
-    split = pd.Timestamp(split_date) if split_date is not None else default_split(purchases)
-    train_cutoffs, test_cutoffs = time_split_cutoffs(purchases, split, horizon_days)
-    if len(train_cutoffs) < 2 or not test_cutoffs:
-        raise ValueError(
-            f"not enough history around the split date {split.date()} for a {horizon_days}-day "
-            f"label: need two training cutoffs before it and one test window after it "
-            f"(got {len(train_cutoffs)} and {len(test_cutoffs)}); move --split-date or shorten "
-            "--horizon")
+    split, train_cutoffs, test_cutoffs = split_cutoffs(purchases, split_date, horizon_days)
     say("building features at each cutoff")
     train = examples(purchases, train_cutoffs, horizon_days, bgnbd=bgnbd)
     test = examples(purchases, test_cutoffs, horizon_days, bgnbd=bgnbd)

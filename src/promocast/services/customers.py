@@ -262,6 +262,19 @@ def propensity_result(db: Path, *, horizon_days: int = 30, split_date: str | Non
         raise UsageError(str(exc)) from None
 
 
+def check_propensity(db: Path, *, horizon_days: int = 30, split_date: str | None = None,
+                     ) -> None:
+    """What ``compare_models`` refuses before any feature is built (the API runs it before
+    queuing the job): a split that leaves fewer than two training cutoffs or no test window."""
+    from promocast.customers.propensity import split_cutoffs
+
+    try:
+        split_cutoffs(read_purchases(db), pd.Timestamp(split_date) if split_date else None,
+                      horizon_days)
+    except ValueError as exc:
+        raise InvalidRequest(str(exc)) from None
+
+
 def run_propensity(db: Path, *, horizon_days: int = 30, split_date: str | None = None,
                    models: tuple[str, ...] | None = None, seed: int = 0, top: int = 20,
                    out: Path | None = None, progress: Progress | None = None) -> dict:

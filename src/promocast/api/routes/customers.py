@@ -12,6 +12,7 @@ from promocast.api.routes.forecasts import accepted
 from promocast.api.schemas import JobAccepted, PropensityRequest, TargetsRequest
 from promocast.exceptions import EmptyStore
 from promocast.services.customers import (
+    check_propensity,
     check_targets,
     run_clv,
     run_propensity,
@@ -50,7 +51,11 @@ def propensity(db: DbDep) -> dict:
 
 @router.post("/propensity", status_code=202)
 def start_propensity(body: PropensityRequest, db: DbDep, jobs: JobsDep) -> JobAccepted:
-    """Compare logistic regression, tree, forest, SVM and LightGBM (a job; kept)."""
+    """Compare logistic regression, tree, forest, SVM and LightGBM (a job; kept). A split
+    date that leaves too little history before it or no label window after it is refused at
+    once (422), a shop without orders with 404."""
+    check_propensity(db, horizon_days=body.horizon_days,
+                     split_date=str(body.split_date) if body.split_date else None)
     return accepted(jobs.submit("propensity", body.model_dump(), lambda say: run_propensity(
         db, horizon_days=body.horizon_days,
         split_date=str(body.split_date) if body.split_date else None, progress=say)))
