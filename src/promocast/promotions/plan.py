@@ -56,7 +56,7 @@ from promocast.promotions.plan_refine import (
     marginal_values,
     plan_value,
 )
-from promocast.promotions.plan_risk import margin_risk
+from promocast.promotions.plan_risk import cautious, margin_risk
 from promocast.promotions.rules import PlanRules, check_rules, required_windows
 
 
@@ -248,9 +248,10 @@ def optimise_plan(
             events=events,
         )
     cand = _select(candidates, rules)
+    weighed = cautious(cand, rules.weight_caution)  # what the solver values; reports use ``cand``
     periods = pd.DatetimeIndex(sorted(cand["period_start"].unique()))
     windows = required_windows(rules, periods, events)
-    model = build_model(cand, rules, windows)
+    model = build_model(weighed, rules, windows)
     options = {"time_limit": time_limit, "mip_rel_gap": mip_rel_gap}
     solution = solve(model, **options)
     if solution.status == "infeasible":
@@ -259,13 +260,17 @@ def optimise_plan(
     seconds = solution.seconds
     refined = False
     if refine_rounds > 0 and applicable(cand):
-        solution, extra = _refine(cand, model, solution, rules, refine_rounds, **options)
+        solution, extra = _refine(weighed, model, solution, rules, refine_rounds, **options)
         seconds += extra
         refined = True
         cand["incremental_margin"] = marginal_values(cand, solution.chosen, "margin")
         cand["incremental_revenue"] = marginal_values(cand, solution.chosen, "revenue")
     value_column = "incremental_revenue" if rules.objective == "revenue" else "incremental_margin"
     # alternatives are explained by their marginal values (comparable within a cell) ...
+    if weighed is not cand:  # why an option with a higher mean lost: its uncertainty
+        objective = "revenue" if rules.objective == "revenue" else "margin"
+        cand["cautious_value"] = (marginal_values(weighed, solution.chosen, objective)
+                                  if refined else weighed[value_column].to_numpy(float))
     explanations = explain_choices(cand, solution.chosen, rules, value_column)
     chosen = cand[solution.chosen].reset_index(drop=True)
     if refined:

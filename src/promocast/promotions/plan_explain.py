@@ -2,7 +2,8 @@
 
 Reasons name the rule that blocks an alternative (``min_gap_periods``,
 ``max_per_category_period``, ``budget``, ``respect_stock``) or its economics
-(``no_gain``: the best option of that period would lose money).
+(``no_gain``: the best option of that period would lose money; ``caution``: it gains on
+average but not once the uncertainty of its effects is counted, ``PlanRules.caution``).
 """
 
 from __future__ import annotations
@@ -112,6 +113,13 @@ def explain_choices(
                     f"{label} would bring {what} {v2:.2f} instead of {value:.2f}: the extra "
                     f"discount costs more than the extra units earn"
                 )
+            elif "cautious_value" in d and d["cautious_value"] < r["cautious_value"]:
+                reason = "caution"
+                text = (
+                    f"{label} would bring {v2:.2f} on average, but its effects are less sure: "
+                    f"counted {rules.weight_caution:g} standard deviation(s) on the safe side it brings "
+                    f"{float(d['cautious_value']):.2f} against {float(r['cautious_value']):.2f}"
+                )
             elif extra_cost > budget_left + 1e-9:
                 reason = "budget"
                 text = (
@@ -158,6 +166,8 @@ def explain_choices(
                 reason = "min_gap_periods"
             elif float(b[value_column]) <= 0:
                 reason = "no_gain"
+            elif "cautious_value" in b and float(b["cautious_value"]) <= 0:
+                reason = "caution"
             elif cap is not None and used.get((r["category"], r["store_id"], p), 0) >= cap:
                 reason = "max_per_category_period"
             elif float(b["expected_units"] - b["baseline_units"]) > left_stock + 1e-9:

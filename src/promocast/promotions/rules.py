@@ -30,6 +30,9 @@ the budget). Example::
     min_gap_periods: 1            # quiet periods between two promotions of one item x store
     excluded_items: [SKU0007]
     respect_stock: true           # promotions may only sell the stock left over the baseline
+    caution: 0.5                  # options are weighed at their margin less this many standard
+                                  # deviations of their effects' uncertainty (0: the mean alone;
+                                  # default 0.5 for a margin plan, 0 for a revenue plan)
     required:                     # festivals / dates that must carry promotions
       - event: double_11          # an event name of the events table ...
         min_promotions: 5         # ... at least 5 item x store promotions in its period(s)
@@ -149,7 +152,19 @@ class PlanRules(BaseModel):
     min_gap_periods: int = Field(default=1, ge=0)
     excluded_items: list[str] = Field(default_factory=list)
     respect_stock: bool = True
+    caution: float | None = Field(default=None, ge=0, le=3)
     required: list[RequiredPromotions] = Field(default_factory=list)
+
+    @property
+    def weight_caution(self) -> float:
+        """The caution the optimiser applies (``plan_risk.cautious``): the rules' own, else
+        0.5 for a margin plan (on the demo shop's benchmark it lifted the true margin of the
+        plan made from estimated effects from 64.6 % to 73.7 % of the truth's plan at a 2 %
+        budget) and 0 for a revenue plan, whose gains are small against the revenue they
+        ride on, so that any caution leaves nothing to plan (Stallion, monthly)."""
+        if self.caution is not None:
+            return float(self.caution)
+        return 0.0 if self.objective == "revenue" else 0.5
 
     @field_validator("grid")
     @classmethod

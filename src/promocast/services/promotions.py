@@ -257,11 +257,18 @@ def run_plan(db: Path, *, horizon: int, budget: float | None, rules_path: Path |
                             freq=rules.period)
     say(f"optimising over {len(cand)} options (HiGHS)")
     plan = optimise_plan(cand, rules, events=calendar[["date", "event"]], validate=False)
-    document = {**plan.to_json(), "fixed_costs": fixed_costs, "left_out": left_out,
+    document = {**plan.to_json(), "caution": rules.weight_caution,
+                "fixed_costs": fixed_costs, "left_out": left_out,
                 "notes": notes,
                 "effects_result_id": effects_id,
                 "start": str(first_day.date()), "periods": n_periods}
     caveats(document, effects_document.get("flags", []))
+    if rules.weight_caution > 0:
+        document["notes"].append(
+            f"options are weighed at their expected margin less {rules.weight_caution:g} standard "
+            "deviation(s) of their effects' uncertainty, so a sure gain beats an equally large "
+            "unsure one (the margins shown are the expected ones; caution: 0 in the rules plans "
+            "on the mean alone)")
     if note := costless_mechanism_note(document["promotions"], fixed_costs):
         document["notes"].append(note)
     with Store(db) as store:
