@@ -254,9 +254,14 @@ def event_features(dates: pd.Series | pd.DatetimeIndex, calendar: pd.DataFrame,
       stands for every public holiday at once;
     - ``is_holiday``, ``is_workday_override`` (a make-up working day, 调休), ``is_festival``:
       int8 flags, 1 when such an event falls in [date, date + ``period_days``) (pass 7 for
-      weekly data labelled by the week's first day).
+      weekly data labelled by the week's first day);
+    - when the calendar holds the shop's own events (kind ``user``): ``is_user_event``,
+      ``days_to_user_event``, ``days_from_user_event`` and ``is_event_<id>`` per recurring
+      event (``features.user_events``).
 
-    The calendar's ``store_id`` is ignored: the features describe dates, not stores.
+    The calendar's ``store_id`` is ignored (the features describe dates, not stores), except
+    that one store's own events are left out here: ``user_events.for_stores`` adds them to
+    that store's rows.
     Vectorised with ``np.searchsorted``: O((dates + events) log events) per event.
     """
     if window < 0 or period_days < 1:
@@ -279,4 +284,13 @@ def event_features(dates: pd.Series | pd.DatetimeIndex, calendar: pd.DataFrame,
     for name, kind in (("is_holiday", "holiday"), ("is_workday_override", "workday"),
                        ("is_festival", "festival")):
         columns[name] = _flag(days, np.unique(cal_days[kinds == kind]), period_days)
+    if len(calendar):  # the shop's own events (features.user_events), when it has any
+        from promocast.features.user_events import (
+            recurring,
+            shared_user_events,
+            user_event_columns,
+        )
+
+        columns.update(user_event_columns(days, shared_user_events(calendar), window,
+                                          recurring(calendar)))
     return pd.DataFrame(columns, index=index)

@@ -248,12 +248,15 @@ def _covered_days(promos: pd.DataFrame) -> pd.DataFrame:
 
 
 def calendar_features(frame: pd.DataFrame, calendar: pd.DataFrame, window: int = 14) -> pd.DataFrame:
-    """Add the event features of each distinct date (computed once per date, then joined)."""
+    """Add the event features of each distinct date (computed once per date, then joined); a
+    store's own events count in its rows only (``user_events.for_stores``)."""
+    from promocast.features.user_events import for_stores
+
     dates = pd.Series(np.sort(frame["ds"].unique()))
     feats = event_features(dates, calendar, window=window)
     if feats.columns.isin(frame.columns).any():  # clashing names: the merge's suffixes
         feats.insert(0, "ds", dates.to_numpy())
-        return frame.merge(feats, on="ds", how="left")
+        return for_stores(frame.merge(feats, on="ds", how="left"), calendar, window)
     # What a left merge on ds gives (the frame's rows in order, a fresh RangeIndex), without
     # copying or hashing the frame: each row takes its date's features by position.
     at = np.searchsorted(dates.to_numpy(), frame["ds"].to_numpy())
@@ -261,4 +264,4 @@ def calendar_features(frame: pd.DataFrame, calendar: pd.DataFrame, window: int =
     out.index = pd.RangeIndex(len(out))
     for col in feats.columns:
         out[col] = feats[col].to_numpy()[at]
-    return out
+    return for_stores(out, calendar, window)
