@@ -132,6 +132,38 @@ def test_run_a_what_if_and_see_the_numbers_change(page, site: str) -> None:
     assert "Incremental units" in kpis and page.inner_text("#whatif-kpis") != kpis
 
 
+def _canned_what_if(incremental: float, other_items: float) -> dict:
+    """A /api/promo/simulate answer whose other items gain ``other_items`` units (the sign as
+    the API gives it: + a halo, - cannibalised)."""
+    band = {"expected": incremental, "q0.05": incremental - 1, "q0.95": incremental + 1}
+    return {"seconds": 0.1, "days": [], "warnings": [], "totals": {
+        "incremental_units": band, "incremental_revenue": band, "incremental_margin": band,
+        "other_items_incremental_units": {"expected": other_items}}}
+
+
+def test_the_what_if_says_whether_other_items_gain_or_lose(page, site: str) -> None:
+    """QA finding 5: +20.5 units for the other items (a gain) was shown as units taken."""
+    answers = {"other": 20.5, "incremental": 7.8}
+    page.route("**/api/promo/simulate", lambda route: route.fulfill(json=_canned_what_if(
+        answers["incremental"], answers["other"])))
+    page.goto(f"{site}/promotions?lang=en#whatif")
+    page.wait_for_selector("#whatif-chart[data-incremental='7.8']")
+    kpis = page.inner_text("#whatif-kpis")
+    assert "Other items of the category" in kpis and "+20.5" in kpis and "halo" in kpis
+    assert "taken" not in kpis and "cannibalised" not in kpis
+
+    answers.update(other=-3.25, incremental=7.9)
+    page.dispatch_event("#whatif-depth", "change")
+    page.wait_for_selector("#whatif-chart[data-incremental='7.9']")
+    kpis = page.inner_text("#whatif-kpis")
+    assert "-3.3" in kpis and "cannibalised" in kpis and "halo" not in kpis
+
+    page.goto(f"{site}/promotions?lang=zh#whatif")
+    page.wait_for_selector("#whatif-chart[data-incremental='7.9']")
+    kpis = page.inner_text("#whatif-kpis")
+    assert "同品类其他商品" in kpis and "-3.3" in kpis and "蚕食" in kpis
+
+
 def test_run_a_plan_and_see_the_calendar(page, site: str) -> None:
     page.goto(f"{site}/promotions?lang=en#plan")
     page.fill("#plan-form input[name=horizon]", "3")

@@ -26,6 +26,17 @@ async function scorecard() {
   if (!res.data.current) $("#evaluate-status").textContent = T("promo.stale");
 }
 
+/* The what-if's effect on the category's other items as a KPI: ``other_items_incremental_units``
+   is what they gain (+, a halo) or lose (-, cannibalised), signed as the API gives it; the
+   words say which, so a gain never reads as units taken. */
+function otherItems(total) {
+  const units = total ? total.expected : 0;
+  const shown = Math.abs(units) < 0.05 ? 0 : units;
+  const sign = shown > 0 ? "+" : shown < 0 ? "-" : "";
+  const meaning = shown > 0 ? "halo" : shown < 0 ? "cannibalised" : "none";
+  return [T("promo.other_items"), `${sign}${fmt(Math.abs(shown), 1)}`, T("promo.other_items_" + meaning)];
+}
+
 let whatIfSeq = 0;
 
 async function whatIf() {
@@ -56,7 +67,7 @@ async function whatIf() {
     [T("col.incremental_units"), fmt(d.totals.incremental_units.expected), range("incremental_units")],
     [T("col.incremental_revenue"), fmt(d.totals.incremental_revenue.expected), range("incremental_revenue")],
     [T("col.incremental_margin"), fmt(d.totals.incremental_margin.expected), range("incremental_margin")],
-    [T("promo.other_items"), fmt(d.totals.other_items_incremental_units ? d.totals.other_items_incremental_units.expected : 0)],
+    otherItems(d.totals.other_items_incremental_units),
   ]);
   const mine = d.days.filter((r) => r.item_id === item);
   const dates = [...new Set(mine.map((r) => r.ds))].sort();
