@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from webshop import make_app, periodic_shop, reset_store_mode, shop_db
+from webshop import copy_of_shop, make_app, periodic_shop, reset_store_mode, shop_db
+
+from promocast.data.storage import Store
 
 WEB = Path(str(resources.files("promocast.web")))
 
@@ -77,6 +79,39 @@ def test_overview_shows_the_coming_festivals_and_alerts(client: TestClient) -> N
     page = client.get("/", params={"lang": "en"}).text
     assert "Coming festivals and holidays" in page
     assert len(re.findall(r"<time>\d{4}-\d\d-\d\d</time>", page)) >= 3
+
+
+def test_overview_counts_only_implausible_effect_flags(tmp_path: Path) -> None:
+    """QA finding 10: flags on mechanisms the shop never ran ('not identified ...', the
+    category's value is used) were counted as implausible estimates to check."""
+    db = copy_of_shop(tmp_path)
+    with Store(db) as store:
+        kept = json.loads(store.latest_promo_result("effects")[1])
+        kept["flags"] = [
+            *({"item_id": f"SKU000{i}", "store_id": "all", "parameter": "lift_bundle",
+               "value": None, "reason": "not identified in the item or its category"}
+              for i in range(3)),
+            {"item_id": "SKU0001", "store_id": "all", "parameter": "lift_gift", "value": 0.2,
+             "reason": "not identified: the item's data do not move it, the category's value "
+                       "is used"},
+            {"item_id": "SKU0002", "store_id": "all", "parameter": "price_elasticity",
+             "value": 1.4, "reason": "positive own-price elasticity"}]
+        store.save_promo_result("effects", "test", "{}", json.dumps(kept))
+    with TestClient(make_app(db)) as c:
+        english, chinese = get(c, "/", "en"), get(c, "/", "zh")
+    reset_store_mode()
+    assert re.search(r'id="alert-implausible">\s*1 effect estimates look implausible', english)
+    assert re.search(r'id="alert-borrowed">\s*4 effect estimates are borrowed', english)
+    assert "有 1 个效果估计不太合理" in chinese and "有 4 个效果采用品类的估计值" in chinese
+
+    kept["flags"] = kept["flags"][:4]
+    with Store(db) as store:
+        store.save_promo_result("effects", "test", "{}", json.dumps(kept))
+    with TestClient(make_app(db)) as c:
+        chinese = get(c, "/", "zh")
+    reset_store_mode()
+    assert 'id="alert-implausible"' not in chinese  # (the page's catalogue holds the text)
+    assert "有 4 个效果采用品类的估计值" in chinese
 
 
 def test_an_empty_store_invites_to_load_data(tmp_path: Path) -> None:

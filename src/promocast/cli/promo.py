@@ -37,6 +37,7 @@ def effects(
     Example: promocast promo effects --json effects.json
     """
     from promocast.services.promotions import run_effects
+    from promocast.services.results import effect_flags
 
     with progress("promotion effects") as update:
         document = run_effects(resolve_db(db), country=country, level=level, refresh=refresh,
@@ -63,8 +64,8 @@ def effects(
     if alike := document.get("categories_alike"):
         _say("categories do not differ measurably in " + ", ".join(alike) + ": each shows the "
              "shop's value (each category's own mean: 'own' in --json)")
-    borrowed = [f for f in document["flags"] if f["reason"].startswith("not identified")]
-    warnings = [f for f in document["flags"] if not f["reason"].startswith("not identified")]
+    split = effect_flags(document)
+    borrowed, warnings = split["borrowed"], split["implausible"]
     if borrowed:
         _say(f"{len(borrowed)} estimates not identified by the item's own data (the category's "
              "value is used; see flags in --json)")

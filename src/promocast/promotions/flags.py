@@ -13,6 +13,21 @@ SOLD_OUT_SHARE = 0.5
 its own data then say little (``item_model.covariance``) and the plan marks it (``caveat``)."""
 
 
+BORROWED_REASON = "not identified"
+"""How a borrowed flag's reason starts (``flag_borrowed``): the item never ran the mechanism or
+its data do not move it, so the category's value stands in. Nothing to distrust, unlike the
+other flags (implausible or weakly measured values)."""
+
+
+def split_flags(flags: list[dict]) -> tuple[list[dict], list[dict]]:
+    """``Effects.flags`` rows (dicts with a ``reason``) as (borrowed, implausible): the command
+    line and the dashboard count them apart, so a shop that never ran bundles is not told its
+    bundle estimates look wrong."""
+    borrowed = [f for f in flags if str(f.get("reason", "")).startswith(BORROWED_REASON)]
+    implausible = [f for f in flags if not str(f.get("reason", "")).startswith(BORROWED_REASON)]
+    return borrowed, implausible
+
+
 def flag_borrowed(flags: list[tuple], own: pd.Series, value: pd.Series, parameter: str) -> None:
     """Flag the items without an estimate of their own (``own`` False): they carry their
     category's value, or none when the category has none either.

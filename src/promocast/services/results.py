@@ -45,6 +45,15 @@ def latest_result(db: Path, kind: str) -> dict | None:
             "current": row["data_hash"] == data_version(db)}
 
 
+def effect_flags(effects: dict | None) -> dict[str, list[dict]]:
+    """A kept effects result's flags split as ``promo effects`` says them: ``borrowed`` (not
+    identified, the category's value is used) and ``implausible`` (to check before planning)."""
+    from promocast.promotions.flags import split_flags
+
+    borrowed, implausible = split_flags((effects or {}).get("flags") or [])
+    return {"borrowed": borrowed, "implausible": implausible}
+
+
 def export_frame(db: Path, name: str) -> pd.DataFrame:
     """A named result table, as the pages show it: ``evaluation``, ``plan``, ``effects``,
     ``advice``, ``backtest`` (the newest leaderboard), ``series``, ``segments``."""

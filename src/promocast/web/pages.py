@@ -22,7 +22,7 @@ from promocast.services.calendar import shop_calendar
 from promocast.services.info import is_monthly, store_info
 from promocast.services.inventory import default_review_period
 from promocast.services.periods import shop_period
-from promocast.services.results import latest_result
+from promocast.services.results import effect_flags, latest_result
 from promocast.services.series import find_series, kept_backtests
 from promocast.web.i18n import LANG_COOKIE, LANGUAGES, catalogue, pick_language, translator
 
@@ -73,6 +73,7 @@ def overview(request: Request) -> HTMLResponse:
     coming = calendar[(calendar["date"] > info["end"]) & (calendar["kind"] != "workday")]
     kept = {kind: latest_result(settings.db, kind) for kind in ("effects", "evaluate", "plan")}
     return _render(request, "overview.html", "overview", info=info, kept=kept, shop=_shop(info),
+                   flags=effect_flags(kept["effects"]),
                    events=[{"date": d.strftime("%Y-%m-%d"), "event": e, "kind": k,
                             "days": (d - calendar["date"].min()).days}
                            for d, e, k in coming[["date", "event", "kind"]].head(12).itertuples(
