@@ -14,6 +14,41 @@ from promocast.reports.html import Section
 MECHANISMS = ["threshold", "gift", "flash_sale", "bundle", "feature_display"]
 
 
+ROI_HEADER = "ROI % (incremental margin / discount cost)"
+"""Both past-promotion tables show ROI in percent under this header: the JSON's ``roi`` is a
+ratio (1.06 = 106 %), and a ratio next to a percentage was misread (QA finding 17)."""
+
+
+def _money(value: object) -> str:
+    return f"{value:,.0f}" if isinstance(value, int | float) else "-"
+
+
+def explain_option(explanation: object) -> str:
+    """A planned promotion's ``explanation`` (the plan JSON's dict) as a few short sentences:
+    why this option (its margin against none, the best other mechanism), why not deeper, why
+    not more often. A raw dict in a report cell is unreadable."""
+    if not isinstance(explanation, dict):
+        return "" if explanation is None else str(explanation)
+    parts = []
+    expected, baseline = explanation.get("expected_margin"), explanation.get("baseline_margin")
+    if expected is not None and baseline is not None:
+        why = f"Why: margin {_money(expected)} against {_money(baseline)} without it"
+        if isinstance(explanation.get("lift"), int | float):
+            why += f" (lift {100 * explanation['lift']:+.0f} %)"
+        other = explanation.get("best_other_mechanism") or {}
+        if other.get("option"):
+            why += (f"; best other mechanism {other['option']} "
+                    f"({_money(other.get('expected_value'))})")
+        parts.append(why + ".")
+    deeper = explanation.get("why_not_deeper")
+    deeper = deeper.get("text") if isinstance(deeper, dict) else deeper
+    if deeper:
+        parts.append(f"Not deeper: {deeper}.")
+    if more := explanation.get("why_not_more_often"):
+        parts.append(f"Not more often: {more}.")
+    return " ".join(parts)
+
+
 def effects_section(effects: dict, truth: dict | None = None) -> Section:
     """Elasticities with their intervals per item (sorted, coloured by category) and the lift
     of each mechanism per category; with the demo's ground truth, estimated against true."""
@@ -78,7 +113,7 @@ def evaluation_section(evaluation: dict) -> Section:
     by_type = table.groupby("promo_type").agg(
         promotions=("promo_id", "size"), incremental_units=("incremental_units", "sum"),
         incremental_margin=("incremental_margin", "sum"), discount_cost=("discount_cost", "sum"))
-    by_type["roi %"] = 100 * by_type["incremental_margin"] / by_type["discount_cost"].where(
+    by_type[ROI_HEADER] = 100 * by_type["incremental_margin"] / by_type["discount_cost"].where(
         by_type["discount_cost"] > 0)
     by_type = by_type.reset_index().sort_values(value, ascending=False)
     fig = px.bar(by_type, x="promo_type", y=value, color="promo_type",
@@ -94,8 +129,12 @@ def evaluation_section(evaluation: dict) -> Section:
     cols = [c for c in ["rank", "promo_id", "promo_type", "item_id", "start", "end",
                         "baseline_units", "actual_units", "incremental_units", "discount_cost",
                         "incremental_margin", "roi"] if c in table]
+    ranked = table[cols].head(15).copy()
+    if "roi" in ranked:  # a ratio in the JSON: shown in percent like the per-type table
+        ranked = ranked.rename(columns={"roi": ROI_HEADER})
+        ranked[ROI_HEADER] = 100 * pd.to_numeric(ranked[ROI_HEADER], errors="coerce")
     return Section("Past promotions against their baseline", kpis=kpis, figures=[fig, top],
-                   tables=[by_type, table[cols].head(15)],
+                   tables=[by_type, ranked],
                    notes=[*evaluation.get("notes", []),
                           "Baseline: the forecaster with the promotion switched off, "
                           "cross-fitted so it never saw the item it judges."])
@@ -123,7 +162,8 @@ def plan_section(plan: dict) -> Section:
     fig.update_yaxes(autorange="reversed")
     table = rows[["start_date", "item_id", "store_id", "option", "baseline_units",
                   "expected_units", "expected_incremental_margin", "explanation",
-                  *(["caveat"] if "caveat" in rows else [])]]
+                  *(["caveat"] if "caveat" in rows else [])]].copy()
+    table["explanation"] = table["explanation"].map(explain_option)
     return Section("Promotion plan", kpis=kpis, figures=[fig], tables=[table], notes=notes)
 
 
