@@ -301,3 +301,15 @@ def test_overlapping_promotions_share_the_rows_they_both_cover() -> None:
     assert p4["model_incremental_units"] == pytest.approx(5 * with_gift)
     assert any("P1 & P4 (1 period(s))" in n for n in evaluation.notes)
     assert not any("no sales row" in n and "P4" in n for n in evaluation.notes)
+
+
+def test_an_item_promotion_carries_its_items_category() -> None:
+    """QA finding 18: item-level promotions name no category; the table left it empty."""
+    frame, promotions, baseline, items = _tiny()
+    frame.loc[frame["item_id"] == "C", "category"] = "coffee"
+    wide = {"promo_id": "CAT", "promo_type": "gift", "start_date": "2024-01-10",
+            "end_date": "2024-01-10", "category": "tea", "gift_value": 1.0}
+    promotions = pd.concat([promotions, pd.DataFrame([wide])], ignore_index=True)
+    table = evaluate_promotions(frame, promotions, baseline, items, freq="D").table
+    assert table.set_index("promo_id")["category"].to_dict() == {
+        "P1": "tea", "P2": "coffee", "CAT": "tea"}

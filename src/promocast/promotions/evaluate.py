@@ -358,6 +358,9 @@ def evaluate_promotions(
     free = observed & ~on_any
     table["post_promo_dip_units"] = _dip(covered, codes, free, y, expected, dip)
     table = promos.set_index("promo_id").join(table, how="inner").reset_index()
+    if "category" in frame:  # an item's promotion names no category: its item's (QA finding 18)
+        item_category = rows.drop_duplicates("item_id").set_index("item_id")["category"]
+        table["category"] = table["category"].fillna(table["item_id"].map(item_category))
 
     fixed = table["fixed_cost"].fillna(0.0)
     table["fixed_cost"] = fixed
