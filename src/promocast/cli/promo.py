@@ -43,6 +43,10 @@ def effects(
         document = run_effects(resolve_db(db), country=country, level=level, refresh=refresh,
                                progress=update)
     write_json(json_out, document)
+    if not document["items"]:
+        for note in document.get("notes") or ["no effect could be estimated"]:
+            _say(f"note: {note}")
+        return
     pct = int(round(100 * document["level"]))
     _say(f"{len(document['items'])} items; elasticity with its {pct} % interval, lifts:")
     lifts = (("threshold", "threshold", 10), ("gift", "gift", 7), ("flash", "flash_sale", 7),
@@ -224,6 +228,8 @@ def simulate(
              f"incremental {band('incremental_' + name)}")
     for warning in document["warnings"]:
         _say(f"warning ({warning.get('kind')}): {warning.get('message')}")
+    for note in document.get("notes", []):
+        _say(f"note: {note}")
 
 
 def register(app: typer.Typer) -> None:

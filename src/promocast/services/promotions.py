@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -38,8 +39,13 @@ def kept_effects(db: Path, data_hash: str, level: float = 0.9
         kept = store.latest_promo_result("effects", data_hash, json.dumps({"level": level}))
     if kept is None:
         return None
+    from promocast.promotions.effects import PARAM_COLUMNS
+
     document = json.loads(kept[1])
-    return document, pd.DataFrame(document.pop("params")), kept[0]
+    params = pd.DataFrame(document.pop("params"))
+    if params.empty:  # no item estimated (no prices, no promotions): the columns still hold
+        params = pd.DataFrame(columns=PARAM_COLUMNS)
+    return document, params, kept[0]
 
 
 def effect_estimates(db: Path, shop: Shop, *, level: float = 0.9, refresh: bool = False,
@@ -68,16 +74,44 @@ def effect_estimates(db: Path, shop: Shop, *, level: float = 0.9, refresh: bool 
                                 "WHERE EXISTS (SELECT 1 FROM inventory i WHERE i.date = s.date "
                                 "AND i.item_id = s.item_id AND i.store_id = s.store_id "
                                 "AND i.on_hand <= 0)")
-    effects = estimate_effects(panel.frame, shop.promotions, shop.items, freq=panel.freq,
-                               sales=sales, level=level)
+    with warnings.catch_warnings():  # numpy's means of empty slices when nothing moves
+        warnings.simplefilter("ignore", RuntimeWarning)
+        effects = estimate_effects(panel.frame, shop.promotions, shop.items, freq=panel.freq,
+                                   sales=sales, level=level)
     document = {**effects.to_json(), "seconds": round(time.perf_counter() - started, 2),
                 "data_hash": panel.data_hash}
+    if effects.params.empty:
+        document["notes"] = [nothing_to_estimate(panel.frame, shop.promotions)]
     params = effects.params
     stored = {**document, "params": json.loads(params.to_json(orient="records"))}
     with Store(db) as store:
         result_id = store.save_promo_result("effects", panel.data_hash, params_key,
                                             json.dumps(stored))
     return document, params, result_id
+
+
+def nothing_to_estimate(frame: pd.DataFrame, promotions: pd.DataFrame) -> str:
+    """Why no item got an effect estimate, in the shop's terms (Walmart: no price column)."""
+    price = pd.to_numeric(frame["price"], errors="coerce") if "price" in frame else None
+    if price is None or price.isna().all():
+        why = "the sales have no price (no price column, or it is empty)"
+    elif price.groupby(frame["unique_id"]).nunique().max() <= 1:
+        why = "no item's price ever changed"
+    else:
+        why = "no item's price moved or promotion ran often enough to measure"
+    told = "" if len(promotions) else " and no promotions are loaded"
+    return (f"no effect could be estimated: {why}{told}. Load sales with the price paid "
+            "(and the promotions table) to estimate elasticities and lifts; evaluate, simulate "
+            "and plan need them")
+
+
+def require_effects(document: dict, params: pd.DataFrame, why: str) -> None:
+    """EmptyStore (exit 1, HTTP 404) when no item has effects: a plan or a what-if cannot price
+    anything, and its per-item refusals ("no price elasticity, estimate effects first") would
+    send the user back to a step that found nothing."""
+    if params.empty:
+        told = (document.get("notes") or ["no effect could be estimated from these data"])[0]
+        raise EmptyStore(f"{told}; {why}")
 
 
 def run_effects(db: Path, *, country: str = "CN", level: float = 0.9, refresh: bool = False,
@@ -216,6 +250,7 @@ def run_plan(db: Path, *, horizon: int, budget: float | None, rules_path: Path |
                                                   len(setup.stores))
     first_day, starts, last_day = setup.first_day, setup.starts, setup.last_day
     effects_document, params, effects_id = effect_estimates(db, shop, progress=progress)
+    require_effects(effects_document, params, "a plan prices its options with them")
     baseline = shop_baseline(db, shop, last_day, country=country, progress=progress)
     baseline = baseline[(baseline["ds"] >= first_day) & (baseline["ds"] <= last_day)]
     n_periods = len(starts)
@@ -279,20 +314,6 @@ def run_plan(db: Path, *, horizon: int, budget: float | None, rules_path: Path |
 
 
 # -- evaluation of past promotions -----------------------------------------------------------
-def write_table(frame: pd.DataFrame, path: Path) -> None:
-    """A result table as CSV, Excel (.xlsx) or Parquet, by the file's suffix."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    suffix = path.suffix.lower()
-    if suffix == ".xlsx":
-        frame.to_excel(path, index=False)
-    elif suffix == ".parquet":
-        frame.to_parquet(path, index=False)
-    elif suffix == ".csv":
-        frame.to_csv(path, index=False)
-    else:
-        raise UsageError(f"--out {path}: write .csv, .xlsx or .parquet")
-
-
 def evaluation(db: Path, shop: Shop, *, refresh: bool = False,
                progress: Progress | None = None) -> tuple[dict, pd.DataFrame, str]:
     """Past promotions against their counterfactual baseline: (document, table, result id),

@@ -34,7 +34,7 @@ from promocast.services.promo_baseline import (
     shop_baseline,
     standing_pairs,
 )
-from promocast.services.promotions import effect_estimates, kept_effects
+from promocast.services.promotions import effect_estimates, kept_effects, require_effects
 from promocast.services.shop import read_shop
 
 Progress = Callable[[str], None]
@@ -177,6 +177,7 @@ def whatif_context(db: Path, *, country: str = "CN", last_day: pd.Timestamp | No
             baseline = shop_baseline(db, shop, must_end, reserve_to=wanted_end,
                                      country=country, progress=progress)
         document, params, effects_id = kept
+        require_effects(document, params, "a what-if prices its promotions with them")
         category_of = keys.drop_duplicates("item_id").set_index("item_id")["category"]
         items = items.assign(category=items["item_id"].map(category_of).fillna(items["category"]))
         with Store(db, read_only=True) as store:
@@ -313,9 +314,15 @@ def _too_far(far: BeyondHistory) -> str:
 def run_simulate(db: Path, *, scenario: Path, country: str = "CN", samples: int = 1000,
                  progress: Progress | None = None) -> dict:
     """``promo simulate --scenario FILE`` (DESIGN §3): the file's promotions priced against the
-    kept effects and baseline (no refit when the data are those they were computed on)."""
-    return simulate_planned(db, read_scenario(scenario), source=str(scenario), country=country,
-                            samples=samples, progress=progress)
+    kept effects and baseline (no refit when the data are those they were computed on).
+    ``notes``: how the file's cells were read where not plainly (discounts written as
+    fractions or as Excel percentages, 折 notation)."""
+    planned = read_scenario(scenario)
+    document = simulate_planned(db, planned, source=str(scenario), country=country,
+                                samples=samples, progress=progress)
+    assert isinstance(document, dict)
+    document["notes"] = list(planned.attrs.get("notes", []))
+    return document
 
 
 def rows_frame(rows: list[dict]) -> pd.DataFrame:
