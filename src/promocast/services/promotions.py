@@ -314,6 +314,20 @@ def run_plan(db: Path, *, horizon: int, budget: float | None, rules_path: Path |
 
 
 # -- evaluation of past promotions -----------------------------------------------------------
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    """A result table as CSV, Excel (.xlsx) or Parquet, by the file's suffix."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        frame.to_excel(path, index=False)
+    elif suffix == ".parquet":
+        frame.to_parquet(path, index=False)
+    elif suffix == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        raise UsageError(f"--out {path}: write .csv, .xlsx or .parquet")
+
+
 def evaluation(db: Path, shop: Shop, *, refresh: bool = False,
                progress: Progress | None = None) -> tuple[dict, pd.DataFrame, str]:
     """Past promotions against their counterfactual baseline: (document, table, result id),
