@@ -259,3 +259,25 @@ def test_no_stop_advice_whose_expected_gain_is_a_loss():
                     usual=pd.Series(10.0, index=["A", "B"]))
     stops = [a for a in advice if a.kind == "stop_price_discounts" and a.subject_kind == "item"]
     assert stops and all(a.expected_gain > 0 for a in stops)
+
+
+def test_no_stop_gifts_whose_rivals_gain_more_than_the_gift_costs():
+    """QA5: 'Stop gifts on PC04: ... expected -445 margin per promotion week' (confident), next
+    to 'Stop gifts on PC04: ROI -84 %' from its past promotions. A gift below break-even on
+    the item alone that pays through its category's halo is not a 'stop'; and the shop's own
+    record of a mechanism replaces the model's advice on it. Here A's sales rise when B is
+    promoted (A's cannibalisation rate -0.5): B's gift week is -132.5 on B, +250 on A."""
+    p = params([{"item_id": "A", "lift_gift": 0.05, "cannibalisation_rate": -0.5},
+                {"item_id": "B", "lift_gift": 0.05}])
+    weekly = pd.Series(100.0, index=["A", "B"])
+    advice = advise(p, items(["A", "B"]), weekly_units=weekly)
+    stops = [a for a in advice if a.kind == "stop_gift" and a.subject_kind == "item"]
+    # A: (10 - 1.5 - 5) x 105 - 5 x 100 = -132.5 a week, nothing earned elsewhere
+    assert [a.subject for a in stops] == ["A"]
+    assert stops[0].expected_gain == pytest.approx(132.5)
+    ev = pd.DataFrame({"promo_id": ["P1", "P2", "P3"], "promo_type": "gift", "item_id": "A",
+                       "category": "juice", "discount_pct": np.nan,
+                       "incremental_margin": [-50.0, -30.0, -40.0], "roi": [-0.5, -0.3, -0.4]})
+    both = advise(p, items(["A", "B"]), weekly_units=weekly, evaluation=ev)
+    on_a = [a for a in both if a.subject == "A" and a.kind == "stop_gift"]
+    assert len(on_a) == 1 and "ROI" in on_a[0].action

@@ -257,6 +257,8 @@ def _mechanism_advice(
         volume = 1.0 if pd.isna(q0) else q0
         overhead = 0.0 if pd.isna(r["overhead"]) else float(r["overhead"])
         loss = float(week_margin(kind, pct, 0.0, lift, c, p0, volume)) - overhead
+        if not pd.isna(q0) and loss >= 0:  # the week's whole margin says it pays: no "stop"
+            continue
         need_en = f"a sales lift of {100 * need:.0f} %" if np.isfinite(need) else "more than it can"
         need_zh = f"销量提升{100 * need:.0f}%" if np.isfinite(need) else "无法达到的销量提升"
         confident = bool(lift < 0.5 * need)
@@ -373,7 +375,11 @@ def advise(
         advice += _mechanism_advice(str(item), r, giveaway_pct, used, ran)
     advice += category_rollup(advice, frame["category"])
     if evaluation is not None and len(evaluation):
-        advice += evaluation_advice(evaluation, min_promotions, level)
+        # the shop's own record of a mechanism on an item beats the model's view of it: one
+        # "stop gifts on X", not one from each source (QA5 gave both, +554 and -445)
+        past = evaluation_advice(evaluation, min_promotions, level)
+        said = {(a.subject, a.kind) for a in past}
+        advice = [a for a in advice if (a.subject, a.kind) not in said] + past
     return sorted(
         advice,
         key=lambda a: (not a.confident, -abs(a.expected_gain or 0.0), a.subject_kind, a.subject),
