@@ -114,3 +114,8 @@ class InvalidRequest(UsageError):
 class InvalidRules(InvalidRequest):
     """A promotion plan's rules name an unknown item, store, category or event, or an
     impossible value (depth outside 0-90 %, negative budget, end before start)."""
+
+
+class TooLittleHistory(PromocastError):
+    """The shop's history is too short for what was asked (a forecast that far ahead): the
+    message names the limit and what to do."""

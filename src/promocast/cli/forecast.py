@@ -206,9 +206,9 @@ def forecast(
                   f"{_periods(short['needs_periods'], summary['freq'])} of history and no "
                   f"peer or observed period to start from (e.g. {', '.join(short['examples'])})",
                   highlight=False, markup=False)
-    under = summary.get("medians_under_means")
-    if under:
-        out.print(f"warning: {under['message']}", highlight=False, markup=False)
+    for key in ("medians_under_means", "models_dropped", "approximate_intervals"):
+        if summary.get(key):  # what the history did not carry (services.short_history)
+            out.print(f"warning: {summary[key]['message']}", highlight=False, markup=False)
     young = summary.get("young_series") or {}
     if young.get("series"):
         out.print(f"{young['series']} young series (too little history for the models; new? "

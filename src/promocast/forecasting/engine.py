@@ -15,11 +15,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
+from lightgbm.basic import LightGBMError
 from mlforecast import MLForecast
 from statsforecast import StatsForecast
 from statsforecast.utils import ConformalIntervals
 
-from promocast.exceptions import UsageError
 from promocast.forecasting.conformal import calibration_groups, conformal_quantiles
 from promocast.forecasting.distributed import DISTRIBUTED_ML, fit_predict_distributed
 from promocast.forecasting.lags import (
@@ -31,6 +31,7 @@ from promocast.forecasting.lags import (
 )
 from promocast.forecasting.panel import future_grid, split_at
 from promocast.forecasting.scaling import categorical_statics, level_weights, target_transforms
+from promocast.forecasting.short_history import GlobalModelsTooShort, series_spread, with_spread
 from promocast.forecasting.spec import DEFAULT_QUANTILES as DEFAULT_QUANTILES  # re-exported
 from promocast.forecasting.spec import (
     ForecastSpec,
@@ -150,11 +151,7 @@ def _fit_one(train: pd.DataFrame, spec: ForecastSpec, models: list[str], log_tar
     # no series is longer than the dates' span (the exact count is left to the fit below)
     longest = len(pd.date_range(train["ds"].min(), train["ds"].max(), freq=spec.freq)
                   ) if len(train) else 0
-    too_short = UsageError(
-        f"too little history for the global models: the series they learn from (less the "
-        f"periods held back to calibrate the quantiles) have at most {min(longest, need - 1)} "
-        f"periods and their features need {need} (lags start {last} periods back, then "
-        "rolling means): forecast a shorter horizon or load more history")
+    too_short = GlobalModelsTooShort.of(longest, need, last)
     if longest < need:
         raise too_short
     data = categorical_statics(training_frame(train, spec), spec, models)
@@ -163,8 +160,8 @@ def _fit_one(train: pd.DataFrame, spec: ForecastSpec, models: list[str], log_tar
         try:
             mlf.fit(data, static_features=spec.static, weight_col="weight",
                     keep_last_n=keep_last(mlf))
-        except ValueError as exc:  # every series shorter than ``need``: no training row
-            if "non empty" not in str(exc):
+        except (ValueError, LightGBMError) as exc:  # no training row: every series too short
+            if "non empty" not in str(exc) and "num_data" not in str(exc):
                 raise
             raise too_short from None
     return mlf
@@ -295,7 +292,10 @@ def _holdout_residuals(train: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
         grid["step"] = grid.groupby("unique_id").cumcount() + 1
         if grid["y"].isna().all():
             break
-        points = _fit_points(fit, grid, spec)
+        try:  # a window too far back for the features: calibrate on the nearer ones
+            points = _fit_points(fit, grid, spec)
+        except GlobalModelsTooShort:
+            break
         keep = [c for c in ("unique_id", "ds", "step", "y", "observed", "weight") if c in grid]
         scored = points.merge(grid[keep], on=["unique_id", "ds"]).dropna(subset=["y"])
         if "observed" in scored:  # a training frame has only the weight (observed as 1 / 0)
@@ -309,9 +309,10 @@ def _holdout_residuals(train: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _ml_quantiles(points: pd.DataFrame, residuals: pd.DataFrame,
-                  spec: ForecastSpec) -> pd.DataFrame:
-    """Global models' points -> quantiles from pooled hold-out residuals.
+def _ml_quantiles(points: pd.DataFrame, residuals: pd.DataFrame, spec: ForecastSpec,
+                  spread: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Global models' points -> quantiles from pooled hold-out residuals (without any: from
+    the series' own ``spread``, see ``short_history``; never all equal to the median).
 
     The ``<model>`` column is the calibrated median (or the MAPE-optimal point, ``point="mape"``),
     except under LightGBM's ``mape`` loss where it is the model's own forecast."""
@@ -320,6 +321,7 @@ def _ml_quantiles(points: pd.DataFrame, residuals: pd.DataFrame,
         own_point = model == "lgbm" and spec.lgbm_loss == "mape"
         values, best = conformal_quantiles(points, residuals, model, spec.quantiles,
                                            "mape" if own_point else spec.point)
+        values = with_spread(values, points, residuals, spread, model, spec.quantiles)
         values = np.sort(np.clip(values, 0, None), axis=1)
         for k, q in enumerate(spec.quantiles):
             out[quantile_column(model, q)] = values[:, k]
@@ -335,7 +337,8 @@ def _ml_quantiles(points: pd.DataFrame, residuals: pd.DataFrame,
 def _fit_predict_ml(train: pd.DataFrame, future: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
     """Global models: point forecasts, and quantiles from pooled hold-out residuals."""
     spec = resolve_seasonal_lags(spec, train)
-    return _ml_quantiles(_fit_points(train, future, spec), _holdout_residuals(train, spec), spec)
+    return _ml_quantiles(_fit_points(train, future, spec), _holdout_residuals(train, spec), spec,
+                         series_spread(train))
 
 
 @dataclass
@@ -346,6 +349,7 @@ class GlobalState:
     spec: ForecastSpec
     buckets: list[FittedBucket]
     residuals: pd.DataFrame
+    spread: pd.DataFrame | None = None  # the series' own spread, for want of residuals
 
     @property
     def last_dates(self) -> pd.Series:
@@ -363,13 +367,14 @@ class GlobalState:
     def forecast(self, future: pd.DataFrame, ids: list[str] | None = None) -> pd.DataFrame:
         """Quantile forecasts from the end of each series, with the known inputs ``future``."""
         points = predict_buckets(self.buckets, future, self.spec, ids)
-        return _ml_quantiles(points, self.residuals, self.spec)
+        return _ml_quantiles(points, self.residuals, self.spec, getattr(self, "spread", None))
 
 
 def fit_global(train: pd.DataFrame, spec: ForecastSpec) -> GlobalState:
     """Fit the global models of ``spec`` on this machine and keep them (see GlobalState)."""
     spec = resolve_seasonal_lags(replace(spec, engine=None), train)
-    return GlobalState(spec, fit_buckets(train, spec), _holdout_residuals(train, spec))
+    return GlobalState(spec, fit_buckets(train, spec), _holdout_residuals(train, spec),
+                       series_spread(train))
 
 
 def _tidy(raw: pd.DataFrame, models: list[str], quantiles: tuple[float, ...]) -> pd.DataFrame:

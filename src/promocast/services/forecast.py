@@ -32,7 +32,6 @@ from promocast.forecasting.distributed import check_engine, open_engine
 from promocast.forecasting.engine import (
     DEFAULT_QUANTILES,
     ForecastSpec,
-    fit_global,
     fit_predict,
     quantile_column,
     training_frame,
@@ -47,6 +46,7 @@ from promocast.services.forecasting import (
     recent_start,
     write_predictions,
 )
+from promocast.services.short_history import fit_what_fits, no_long_series
 
 Progress = Callable[[str], None]
 
@@ -416,8 +416,7 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
     train = panel.frame if long_enough.all() else panel.frame[long_enough]  # no needless copy
     short = sorted(map(str, panel.frame.loc[~long_enough.to_numpy(), "unique_id"].unique()))
     if train.empty:
-        raise UsageError(f"no series has more than {2 * horizon} periods of history: forecast "
-                         f"a shorter horizon than {horizon}")
+        raise no_long_series(horizon, panel.frame)
     history_start = train["ds"].min()
     if strategy == "auto":
         strategy = "recursive" if len(train) > RECURSIVE_ROWS else "direct"
@@ -444,8 +443,8 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
         train = training_frame(train, spec)
         panel.frame = train
         with open_engine(engine, scheduler, workers) as cluster:
-            if cluster is None and spec.ml_models:  # kept for `forecast --refresh`
-                fitted = fit_global(train, spec)
+            fitted, spec, extra = fit_what_fits(train, spec, local=cluster is None)  # for --refresh
+            produced = [m for m in produced if m in spec.models or m == "ensemble"]
             predicted = fit_predict(train, future, replace(spec, engine=cluster), fitted=fitted)
         predicted = predicted.join(keys, on="unique_id")
         if blend:

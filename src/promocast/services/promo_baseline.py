@@ -25,11 +25,13 @@ from promocast.promotions.rules import period_offset
 from promocast.services.shop import Progress, Shop, say_to
 
 BASELINE_MODEL = "lgbm"
-BASELINE_PRICES = "usual+young"
+BASELINE_PRICES = "usual+young+spread"
 """How the kept baselines are made: at the usual price (the regular one, or the price a
-standing discount usually sells at), young series included (``forecasting.young``).
-Baselines kept under another rule (the regular price for every series, before standing
-discounts; without the young series) are not reused."""
+standing discount usually sells at), young series included (``forecasting.young``), with
+quantiles from the series' own spread where the history held back no calibration window
+(``forecasting.short_history``). Baselines kept under another rule (the regular price for
+every series, before standing discounts; without the young series; with quantiles all equal
+to the median on a short history, QA round 5 finding 4) are not reused."""
 
 
 class BeyondHistory(UsageError):
