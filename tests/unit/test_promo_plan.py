@@ -159,13 +159,13 @@ def test_category_cap_binds() -> None:
 
 
 def test_min_gap_binds_and_is_explained() -> None:
-    c = cands([{"item": "A", "period": p, "value": v} for p, v in enumerate([10, 12, 10, -5])])
+    c = cands([{"item": "A", "period": p, "value": v} for p, v in enumerate([10, 12, 10, 1])])
     plan = optimise_plan(c, make_rules({"min_gap_periods": 1}))
     assert chosen(plan) == {("A", 0, 10.0), ("A", 2, 10.0)}
     why = plan.explanations[0]
     assert [p["reason"] for p in why["other_periods"]] == ["min_gap_periods"] * 2
     assert "min_gap_periods" in why["why_not_more_often"]
-    assert optimise_plan(c, make_rules({"min_gap_periods": 0})).expected_incremental_margin == 32
+    assert optimise_plan(c, make_rules({"min_gap_periods": 0})).expected_incremental_margin == 33
     # a gap of 2 leaves one week of the first three
     assert chosen(optimise_plan(c, make_rules({"min_gap_periods": 2}))) == {("A", 1, 10.0)}
 
@@ -185,6 +185,17 @@ def test_required_festival_forces_the_least_bad_promotion() -> None:
     rules = make_rules({"required": [{"event": "festival_618", "min_promotions": 1}]})
     plan = optimise_plan(c, rules, events=events)
     assert chosen(plan) == {("B", 2, 10.0)}  # 2026-06-18 falls in the third week
+    # QA5: the forced loss was captioned 'close to break-even: 1 % chance it pays', and
+    # nothing named the rule that keeps it
+    label = "required[0] 'festival_618' (>= 1 promotions)"
+    assert plan.explanations[0]["required_by"] == [label]
+    from promocast.services.promotions import caveats
+
+    document = {**plan.to_json(), "notes": []}
+    caveats(document, [])
+    caveat = document["promotions"][0]["caveat"]
+    assert caveat == f"kept to meet {label}: expected -3.00, a loss the rule asks for"
+    assert "only to meet the rules' required promotions" in document["notes"][0]
     ranged = make_rules(
         {"required": [{"start": "2026-06-03", "end": "2026-06-09", "min_promotions": 2}]}
     )

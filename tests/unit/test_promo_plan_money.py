@@ -65,7 +65,7 @@ def test_why_not_more_often_states_the_gap_the_milp_kept(gap: int, period: str,
     """QA (shop2, default gap 1): 'min_gap_periods: 3 period(s)' read as a gap of 3, in no
     unit. The text now gives the rule's gap in the plan's periods, apart from the count of
     periods it blocks (gap 1: weeks 0 and 2 chosen, 1 and 3 blocked; gap 2: week 1 alone)."""
-    c = cands([{"item": "A", "period": p, "value": v} for p, v in enumerate([10, 12, 10, -5])])
+    c = cands([{"item": "A", "period": p, "value": v} for p, v in enumerate([10, 12, 10, 1])])
     plan = optimise_plan(c, make_rules({"min_gap_periods": gap, "period": period}))
     assert len(plan.chosen) == (2 if gap == 1 else 1)
     why = plan.explanations[0]

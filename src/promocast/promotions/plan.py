@@ -220,6 +220,22 @@ def _refine(
     return best, seconds
 
 
+def _required_by(chosen: pd.DataFrame, rules: PlanRules,
+                 windows: list[pd.DatetimeIndex]) -> list[list[str]]:
+    """Per chosen promotion, the ``required`` rules it counts toward (their labels): a
+    promotion that loses money is then there for the rule, and its explanation says so."""
+    out: list[list[str]] = [[] for _ in range(len(chosen))]
+    for k, (req, window) in enumerate(zip(rules.required, windows, strict=True)):
+        inside = chosen["period_start"].isin(window).to_numpy()
+        if req.category is not None:
+            inside &= (chosen["category"].astype(str) == str(req.category)).to_numpy()
+        if req.store_id is not None:
+            inside &= (chosen["store_id"].astype(str) == str(req.store_id)).to_numpy()
+        for i in np.flatnonzero(inside):
+            out[i].append(req.label(k))
+    return out
+
+
 def optimise_plan(
     candidates: pd.DataFrame,
     rules: PlanRules,
@@ -281,6 +297,8 @@ def optimise_plan(
         for why, value in zip(explanations, loss, strict=True):
             why["cannibalisation_loss"] = round(float(value), 2)
     chosen = pd.concat([chosen, margin_risk(chosen)], axis=1)
+    for why, rules_met in zip(explanations, _required_by(chosen, rules, windows), strict=True):
+        why["required_by"] = rules_met
     return PlanResult(
         status=solution.status,
         objective=rules.objective,

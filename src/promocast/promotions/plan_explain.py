@@ -162,12 +162,15 @@ def explain_choices(
                 continue
             b = best.loc[key]
             cap = rules.category_cap(r["category"])
-            if rules.min_gap_periods and any(0 < abs(k - m) <= rules.min_gap_periods for m in mine):
-                reason = "min_gap_periods"
-            elif float(b[value_column]) <= 0:
+            # a period whose best option loses money was never wanted: the gap rule did not
+            # keep it out (QA5: min_gap_periods blamed for weeks that were losses anyway)
+            if float(b[value_column]) <= 0:
                 reason = "no_gain"
             elif "cautious_value" in b and float(b["cautious_value"]) <= 0:
                 reason = "caution"
+            elif rules.min_gap_periods and any(
+                    0 < abs(k - m) <= rules.min_gap_periods for m in mine):
+                reason = "min_gap_periods"
             elif cap is not None and used.get((r["category"], r["store_id"], p), 0) >= cap:
                 reason = "max_per_category_period"
             elif float(b["expected_units"] - b["baseline_units"]) > left_stock + 1e-9:

@@ -180,7 +180,16 @@ def caveats(plan: dict, flags: list[dict]) -> None:
     for flag in flags:
         by_item.setdefault(str(flag["item_id"]), []).append(flag)
     marked = 0
+    forced = 0
     for promotion in plan["promotions"]:
+        margin = promotion.get("expected_incremental_margin")
+        required = (promotion.get("explanation") or {}).get("required_by") or []
+        if required and margin is not None and margin < 0:
+            # a loss the rules ask for, not a gamble: say which rule keeps it
+            promotion["caveat"] = (f"kept to meet {required[0]}: expected {margin:+,.2f}, a "
+                                   "loss the rule asks for")
+            forced += 1
+            continue
         wanted = {"price_elasticity", f"lift_{promotion['promo_type']}"}
         found = [f for f in by_item.get(str(promotion["item_id"]), [])
                  if f["parameter"] in wanted]
@@ -199,6 +208,11 @@ def caveats(plan: dict, flags: list[dict]) -> None:
             "item's own data did not identify (or its past promotions sold out) or that looks "
             "implausible (see caveat): their "
             "expected margin is the least certain; try them on a few stores first")
+    if forced:
+        plan["notes"].append(
+            f"{forced} of {len(plan['promotions'])} planned promotions lose money and are there "
+            "only to meet the rules' required promotions (see caveat): the rule costs their "
+            "loss; relax it to save it")
     if unsure:
         plan["notes"].append(
             f"{unsure} of {len(plan['promotions'])} planned promotions have less than a "
