@@ -164,6 +164,18 @@ def test_the_what_if_says_whether_other_items_gain_or_lose(page, site: str) -> N
     assert "同品类其他商品" in kpis and "-3.3" in kpis and "蚕食" in kpis
 
 
+def test_chinese_scorecard_and_plan_name_the_mechanisms_in_chinese(page, site: str) -> None:
+    """QA finding 18: the zh scorecard and plan table showed the ids gift / percent_off."""
+    page.goto(f"{site}/promotions?lang=zh")
+    page.wait_for_selector("#scorecard-table tbody tr")
+    names = {"threshold": "满减", "gift": "赠品", "flash_sale": "秒杀", "percent_off": "打折",
+             "amount_off": "立减", "bundle": "组合装", "feature_display": "首页推荐/陈列"}
+    for table in ("#scorecard-table",):  # the plan table goes through the same named()
+        column = page.locator(f"{table} thead th").all_inner_texts().index("方式")
+        shown = set(page.locator(f"{table} tbody tr td:nth-child({column + 1})").all_inner_texts())
+        assert shown and shown <= set(names.values()), (table, shown)
+
+
 def test_run_a_plan_and_see_the_calendar(page, site: str) -> None:
     page.goto(f"{site}/promotions?lang=en#plan")
     page.fill("#plan-form input[name=horizon]", "3")

@@ -3,6 +3,10 @@
 // whose helpers ($, api, runJob, plot, table, kpis, T, ...) these functions call when the
 // page runs, and whose PAGES table names promotionsPage.
 
+/* Rows with their mechanism in the page's language (the API keeps the ids: gift, percent_off). */
+const mechanism = (id) => (T("mechanism." + id) === "mechanism." + id ? id : T("mechanism." + id));
+const named = (rows) => rows.map((r) => Object.assign({}, r, { promo_type: mechanism(r.promo_type) }));
+
 async function scorecard() {
   const res = await api("GET", "/api/promo/evaluate");
   if (!res.ok) { $("#score-table").innerHTML = `<p class="note">${esc(T("promo.no_evaluation"))}</p>`; return; }
@@ -21,7 +25,7 @@ async function scorecard() {
     marker: { color: "#2e86ab", size: 4 }, name: "ROI", text: rows.map((r) => r.promo_id),
   }], { title: { text: T("promo.roi_by_mechanism"), font: { size: 13 } }, yaxis: { tickformat: ".0%", zeroline: true }, hovermode: "closest",
     xaxis: { categoryorder: "array", categoryarray: types.map((t) => T("mechanism." + t)) } });
-  $("#score-table").innerHTML = table(rows, ["rank", "promo_id", "promo_type", "item_id", "category", "start", "end",
+  $("#score-table").innerHTML = table(named(rows), ["rank", "promo_id", "promo_type", "item_id", "category", "start", "end",
     "baseline_units", "actual_units", "incremental_units", "incremental_margin", "roi"], { id: "scorecard-table", limit: 30 });
   if (!res.data.current) $("#evaluate-status").textContent = T("promo.stale");
 }
@@ -112,7 +116,7 @@ function showPlan(plan) {
     [T("promo.planned"), fmt(plan.promotions.length)],
   ]);
   if (plan.promotions.length) planCalendar(plan);
-  $("#plan-table").innerHTML = table(plan.promotions.map((p) => Object.assign({}, p, {
+  $("#plan-table").innerHTML = table(named(plan.promotions).map((p) => Object.assign({}, p, {
     why: p.explanation && p.explanation.why_not_deeper ? p.explanation.why_not_deeper.text : "" })),
   ["item_id", "store_id", "promo_type", "discount_pct", "start_date", "end_date", "baseline_units", "expected_units", "expected_incremental_margin", "chance_profitable", "why"],
   { id: "plan-promotions", limit: 100 });
