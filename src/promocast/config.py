@@ -20,7 +20,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PROMOCAST_", extra="ignore")
 
     db: Path = DEFAULT_DB
-    country: str = "CN"
+    country: str = "auto"
+    """ISO code of the holiday calendar; ``auto``: the stores table's country, else CN."""
     api_token: str | None = None
     max_upload_mb: int = 200
     whatif_workers: int = 0

@@ -133,7 +133,7 @@ def info(db: DbOption = None, json_out: JsonOption = None) -> None:
 
 def calendar(
     db: DbOption = None,
-    country: Annotated[str, typer.Option("--country", help="ISO country of the public holidays.")] = "CN",
+    country: Annotated[str, typer.Option("--country", help="ISO country of the public holidays (auto: the stores table's country, else CN).")] = "auto",
     start: Annotated[str | None, typer.Option("--start", help="First date (default: first sale).")] = None,
     end: Annotated[str | None, typer.Option("--end", help="Last date (default: last sale + 120 days).")] = None,
     json_out: JsonOption = None,
@@ -142,8 +142,9 @@ def calendar(
 
     Example: promocast calendar --country CN --start 2025-01-01 --end 2025-12-31
     """
-    from promocast.services.calendar import shop_calendar
+    from promocast.services.calendar import shop_calendar, shop_country
 
+    country = shop_country(resolve_db(db), country)
     frame = shop_calendar(resolve_db(db), country=country, start=start, end=end)
     for row in frame.itertuples(index=False):
         out.print(f"{row.date.date()}  {row.kind:<8}  {row.event}  [{row.store_id}]",

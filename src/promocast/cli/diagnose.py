@@ -18,7 +18,7 @@ def diagnose(
     top: Annotated[int, typer.Option("--top", min=1, help="At most N series, largest volume first.")] = 20,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the plots: one PNG per series and diagnose.html.")] = None,
     log: Annotated[bool, typer.Option("--log", help="Analyse log(1 + units) instead of units.")] = False,
-    country: Annotated[str, typer.Option("--country", help="Country of the holiday calendar.")] = "CN",
+    country: Annotated[str, typer.Option("--country", help="Country of the holiday calendar (ISO code; auto: the stores table's country, else CN).")] = "auto",
     db: DbOption = None,
     json_out: JsonOption = None,
 ) -> None:

@@ -19,7 +19,7 @@ def explain(
     horizon: Annotated[int | None, typer.Option("--horizon", min=1, help="Periods ahead (default 14 daily, 4 weekly).")] = None,
     scenario: Annotated[Path | None, typer.Option("--scenario", help="Planned promotions / prices (promotions columns + price).")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the HTML chart.")] = None,
-    country: Annotated[str, typer.Option("--country", help="Country of the holiday calendar.")] = "CN",
+    country: Annotated[str, typer.Option("--country", help="Country of the holiday calendar (ISO code; auto: the stores table's country, else CN).")] = "auto",
     db: DbOption = None,
     json_out: JsonOption = None,
 ) -> None:

@@ -12,7 +12,8 @@ from promocast.exceptions import UsageError
 
 ModelsOption = Annotated[str | None, typer.Option(
     "--models", help="Comma-separated model ids (default: seasonal_naive,autoets,croston,ridge,lgbm,ensemble).")]
-CountryOption = Annotated[str, typer.Option("--country", help="Country of the holiday calendar.")]
+CountryOption = Annotated[str, typer.Option(
+    "--country", help="Country of the holiday calendar (ISO code; auto: the stores table's country, else CN).")]
 EngineOption = Annotated[str, typer.Option("--engine", help="local, or dask: fits through statsforecast / mlforecast on a Dask cluster.")]
 SchedulerOption = Annotated[str | None, typer.Option("--scheduler", help="With --engine dask: the scheduler's address (tcp://host:8786); default a local cluster.")]
 WorkersOption = Annotated[int | None, typer.Option("--workers", min=1, help="With --engine dask and no --scheduler: worker processes of the local cluster (default 2).")]
@@ -45,7 +46,7 @@ def backtest(
     origins: Annotated[str | None, typer.Option("--origins", help="Explicit origin dates, comma-separated.")] = None,
     models: ModelsOption = None,
     quantiles: Annotated[str, typer.Option("--quantiles", help="Quantiles to forecast.")] = "0.05,0.1,0.25,0.5,0.75,0.9,0.95",
-    country: CountryOption = "CN",
+    country: CountryOption = "auto",
     metric: Annotated[str, typer.Option("--metric", help="wape or mape: picks the best model and what the global models train for.")] = "wape",
     db: DbOption = None,
     json_out: JsonOption = None,
@@ -122,7 +123,7 @@ def forecast(
     quantiles: Annotated[str, typer.Option("--quantiles", help="Quantiles to forecast.")] = "0.05,0.1,0.25,0.5,0.75,0.9,0.95",
     models: Annotated[str, typer.Option("--models", help="Model ids, comma-separated.")] = "lgbm",
     scenario: Annotated[Path | None, typer.Option("--scenario", help="Planned promotions / prices (promotions columns + price).")] = None,
-    country: CountryOption = "CN",
+    country: CountryOption = "auto",
     levels: Annotated[str | None, typer.Option("--levels", help="Coherent forecasts of these levels: total, category, store, item (comma-separated, any order; category and store together add category/store).")] = None,
     reconcile: Annotated[str, typer.Option("--reconcile", help="With --levels: bottom_up, wls_struct, ols or mint_shrink (refits on 2 holdout windows for the error covariance).")] = "wls_struct",
     point: Annotated[str, typer.Option("--point", help="With --levels: reconcile medians (the model column stays the median) or means (estimated from the quantiles: they add up where medians of slow, skewed items fall short; the median is then in <model>-q0.5).")] = "median",

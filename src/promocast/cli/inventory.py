@@ -38,7 +38,7 @@ def inventory(
     warmup: Annotated[int, typer.Option("--warmup-folds", min=0, help="Replay: earlier folds that only measure the forecast errors.")] = 2,
     samples: Annotated[int, typer.Option("--samples", min=200, max=20000, help="Demand paths drawn per series.")] = 2000,
     out_file: Annotated[Path | None, typer.Option("--out", help="Export the reorder list (.csv, .xlsx or .parquet).")] = None,
-    country: Annotated[str, typer.Option("--country", help="Country of the holiday calendar.")] = "CN",
+    country: Annotated[str, typer.Option("--country", help="Country of the holiday calendar (ISO code; auto: the stores table's country, else CN).")] = "auto",
     db: DbOption = None,
     json_out: JsonOption = None,
 ) -> None:

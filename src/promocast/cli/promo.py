@@ -10,7 +10,8 @@ import typer
 from promocast.cli.common import DbOption, JsonOption, out, progress, resolve_db, write_json
 from promocast.cli.table import Column, table_lines
 
-CountryOption = Annotated[str, typer.Option("--country", help="Country of the holiday calendar.")]
+CountryOption = Annotated[str, typer.Option(
+    "--country", help="Country of the holiday calendar (ISO code; auto: the stores table's country, else CN).")]
 promo_app = typer.Typer(name="promo", help="Promotion effects, evaluation, what-if and plans.",
                         no_args_is_help=True)
 
@@ -27,7 +28,7 @@ def _num(value: float | None, spec: str = "+.2f") -> str:
 def effects(
     level: Annotated[float, typer.Option("--level", min=0.5, max=0.99, help="Coverage of the intervals.")] = 0.9,
     refresh: Annotated[bool, typer.Option("--refresh", help="Re-estimate even if the data did not change.")] = False,
-    country: CountryOption = "CN",
+    country: CountryOption = "auto",
     db: DbOption = None,
     json_out: JsonOption = None,
 ) -> None:
@@ -84,7 +85,7 @@ def effects(
 def evaluate(
     out_file: Annotated[Path | None, typer.Option("--out", help="Export the ranked table (.csv, .xlsx or .parquet).")] = None,
     refresh: Annotated[bool, typer.Option("--refresh", help="Re-evaluate even if the data did not change.")] = False,
-    country: CountryOption = "CN",
+    country: CountryOption = "auto",
     db: DbOption = None,
     json_out: JsonOption = None,
 ) -> None:
@@ -122,7 +123,7 @@ def evaluate(
 def advice(
     out_file: Annotated[Path | None, typer.Option("--out", help="Export the advice (.csv, .xlsx or .parquet).")] = None,
     lang: Annotated[str, typer.Option("--lang", help="en or zh.")] = "en",
-    country: CountryOption = "CN",
+    country: CountryOption = "auto",
     db: DbOption = None,
     json_out: JsonOption = None,
 ) -> None:
@@ -154,7 +155,7 @@ def plan(
     horizon: Annotated[int, typer.Option("--horizon", min=1, help="Plan periods ahead: weeks (months for a monthly shop) unless the rules say period: D or M.")],
     budget: Annotated[float | None, typer.Option("--budget", min=0, help="Discount budget (give-aways + fixed costs) for the whole plan.")] = None,
     rules: Annotated[Path | None, typer.Option("--rules", help="Rules file (YAML or JSON): grid, caps, gaps, exclusions, required festivals.")] = None,
-    country: CountryOption = "CN",
+    country: CountryOption = "auto",
     db: DbOption = None,
     json_out: JsonOption = None,
 ) -> None:
@@ -194,7 +195,7 @@ def plan(
 def simulate(
     scenario: Annotated[Path, typer.Option("--scenario", help="Planned promotions (promotions table columns, optional price): CSV, Excel, Parquet or JSON.")],
     samples: Annotated[int, typer.Option("--samples", min=100, max=20000, help="Joint draws behind the quantiles of totals.")] = 1000,
-    country: CountryOption = "CN",
+    country: CountryOption = "auto",
     db: DbOption = None,
     json_out: JsonOption = None,
 ) -> None:

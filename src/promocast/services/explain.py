@@ -88,7 +88,8 @@ def run_explain(db: Path, *, item: str, store: str | None = None, horizon: int |
         events = shop.query("SELECT date, event, store_id FROM events")
     planned = read_scenario(scenario, used_for="forecast") if scenario else None
     calendar = build_calendar(panel.frame["ds"].min(),
-                              panel.frame["ds"].max() + pd.Timedelta(days=800), country, events)
+                              panel.frame["ds"].max() + pd.Timedelta(days=800), panel.country,
+                              events)
     future = future_inputs(panel.frame, panel.freq, horizon, panel.known, promotions, items,
                            calendar, planned, hold=standing_discounts(panel.frame, panel.freq))
     train = panel.frame[panel.frame.groupby("unique_id")["ds"].transform("size") > 2 * horizon]

@@ -393,6 +393,7 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
         events = store.query("SELECT date, event, store_id FROM events")
     planned = read_scenario(scenario, used_for="forecast") if scenario else None
     start = panel.frame["ds"].min()
+    country = panel.country  # ``auto`` resolved to the stores' country by load_panel
     calendar = build_calendar(start, panel.frame["ds"].max() + pd.Timedelta(days=800), country, events)
     panel.frame, gone = bring_to_end(panel.frame, panel.freq)
     if panel.frame.empty:

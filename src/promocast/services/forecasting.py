@@ -55,6 +55,8 @@ class Panel:
     known: list[str]
     static: list[str]
     data_hash: str
+    country: str = "CN"
+    """The holiday calendar's country (``calendar.shop_country``)."""
 
     @property
     def season_length(self) -> int:
@@ -88,10 +90,12 @@ def sales_hash(store: Store) -> str:
     return hashlib.sha256(";".join(parts).encode()).hexdigest()[:16]
 
 
-def load_panel(db: Path, *, country: str = "CN", since: pd.Timestamp | None = None,
+def load_panel(db: Path, *, country: str = "auto", since: pd.Timestamp | None = None,
                progress: Progress | None = None) -> Panel:
     """Sales, inputs and promotions of the store as one regular long panel (``since``: only
     the periods from that date on, for work that needs the recent past only)."""
+    from promocast.services.calendar import shop_country
+
     say = progress or (lambda _m: None)
     say("reading the store")
     window = "WHERE s.date >= ?" if since is not None else ""
@@ -134,6 +138,7 @@ def load_panel(db: Path, *, country: str = "CN", since: pd.Timestamp | None = No
     panel = price_features(panel)
     panel = category_features(promo_flags(panel, promotions, items))
     start, end = panel["ds"].min(), panel["ds"].max() + pd.Timedelta(days=400)
+    country = shop_country(db, country)
     calendar = build_calendar(start, end, country, events)
     window = 14 if freq == "D" else 3 if freq.startswith("W") else 1
     panel = calendar_features(panel, calendar, window=window * (7 if freq.startswith("W") else 1))
@@ -145,7 +150,8 @@ def load_panel(db: Path, *, country: str = "CN", since: pd.Timestamp | None = No
     known = [c for c in known if c in panel and panel[c].notna().any()]
     for col in known:
         panel[col] = panel[col].astype("float32").fillna(0)
-    return Panel(panel, freq, known, ["category_code", "store_code", "item_code"], digest)
+    return Panel(panel, freq, known, ["category_code", "store_code", "item_code"], digest,
+                 country)
 
 
 TRAIN_ROWS = 12_000_000

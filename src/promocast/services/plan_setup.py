@@ -136,11 +136,14 @@ def planned_periods(rules: PlanRules, horizon: int, last_date: pd.Timestamp, fre
 
 
 def plan_setup(db: Path, *, horizon: int, budget: float | None, rules_path: Path | None = None,
-               rules_values: dict | None = None, country: str = "CN") -> PlanSetup:
+               rules_values: dict | None = None, country: str = "auto") -> PlanSetup:
     """Check a plan's request against the shop, in the order the plan needs it (see the
     module docstring); returns what the plan goes on with."""
+    from promocast.services.calendar import shop_country
+
     rules = read_plan_rules(budget=budget, rules_path=rules_path, rules_values=rules_values)
     facts = shop_facts(db)
+    country = shop_country(db, country)
     rules = plan_period(rules, facts.freq)
     starts = planned_periods(rules, horizon, facts.last_date, facts.freq)
     first_day, last_day = starts[0], period_end(starts, rules.period)[-1]

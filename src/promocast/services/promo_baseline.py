@@ -78,7 +78,7 @@ def baseline_forecast(shop: Shop, horizon: int, *, country: str = "CN",
     panel = shop.panel
     frame = panel.frame
     calendar = build_calendar(frame["ds"].min(), frame["ds"].max() + pd.Timedelta(days=800),
-                              country, shop.events)
+                              panel.country, shop.events)
     no_promotions = shop.promotions.iloc[0:0]
     standing = standing_discounts(frame, panel.freq)
     future = future_inputs(frame, panel.freq, horizon, panel.known, no_promotions,

@@ -110,7 +110,7 @@ def run_refresh(db: Path, *, out: Path | None = None, country: str | None = None
         items = store.read("items", ["item_id", "category"])
         events = store.query("SELECT date, event, store_id FROM events")
     calendar = build_calendar(frame["ds"].min(), frame["ds"].max() + pd.Timedelta(days=800),
-                              country, events)
+                              panel.country, events)
     # the inputs against the category shelf count every item on it, modelled or not (as in training)
     future = future_inputs(panel.frame, spec.freq, spec.horizon, spec.known, promotions, items,
                            calendar, hold=standing_discounts(panel.frame, spec.freq))
