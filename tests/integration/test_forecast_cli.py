@@ -55,6 +55,7 @@ def test_forecast_file_store_and_scenario(shop_db: Path, tmp_path: Path) -> None
     result = promocast("forecast", "--db", str(shop_db), "--horizon", "14", "--models", "lgbm",
                  "--out", str(base), "--json", str(tmp_path / "fc.json"))
     assert result.returncode == 0, result.stderr
+    assert base.read_bytes().startswith(b"\xef\xbb\xbf")  # UTF-8 with a BOM, for Excel
     frame = pd.read_csv(base, parse_dates=["ds"])
     qcols = [c for c in frame.columns if c.startswith("lgbm-q")]
     assert len(qcols) == 7 and len(frame) == 32 * 14

@@ -104,6 +104,7 @@ def test_cli_writes_json_and_the_reorder_list(shop: Path, tmp_path: Path) -> Non
     assert document["service_level_target"] == 0.9
     assert document["forecast"]["reused"]  # the forecast of the plan test is kept and reused
     assert "to order now" in result.output
+    assert out_csv.read_bytes().startswith(b"\xef\xbb\xbf")  # UTF-8 with a BOM, for Excel
     exported = pd.read_csv(out_csv)
     assert len(exported) == document["orders"]
     assert list(exported["urgency_rank"]) == list(range(1, len(exported) + 1))

@@ -21,6 +21,7 @@ import pandas as pd
 
 from promocast.data.storage import Store
 from promocast.exceptions import EmptyStore, InvalidRequest, UnknownCustomer, UsageError
+from promocast.services.tables import write_table
 from promocast.wording import option
 
 Progress = Callable[[str], None]
@@ -128,20 +129,6 @@ def _keep(db: Path, kind: str, data_hash: str, params: dict, document: dict) -> 
                                            json.dumps(document, default=str))
     except StoreLockedError:
         return None
-
-
-def write_table(frame: pd.DataFrame, path: Path) -> None:
-    """A result table as CSV, Excel (.xlsx) or Parquet, by the file's suffix."""
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".xlsx", ".parquet"):
-        raise UsageError(f"--out {path}: write .csv, .xlsx or .parquet")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".xlsx":
-        frame.to_excel(path, index=False)
-    elif suffix == ".parquet":
-        frame.to_parquet(path, index=False)
-    else:
-        frame.to_csv(path, index=False)
 
 
 def _records(frame: pd.DataFrame, digits: int = 4) -> list[dict]:

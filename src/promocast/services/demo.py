@@ -27,6 +27,7 @@ from promocast.services.info import store_info
 from promocast.services.ingest import ingest
 from promocast.services.inventory import run_inventory
 from promocast.services.overview import sales_overview
+from promocast.services.tables import write_csv
 from promocast.testing.demo_shop import generate
 
 Progress = Callable[[str], None]
@@ -70,7 +71,7 @@ def write_example_scenario(db: Path, path: Path, items: int = 3) -> Path:
     pd.DataFrame({"promo_id": [f"WHATIF{k + 1}" for k in range(len(top))],
                   "promo_type": "percent_off", "item_id": top,
                   "start_date": start.date().isoformat(), "end_date": stop.date().isoformat(),
-                  "discount_pct": 20}).to_csv(path, index=False)
+                  "discount_pct": 20}).pipe(write_csv, path)
     return path
 
 

@@ -32,6 +32,7 @@ from promocast.forecasting.engine import DEFAULT_QUANTILES, ForecastSpec, backte
 from promocast.forecasting.ensemble import ensemble_columns, recipe
 from promocast.forecasting.panel import regular_panel, season_length
 from promocast.forecasting.zoo import parse_models
+from promocast.services.tables import write_csv
 from promocast.wording import option
 
 __all__ = ["Panel", "load_panel", "parse_models", "rolling_cutoffs", "run_backtest", "write_predictions"]
@@ -317,8 +318,8 @@ def _plain(value: object) -> object:
 
 def write_predictions(predictions: pd.DataFrame, path: Path) -> None:
     """CSV or Parquet by suffix."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() in (".parquet", ".pq"):
+        path.parent.mkdir(parents=True, exist_ok=True)
         predictions.to_parquet(path, index=False)
-    else:
-        predictions.to_csv(path, index=False, float_format="%.4f")
+    else:  # UTF-8 with a BOM, for Excel (``services.tables``)
+        write_csv(predictions, path, float_format="%.4f")

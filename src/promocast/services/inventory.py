@@ -264,7 +264,7 @@ def run_inventory(db: Path, *, service_level: float = 0.95, lead_time: int,
         "seconds": round(time.perf_counter() - started, 1),
     }
     if out is not None:
-        from promocast.services.promotions import write_table
+        from promocast.services.tables import write_table
 
         table, levels_only = reorder_table(plan, urgent)
         write_table(table, out)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from promocast.data.storage import Store
-from promocast.exceptions import EmptyStore, UsageError
+from promocast.exceptions import EmptyStore
 from promocast.promotions.plan_lifts import left_out_note
 from promocast.promotions.plan_risk import RANGE_LEVEL
 from promocast.promotions.rules import PlanRules
@@ -29,6 +29,7 @@ from promocast.services.promo_baseline import (
     standing_pairs,
 )
 from promocast.services.shop import Progress, Shop, read_shop, say_to
+from promocast.services.tables import write_table
 
 
 # -- effects ---------------------------------------------------------------------------------
@@ -328,20 +329,6 @@ def run_plan(db: Path, *, horizon: int, budget: float | None, rules_path: Path |
 
 
 # -- evaluation of past promotions -----------------------------------------------------------
-def write_table(frame: pd.DataFrame, path: Path) -> None:
-    """A result table as CSV, Excel (.xlsx) or Parquet, by the file's suffix."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    suffix = path.suffix.lower()
-    if suffix == ".xlsx":
-        frame.to_excel(path, index=False)
-    elif suffix == ".parquet":
-        frame.to_parquet(path, index=False)
-    elif suffix == ".csv":
-        frame.to_csv(path, index=False)
-    else:
-        raise UsageError(f"--out {path}: write .csv, .xlsx or .parquet")
-
-
 def evaluation(db: Path, shop: Shop, *, refresh: bool = False,
                progress: Progress | None = None) -> tuple[dict, pd.DataFrame, str]:
     """Past promotions against their counterfactual baseline: (document, table, result id),

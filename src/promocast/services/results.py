@@ -7,7 +7,6 @@ the store (``current``), so a page can show it and offer a refresh instead of hi
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pandas as pd
 
 from promocast.data.storage import Store
 from promocast.exceptions import UsageError
+from promocast.services.tables import csv_bytes, xlsx_bytes
 
 EXPORT_FORMATS = ("csv", "xlsx")
 EXCEL_ROWS = 1_048_576
@@ -104,12 +104,10 @@ def reorder_frame(document: dict) -> pd.DataFrame:
 def table_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
     """A table as CSV (UTF-8 with BOM, so Excel reads Chinese text) or an Excel workbook."""
     if fmt == "csv":
-        return frame.to_csv(index=False).encode("utf-8-sig")
+        return csv_bytes(frame)
     if fmt == "xlsx":
         if len(frame) >= EXCEL_ROWS:
             raise UsageError(f"{len(frame):,} rows do not fit an Excel sheet ({EXCEL_ROWS - 1:,} "
                              "at most): download them as CSV")
-        buffer = io.BytesIO()
-        frame.to_excel(buffer, index=False)
-        return buffer.getvalue()
+        return xlsx_bytes(frame)
     raise UsageError(f"format must be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
