@@ -126,6 +126,33 @@ def test_simulate_prices_a_scenario_against_the_baseline(effects_doc: dict, shop
     assert int(runs["n"].iloc[0]) == int(again["n"].iloc[0]) == 1
 
 
+def test_simulate_reads_an_excel_percent_cell_as_the_percent_shown(
+        effects_doc: dict, shop_db: Path, tmp_path: Path) -> None:
+    """QA 5, finding 2: a "30%" Excel cell holds 0.3 and was priced as a 0.3 % discount
+    (incremental 0); it prices as the CSV row with 30, and a note says how it was read."""
+    from openpyxl import Workbook
+
+    item = effects_doc["items"][0]["item_id"]
+    row = {"promo_id": "W1", "promo_type": "percent_off", "item_id": item,
+           "start_date": _future(shop_db, 3), "end_date": _future(shop_db, 9)}
+    book = Workbook()
+    book.active.append([*row, "discount_pct"])
+    book.active.append([*row.values(), 0.3])
+    book.active["F2"].number_format = "0%"
+    book.save(tmp_path / "whatif.xlsx")
+    plain = _scenario(tmp_path / "whatif.csv", [{**row, "discount_pct": 30}])
+    totals = {}
+    for scenario in (tmp_path / "whatif.xlsx", plain):
+        out = tmp_path / f"{scenario.suffix[1:]}.json"
+        result = promocast("promo", "simulate", "--db", str(shop_db), "--scenario",
+                           str(scenario), "--json", str(out))
+        assert result.returncode == 0, result.stderr
+        totals[scenario.suffix] = json.loads(out.read_text())["totals"]["incremental_units"]
+    assert totals[".xlsx"] == totals[".csv"] and totals[".csv"]["expected"] > 0
+    notes = json.loads((tmp_path / "xlsx.json").read_text())["notes"]
+    assert len(notes) == 1 and "read as the percent shown (20)" in notes[0]
+
+
 @pytest.mark.parametrize(("change", "column", "reason"), [
     ({"item_id": "NOPE"}, "item_id", "unknown item"),
     ({"discount_pct": 95}, "discount_pct", "0-90"),
@@ -212,11 +239,16 @@ def test_plan_refuses_unknown_items_in_rules(shop_db: Path, tmp_path: Path) -> N
 
 
 def test_advice_in_both_languages(effects_doc: dict, shop_db: Path, tmp_path: Path) -> None:
-    out = tmp_path / "advice.json"
-    result = promocast("promo", "advice", "--db", str(shop_db), "--lang", "zh", "--json", str(out))
+    out, table = tmp_path / "advice.json", tmp_path / "advice.csv"
+    result = promocast("promo", "advice", "--db", str(shop_db), "--lang", "zh", "--json", str(out),
+                       "--out", str(table))
     assert result.returncode == 0, result.stderr
     doc = json.loads(out.read_text())
     assert doc["advice"]
     for a in doc["advice"]:
         assert a["action"] and a["zh"]["action"] and a["subject"]
     assert any("\u4e00" <= ch <= "\u9fff" for ch in result.stdout)  # Chinese on screen
+    # the README's `promo advice --lang zh --out advice.csv`: Excel shows its Chinese text
+    # only with a UTF-8 byte-order mark (QA 5, finding 16)
+    assert table.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert len(pd.read_csv(table, encoding="utf-8-sig")) == len(doc["advice"])

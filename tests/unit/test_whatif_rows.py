@@ -32,8 +32,9 @@ def _random_rows(rng: random.Random) -> list[dict]:
             row["category"] = rng.choice(["snacks", "dairy"])
         for key, upper in (("discount_pct", 90), ("threshold_amount", 500), ("amount_off", 50),
                            ("gift_value", 30), ("fixed_cost", 1000), ("price", 99)):
-            if rng.random() < 0.4:
-                row[key] = rng.choice([round(rng.uniform(0, upper), 2), rng.randrange(0, upper)])
+            if rng.random() < 0.4:  # discounts of 1 % or more: fractions have their own test
+                low = 1 if key == "discount_pct" else 0
+                row[key] = rng.choice([round(rng.uniform(low, upper), 2), rng.randrange(0, upper)])
         for key in ("feature", "display"):
             if rng.random() < 0.3:
                 row[key] = rng.choice([0, 1])
@@ -54,11 +55,26 @@ def test_plain_rows_give_the_parsers_frame(monkeypatch: pytest.MonkeyPatch) -> N
         slow = _generic(rows, monkeypatch)
         pd.testing.assert_frame_equal(fast, slow, check_dtype=False)
         assert fast.dtypes.drop("planned_price").equals(slow.dtypes.drop("planned_price"))
-        assert fast.attrs == slow.attrs == {"first_row": 1}
+        assert fast.attrs == slow.attrs == {"first_row": 1, "notes": []}
         named = [{**{k: v for k, v in r.items() if k != "price"},
                   "promo_id": r.get("promo_id") or f"W{n}"} for n, r in enumerate(rows)]
         direct += whatif.plain_promotions(named, whatif.PROMOTIONS) is not None
     assert direct > 150  # most random rows are plain
+
+
+def test_json_discounts_are_read_as_files_are() -> None:
+    """A discount of 0.2 is a fraction (QA 5, finding 2) in a JSON what-if as in a file: all
+    fractions read x 100 with a note, a fraction among percents refused naming its row."""
+    base = {"promo_type": "percent_off", "item_id": "SKU1", "start_date": "2025-01-05",
+            "end_date": "2025-01-09"}
+    frame = whatif.rows_frame([{**base, "discount_pct": 0.2}, {**base, "discount_pct": 0.35}])
+    assert frame["discount_pct"].tolist() == [20.0, 35.0]
+    assert "read as percent, x 100" in frame.attrs["notes"][0]
+    with pytest.raises(DataValidationError) as refused:
+        whatif.rows_frame([{**base, "discount_pct": 20}, {**base, "discount_pct": 0.2}])
+    error = refused.value.errors[0]
+    assert (error.row, error.column, error.value) == (2, "discount_pct", "0.2")
+    assert "write 20 for 20 %" in error.rule
 
 
 @pytest.mark.parametrize("row, column", [

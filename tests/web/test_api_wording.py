@@ -48,7 +48,8 @@ def test_an_unknown_table_points_to_the_table_field(client: TestClient) -> None:
     assert answer.status_code == 400
     assert answer.json()["error"] == (
         "cannot tell the table of export.csv: name it sales*, items*, promotions*, events*, "
-        "inventory*, orders* or stores*, or choose its table in the upload's table field")
+        "inventory*, orders* or stores* (or a Chinese name with 销售/销量, 商品, 活动/促销, "
+        "日历/节日, 库存, 订单 or 门店), or choose its table in the upload's table field")
     named = _upload(client, "export.csv", b"date,item_id,units\n2024-01-01,A,3\n", table="sales")
     assert named.status_code == 200, named.text
     assert named.json()["tables"]["sales"]["inserted"] == 1
@@ -78,3 +79,17 @@ def test_the_command_line_keeps_its_flags(tmp_path: Path) -> None:
         assert (option("lead_time"), phrase("table")) == (
             "lead_time", "choose its table in the upload's table field")
     assert option("lead_time") == "--lead-time"  # the block ends, the CLI's words are back
+
+
+def test_chinese_file_names_stay_readable_and_tell_their_table(client: TestClient) -> None:
+    """QA 5, finding 13: 销售明细.csv and 库存.csv were both shown as ____.csv, and their
+    names told no table."""
+    sales = "日期,商品编码,销量\n2024-01-01,A,3\n2024-01-02,A,x\n".encode()
+    answer = _upload(client, "销售明细.csv", sales)
+    assert answer.status_code == 422
+    assert [(e["file"], e["row"], e["column"]) for e in answer.json()["errors"]] == [
+        ("销售明细.csv", 3, "units")]
+    good = _upload(client, "../天猫/库存 2024.csv", "日期,商品编码,库存\n2024-01-01,A,7\n".encode())
+    assert good.status_code == 200, good.text
+    assert good.json()["sources"] == ["库存_2024.csv"]  # the path is gone, the name readable
+    assert good.json()["tables"]["inventory"]["inserted"] == 1

@@ -177,6 +177,8 @@ def forecast(
     outside = summary.get("scenario_outside_horizon")
     if outside:
         out.print(f"warning: {outside['message']}", highlight=False, markup=False)
+    for note in summary.get("scenario_notes") or []:
+        out.print(f"note: {note}", highlight=False, markup=False)
     if summary.get("standing_discounts"):
         span = (f"{7 * STANDING_PERIODS} days" if summary["freq"] == "D"
                 else f"{STANDING_PERIODS} periods")

@@ -11,7 +11,7 @@ the loader can refuse it (DESIGN §2) instead of guessing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -49,7 +49,10 @@ class Reading:
 
     ``shop_offset``: minutes east of UTC taken as the shop's (the most common offset in the
     column); ``converted``: cells moved to it from another offset; ``with_offset``: cells that
-    carried an offset at all; ``excel_serial``: cells read as Excel serial day numbers."""
+    carried an offset at all; ``excel_serial``: cells read as Excel serial day numbers.
+    Percentages (``data.percentages``): ``excel_percent``, cells an Excel number format shows
+    as a percentage, read x 100; ``zhe``, cells in 折 notation; ``fractions``, plain numbers
+    read as fractions (x 100)."""
 
     column: str
     decimal_comma: bool = False
@@ -57,6 +60,11 @@ class Reading:
     converted: int = 0
     with_offset: int = 0
     excel_serial: int = 0
+    excel_percent: int = 0
+    zhe: int = 0
+    fractions: int = 0
+    day_month: int = 0
+    month_first: bool = False
 
     def note(self, source: str) -> str:
         if self.decimal_comma:
@@ -75,18 +83,38 @@ class Reading:
             parts.append(f"holds {self.excel_serial:,} dates as Excel serial day numbers "
                          "(45292 = 2024-01-01, a fraction is the time of day): read as days "
                          f"since {EXCEL_ORIGIN.date()}")
+        if self.day_month:
+            how = ("month first, as a second number above 12 tells (6/18/2024 = 2024-06-18)"
+                   if self.month_first else "day first, as its dots or a first number above 12 "
+                   "tell (18.06.2024 = 2024-06-18)")
+            parts.append(f"has {_count(self.day_month, 'date')} written with the year last: "
+                         f"read {how}")
+        if self.excel_percent:
+            parts.append(f"has {_count(self.excel_percent, 'cell')} formatted as percentages "
+                         "in Excel (a cell showing 20% holds 0.2): read as the percent shown "
+                         "(20)")
+        if self.zhe:
+            parts.append(f"has {_count(self.zhe, 'discount')} in 折 notation (the share of the "
+                         "price paid): read as percent off (8折 = 20, 8.5折 and 85折 = 15)")
+        if self.fractions:
+            parts.append(f"holds its {_count(self.fractions, 'discount')} as fractions (every one "
+                         "between 0 and 1): read as percent, x 100 (0.2 = 20 %)")
         return f"{source}: column {self.column!r} " + "; it ".join(parts)
 
     def merged(self, other: Reading) -> Reading | None:
         """This reading and another batch's of the same column as one, or None when they
         decided differently (the file must then be read whole)."""
         offsets = {self.shop_offset, other.shop_offset} - {None}
-        if self.decimal_comma != other.decimal_comma or len(offsets) > 1:
+        orders = {r.month_first for r in (self, other) if r.day_month}
+        if self.decimal_comma != other.decimal_comma or len(offsets) > 1 or len(orders) > 1:
             return None  # (a batch without offsets keeps its times as the whole file would)
         return Reading(self.column, self.decimal_comma,
                        self.shop_offset if self.shop_offset is not None else other.shop_offset,
                        self.converted + other.converted, self.with_offset + other.with_offset,
-                       self.excel_serial + other.excel_serial)
+                       self.excel_serial + other.excel_serial,
+                       self.excel_percent + other.excel_percent, self.zhe + other.zhe,
+                       self.fractions + other.fractions, self.day_month + other.day_month,
+                       self.month_first or other.month_first)
 
 
 DECIMAL_MARKS = ("decimal commas", "decimal points",
@@ -103,7 +131,10 @@ class ParsedColumn:
     names the two conventions, in the order of the examples, and the advice).
 
     ``date_numbers``: how a date column's plain numbers were read, ``"serial"`` (Excel day
-    numbers) or ``"compact"`` (YYYYMMDD), None without any: batches of one file must agree."""
+    numbers) or ``"compact"`` (YYYYMMDD), None without any: batches of one file must agree.
+    ``scale``: the same for a percentage column (``data.percentages``), ``date_order`` for
+    dates written with the year last (``day_month_order``). ``refusals``: other cells
+    refused, each group (a mask by position) with its rule; their values are missing."""
 
     values: pd.Series
     reading: Reading | None = None
@@ -111,6 +142,9 @@ class ParsedColumn:
     examples: tuple[tuple[int, str], tuple[int, str]] | None = None
     mixing: tuple[str, str, str] = DECIMAL_MARKS
     date_numbers: str | None = None
+    scale: str | None = None
+    refusals: list[tuple[np.ndarray, str]] = field(default_factory=list)
+    date_order: str | None = None
 
     def mixed_rule(self, rows: pd.Index, first_row: int) -> str:
         assert self.examples is not None
@@ -120,6 +154,10 @@ class ParsedColumn:
         return (f"the column mixes {first} ({one!r} on row {rows[one_at] + first_row}) "
                 f"and {second} ({other!r} on row {rows[other_at] + first_row}): its "
                 f"{noun} cannot be read both ways; {advice}")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def _offset_label(minutes: float) -> str:
@@ -268,7 +306,91 @@ def parse_times(values: pd.Series, column: str, with_time: bool) -> ParsedColumn
         if len(whole) and (whole == np.floor(whole)).all() and whole.abs().max() < 2**53:
             values = values.astype("Int64")  # 20240101.0 is the compact date 20240101
     text = values.astype(STR).str.strip()
-    return _excel_serials(_text_times(text, column, with_time), text, column, with_time)
+    parsed = _text_times(text, column, with_time)
+    failed = (parsed.values.isna() & text.notna()).to_numpy()
+    if failed.any():  # only cells ISO reading left: the day-month-year ones among them
+        order = day_month_order(text, failed)
+        if order is not None:
+            text = order.text
+            parsed = _text_times(text, column, with_time)
+            parsed.refusals += order.refusals
+            parsed.date_order = order.order
+            if order.cells:
+                parsed.reading = replace(parsed.reading or Reading(column), day_month=order.cells,
+                                         month_first=order.order == MDY)
+    return _excel_serials(parsed, text, column, with_time)
+
+
+# ---- day-month-year dates ---------------------------------------------------------------
+
+DMY, MDY = "day_first", "month_first"
+"""The order of a column's dates written with the year last (``ParsedColumn.date_order``)."""
+_YEAR_LAST = (r"^(?P<a>\d{1,2})(?P<sep>[./-])(?P<b>\d{1,2})(?P=sep)(?P<year>\d{4})"
+              r"(?P<rest>(?:[ T].*)?)$")
+"""18.06.2024, 18/06/2024, 6-18-2024, with an optional time after a space or T."""
+AMBIGUOUS_DATE = ("a date with the year last and no day above 12 anywhere in its column, so "
+                  "{example} could be day-month or month-day: write the column's dates as "
+                  "YYYY-MM-DD, or day first with dots (18.06.2024)")
+MIXED_ORDER = ("the column has dates day first (such as {day}) and month first (such as "
+               "{month}): one of them is wrong; write the column's dates as YYYY-MM-DD")
+
+
+@dataclass
+class DayMonthOrder:
+    """How a column's year-last dates were read: ``text`` with them rewritten YYYY-MM-DD in
+    the order decided (refused cells missing), the order, how many, and the refusals."""
+
+    text: pd.Series
+    order: str | None
+    cells: int
+    refusals: list[tuple[np.ndarray, str]]
+
+
+def day_month_order(text: pd.Series, failed: np.ndarray) -> DayMonthOrder | None:
+    """Year-last dates among the ``failed`` cells (those ISO reading left), read in one order
+    for the whole column: day first when some first number is above 12 or when every such
+    date is written with dots (18.06.2024, the European convention), month first when some
+    second number is above 12 (6/18/2024). A column with both kinds refuses the fewer
+    (naming an example of each); one with neither refuses every such date as ambiguous.
+    None when no failed cell has the year last."""
+    parts = text[failed].astype(object).str.extract(_YEAR_LAST)
+    shaped = parts["a"].notna()
+    if not shaped.any():
+        return None
+    parts = parts[shaped]
+    first, second = parts["a"].astype(int), parts["b"].astype(int)
+    day_first, month_first = first > 12, second > 12
+    refusals: list[tuple[np.ndarray, str]] = []
+    positions = np.flatnonzero(failed)[shaped.to_numpy()]
+
+    def mask(rows: pd.Series) -> np.ndarray:
+        out = np.zeros(len(text), dtype=bool)
+        out[positions[rows.to_numpy()]] = True
+        return out
+
+    if day_first.any() and month_first.any():
+        order = DMY if day_first.sum() >= month_first.sum() else MDY
+        wrong = month_first if order == DMY else day_first
+        rule = MIXED_ORDER.format(day=text.iloc[positions[int(np.argmax(day_first))]],
+                                  month=text.iloc[positions[int(np.argmax(month_first))]])
+        refusals.append((mask(wrong), rule))
+        keep = ~wrong
+    elif day_first.any() or (not month_first.any() and parts["sep"].eq(".").all()):
+        order, keep = DMY, pd.Series(True, index=parts.index)
+    elif month_first.any():
+        order, keep = MDY, pd.Series(True, index=parts.index)
+    else:
+        example = text.iloc[positions[0]]
+        refusals.append((mask(pd.Series(True, index=parts.index)),
+                         AMBIGUOUS_DATE.format(example=example)))
+        order, keep = None, pd.Series(False, index=parts.index)
+    day, month = (first, second) if order == DMY else (second, first)
+    iso = (parts["year"] + "-" + month.map("{:02d}".format) + "-" + day.map("{:02d}".format)
+           + parts["rest"].fillna(""))
+    rewritten = text.copy()
+    where = text.index[positions]
+    rewritten.loc[where] = iso.where(keep).to_numpy()
+    return DayMonthOrder(rewritten.astype(STR), order, int(keep.sum()), refusals)
 
 
 def _text_times(text: pd.Series, column: str, with_time: bool) -> ParsedColumn:
@@ -346,7 +468,5 @@ def _excel_serials(parsed: ParsedColumn, text: pd.Series, column: str,
             parsed.date_numbers = "compact"
             return parsed
     parsed.date_numbers = "serial"
-    reading = parsed.reading or Reading(column)
-    parsed.reading = Reading(column, reading.decimal_comma, reading.shop_offset,
-                             reading.converted, reading.with_offset, n_serial)
+    parsed.reading = replace(parsed.reading or Reading(column), excel_serial=n_serial)
     return parsed

@@ -18,8 +18,15 @@ import pandas as pd
 import pyarrow as pa
 
 from promocast.data.formats import get_adapter
+from promocast.data.mapping import UserMapping
 from promocast.data.readers import list_input_files, read_table, text_batches
-from promocast.data.schema import LOAD_ORDER, TABLES, table_for_filename
+from promocast.data.schema import (
+    FILENAME_HINT,
+    LOAD_ORDER,
+    TABLES,
+    table_candidates,
+    table_for_filename,
+)
 from promocast.data.staging import StagedSink, StagedTable, duplicates_across, write_frame
 from promocast.data.validate import (
     MAX_EXAMPLES,
@@ -194,7 +201,7 @@ class _Staging:
 
 
 def prepare_files(paths: list[Path], *, table: str | None = None,
-                  user_map: dict[str, str] | None = None,
+                  user_map: dict[str, str] | UserMapping | None = None,
                   today: pd.Timestamp | None = None,
                   staging_dir: Path | None = None) -> PreparedLoad:
     """Validate files of the canonical tables (a folder loads every data file in it).
@@ -212,7 +219,8 @@ def prepare_files(paths: list[Path], *, table: str | None = None,
     return load
 
 
-def _prepare_files(paths: list[Path], table: str | None, user_map: dict[str, str] | None,
+def _prepare_files(paths: list[Path], table: str | None,
+                   user_map: dict[str, str] | UserMapping | None,
                    today: pd.Timestamp | None, staging: _Staging) -> PreparedLoad:
     if table is not None and table not in TABLES:
         raise UsageError(f"unknown table {table!r}; tables: {', '.join(TABLES)}")
@@ -229,11 +237,13 @@ def _prepare_files(paths: list[Path], table: str | None, user_map: dict[str, str
             skipped.append(path.name)
             continue
         if name is None:
-            raise UnknownTable(
-                f"cannot tell the table of {path.name}: name it sales*, items*, promotions*, "
-                f"events*, inventory*, orders* or stores*, or {phrase('table')}"
-            )
-        batched = _validate_in_batches(path, name, user_map, today, staging)
+            several = table_candidates(path.name)
+            told = (f"its name points to {' and '.join(several)}" if several
+                    else f"name it {FILENAME_HINT}")
+            raise UnknownTable(f"cannot tell the table of {path.name}: {told}, or {phrase('table')}")
+        file_map = (user_map.for_table(name, TABLES[name].names)
+                    if isinstance(user_map, UserMapping) else user_map)
+        batched = _validate_in_batches(path, name, file_map, today, staging)
         if batched is not None:
             result, log = batched
             logs.append(log)
@@ -249,7 +259,8 @@ def _prepare_files(paths: list[Path], table: str | None, user_map: dict[str, str
             logs.append(log)
             continue
         result, log = validate_table(raw.frame, TABLES[name], str(path), first_row=raw.first_row,
-                                     user_map=user_map, today=today)
+                                     user_map=file_map, today=today,
+                                     percent_cells=raw.percent_cells)
         logs.append(log)
         if result is not None:
             validated.append(result)
@@ -260,8 +271,7 @@ def _prepare_files(paths: list[Path], table: str | None, user_map: dict[str, str
     load = _combine(validated, logs, staging)
     _raise_if_errors(logs)
     if skipped:
-        load.notes.append("skipped (not a table name: sales*, items*, promotions*, events*, "
-                          f"inventory*, orders*, stores*): {', '.join(skipped)}")
+        load.notes.append(f"skipped (not a table name: {FILENAME_HINT}): {', '.join(skipped)}")
     return load
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -94,9 +96,45 @@ def parse_map_options(options: list[str] | None) -> dict[str, str]:
     return mapping
 
 
-def load_mapping_file(path: Path) -> dict[str, str]:
-    """A YAML or JSON mapping ``{source column: canonical column}``; a nested
-    ``{table: {src: dst}}`` form is flattened (the table names are then only documentation)."""
+@dataclass
+class UserMapping:
+    """A user's mapping of source headers onto canonical columns, per table.
+
+    ``common``: entries for every table (a flat mapping file, and its top-level entries);
+    ``tables``: per-table sections of a nested file (``{sales: {件数: units}, orders: {件数:
+    quantity}}``); ``options``: ``--map`` entries, which win over the file. A table's mapping
+    (``for_table``) is, from weakest to strongest: the other sections' entries whose target
+    is a column of that table (an id header such as 商品SKU: item_id written once under
+    ``sales:`` also maps the items and promotions files; an entry naming another table's
+    column is left to that table), ``common``, its own section, ``options``."""
+
+    common: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, dict[str, str]] = field(default_factory=dict)
+    options: dict[str, str] = field(default_factory=dict)
+
+    def for_table(self, table: str, columns: Iterable[str]) -> dict[str, str]:
+        """``{source header: canonical name}`` for a file of ``table`` (``columns``: the
+        table's canonical columns)."""
+        known = set(columns)
+        out: dict[str, str] = {}
+        for other, section in self.tables.items():
+            if other == table:
+                continue
+            for src, dst in section.items():
+                if dst in known and _norm(src) not in {_norm(k) for k in out}:
+                    out[src] = dst
+        for layer in (self.common, self.tables.get(table, {}), self.options):
+            for src, dst in layer.items():
+                for key in [k for k in out if _norm(k) == _norm(src)]:
+                    del out[key]
+                out[src] = dst
+        return out
+
+
+def load_mapping_file(path: Path, tables: Iterable[str] = ()) -> UserMapping:
+    """A YAML or JSON mapping ``{source column: canonical column}``, or per table
+    ``{table: {src: dst}}`` (both may be mixed: top-level entries apply to every table).
+    ``tables``: the table names a section may have (refused otherwise)."""
     try:
         text = path.read_text(encoding="utf-8")
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
@@ -104,13 +142,18 @@ def load_mapping_file(path: Path) -> dict[str, str]:
         raise UsageError(f"cannot read the mapping file {path}: {exc}") from None
     if not isinstance(data, dict):
         raise UsageError(f"the mapping file {path} must hold a mapping of src: dst")
-    flat: dict[str, str] = {}
+    names = list(tables)
+    mapping = UserMapping()
     for key, value in data.items():
         if isinstance(value, dict):
-            flat.update({str(k): str(v) for k, v in value.items()})
+            if names and str(key) not in names:
+                raise UsageError(f"the mapping file {path}: section {str(key)!r} is not a table "
+                                 f"(tables: {', '.join(names)}); write src: dst pairs under a "
+                                 "table's name, or at the top level for every table")
+            mapping.tables[str(key)] = {str(k): str(v) for k, v in value.items()}
         else:
-            flat[str(key)] = str(value)
-    return flat
+            mapping.common[str(key)] = str(value)
+    return mapping
 
 
 def canonical_names(columns: list[str], known: set[str], user_map: dict[str, str] | None = None,

@@ -10,8 +10,9 @@ import re
 import numpy as np
 import pandas as pd
 
+from promocast.data.promo_types import canonical, implied_depth
 from promocast.data.schema import PROMO_TYPES, TableSpec
-from promocast.data.validate import PROMO_TYPE_SYNONYMS, STR
+from promocast.data.validate import STR
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -36,7 +37,9 @@ def plain_promotions(rows: list[dict], spec: TableSpec) -> pd.DataFrame | None:
                 text = None if value is None else str(value).strip() or None
                 if name == "promo_type" and text is not None:
                     kind = re.sub(r"[\s\-]+", "_", text.lower())
-                    text = PROMO_TYPE_SYNONYMS.get(kind, kind)
+                    if row.get("discount_pct") is None and implied_depth(kind) is not None:
+                        return None  # its words state the depth: the parser fills it in
+                    text = canonical(kind)
                     if text not in PROMO_TYPES:
                         return None
                 out[name].append(text)
@@ -61,6 +64,8 @@ def plain_promotions(rows: list[dict], spec: TableSpec) -> pd.DataFrame | None:
                         column.min_value is not None and number < column.min_value) or (
                         column.max_value is not None and number > column.max_value):
                     return None
+                if column.percent and 0 < number < 1:
+                    return None  # a fraction: the parser reads the column (data.percentages)
                 out[name].append(number)
             if out[name][-1] is None and not column.nullable:
                 return None

@@ -15,9 +15,11 @@ import re
 import zlib
 from collections.abc import Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -50,6 +52,9 @@ class RawTable:
     first_row: int
     encoding: str | None = None
     delimiter: str | None = None
+    percent_cells: dict[str, np.ndarray] = field(default_factory=dict)
+    """Per column of an Excel sheet, its cells (by position in ``frame``) whose number format
+    is a percentage: they hold 0.2 where Excel shows 20% (``data.percentages``)."""
 
 
 def _fail(source: str, rule: str, row: int | None = None) -> DataValidationError:
@@ -183,7 +188,81 @@ def read_excel(data: bytes, source: str) -> RawTable:
     if frame.empty:
         raise _fail(source, "the first sheet has no data rows", row=2)
     frame.columns = [str(c).strip() for c in frame.columns]
-    return RawTable(source, frame, first_row=2)
+    return RawTable(source, frame, first_row=2, percent_cells=excel_percent_cells(data, frame))
+
+
+@lru_cache(maxsize=256)
+def is_percent_format(number_format: str | None) -> bool:
+    """Whether an Excel number format shows its value x 100 with a percent sign ("0%",
+    "0.0%", "#,##0.00%"); a % inside quotes or escaped (0"%", 0\\%) is a literal sign
+    that does not scale the value."""
+    if not number_format or "%" not in number_format:
+        return False
+    literal = re.sub(r'"[^"]*"|\\.', "", number_format)
+    return "%" in literal
+
+
+def _has_percent_styles(book: object) -> bool:
+    """Whether any cell style of the workbook uses a percentage format (most workbooks have
+    none: their cells need no second look). True when the styles cannot be told."""
+    try:
+        from openpyxl.styles.numbers import BUILTIN_FORMATS
+
+        custom = list(book._number_formats)  # type: ignore[attr-defined]
+        for style in book._cell_styles:  # type: ignore[attr-defined]
+            fmt_id = int(style.numFmtId)
+            fmt = BUILTIN_FORMATS.get(fmt_id) if fmt_id < 164 else custom[fmt_id - 164]
+            if is_percent_format(fmt):
+                return True
+        return False
+    except Exception:  # a private detail of openpyxl moved: look at every cell
+        return True
+
+
+def excel_percent_cells(data: bytes, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per column of ``frame`` (the first sheet as pandas read it), the numeric cells whose
+    number format is a percentage. Rows are matched by position as pandas numbers them (the
+    header on the first non-empty row, trailing empty rows dropped); when they cannot be
+    matched, a column counts only when every one of its numeric cells is such a cell."""
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True,
+                                      keep_links=False)
+    except Exception:  # pandas read it: nothing more to learn here
+        return {}
+    try:
+        if not _has_percent_styles(book):
+            return {}
+        rows: list[list[tuple[bool, bool]]] = []  # per cell: (numeric, percent format)
+        for row in book.worksheets[0].iter_rows():
+            cells = [(isinstance(c.value, int | float) and not isinstance(c.value, bool),
+                      is_percent_format(getattr(c, "number_format", None))) for c in row]
+            has_value = any(c.value is not None and c.value != "" for c in row)
+            rows.append(cells if has_value else [])
+    finally:
+        book.close()
+    while rows and not rows[-1]:
+        rows.pop()
+    while rows and not rows[0]:
+        rows.pop(0)
+    body = rows[1:]
+    width = len(frame.columns)
+    flags = np.zeros((len(body), width), dtype=bool)
+    numeric = np.zeros((len(body), width), dtype=bool)
+    for i, cells in enumerate(body):
+        for j, (is_number, percent) in enumerate(cells[:width]):
+            flags[i, j] = is_number and percent
+            numeric[i, j] = is_number
+    out: dict[str, np.ndarray] = {}
+    for j, name in enumerate(frame.columns):
+        if not flags[:, j].any():
+            continue
+        if len(body) == len(frame):
+            out[str(name)] = flags[:, j].copy()
+        elif flags[:, j].sum() == numeric[:, j].sum():
+            out[str(name)] = np.ones(len(frame), dtype=bool)
+    return out
 
 
 BATCH_BYTES = 64 * 2**20

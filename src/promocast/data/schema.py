@@ -49,6 +49,9 @@ class Column:
     min_exclusive: bool = False
     max_value: float | None = None
     description: str = ""
+    percent: bool = False
+    """A percentage (0-100): read by ``data.percentages`` (Excel percent cells, 折 notation,
+    fractions)."""
 
 
 @dataclass(frozen=True)
@@ -129,8 +132,9 @@ PROMOTIONS = TableSpec(
         Column("item_id", "str"),
         Column("category", "str"),
         Column("store_id", "str"),
-        Column("discount_pct", "float", min_value=0.0, max_value=100.0,
-               description="percent off the base price, 0-100"),
+        Column("discount_pct", "float", min_value=0.0, max_value=100.0, percent=True,
+               description="percent off the base price, 0-100 (20 or 20%; fractions such as "
+                           "0.2 and 折 notation such as 8折 are read too)"),
         Column("threshold_amount", "float", min_value=0.0,
                description="spend X (threshold promotions)"),
         Column("amount_off", "float", min_value=0.0, description="save Y"),
@@ -210,16 +214,48 @@ TABLES: dict[str, TableSpec] = {
 LOAD_ORDER: tuple[str, ...] = ("stores", "items", "promotions", "events", "sales", "inventory", "orders")
 
 
-def table_for_filename(filename: str) -> str | None:
-    """The table a file feeds, told from its name (``sales_2024.csv`` -> ``sales``)."""
-    base = filename.rsplit("/", 1)[-1].lower()
+CHINESE_NAMES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("sales", ("销售", "销量")),
+    ("promotions", ("促销", "活动")),
+    ("inventory", ("库存",)),
+    ("orders", ("订单",)),
+    ("events", ("日历", "节日", "节假日")),
+)
+"""Words of a Chinese file name that tell its table, anywhere in the name (天猫销售明细.csv:
+Chinese names rarely start with the table). ``CHINESE_WEAK`` words count only when none of
+these is in the name: 商品 (product) qualifies many names (商品销售明细 is sales)."""
+CHINESE_WEAK: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("items", ("商品", "产品", "货品")),
+    ("stores", ("门店", "店铺")),
+)
+FILENAME_HINT = ("sales*, items*, promotions*, events*, inventory*, orders* or stores* (or a "
+                 "Chinese name with 销售/销量, 商品, 活动/促销, 日历/节日, 库存, 订单 or 门店)")
+"""How a file name tells its table, for the messages."""
+
+
+def table_candidates(filename: str) -> list[str]:
+    """The tables a file's name points to: one for a name that tells its table, none, or
+    several for a Chinese name with the words of more than one (促销销量.csv)."""
+    base = filename.replace("\\", "/").rsplit("/", 1)[-1].lower()
     for name in sorted(TABLES, key=len, reverse=True):
         if base.startswith(name):
-            return name
+            return [name]
     aliases = {"promos": "promotions", "promo": "promotions", "stock": "inventory",
                "products": "items", "product": "items", "transactions": "orders",
                "holidays": "events", "calendar": "events"}
     for prefix, name in aliases.items():
         if base.startswith(prefix):
-            return name
-    return None
+            return [name]
+    stem = base.split(".", 1)[0]
+    for words in (CHINESE_NAMES, CHINESE_WEAK):
+        found = [name for name, keys in words if any(k in stem for k in keys)]
+        if found:
+            return found
+    return []
+
+
+def table_for_filename(filename: str) -> str | None:
+    """The table a file feeds, told from its name (``sales_2024.csv`` -> ``sales``,
+    ``销售明细.csv`` -> ``sales``); None when the name tells none or several."""
+    found = table_candidates(filename)
+    return found[0] if len(found) == 1 else None

@@ -7,7 +7,7 @@ so the message can show the first 20 errors and the total without building milli
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from promocast.data.cells import (
+    AMBIGUOUS_DATE,
     STR,
     ParsedColumn,
     Reading,
@@ -23,6 +24,8 @@ from promocast.data.cells import (
     parse_times,
 )
 from promocast.data.mapping import canonical_names
+from promocast.data.percentages import parse_percentages
+from promocast.data.promo_types import accepted_words, fill_implied_depths, normalise
 from promocast.data.row_rules import (  # noqa: F401 - ErrorLog, MAX_EXAMPLES and
     MAX_EXAMPLES,  # infer_store_frequencies are imported from here by the callers
     DateText,
@@ -37,15 +40,6 @@ from promocast.wording import phrase
 if TYPE_CHECKING:
     from promocast.data.staging import StagedTable
 
-PROMO_TYPE_SYNONYMS = {
-    "满减": "threshold", "满额减": "threshold", "spend_save": "threshold", "spend_x_save_y": "threshold",
-    "折扣": "percent_off", "打折": "percent_off", "discount": "percent_off", "percent": "percent_off",
-    "直降": "amount_off", "立减": "amount_off", "coupon": "amount_off", "优惠券": "amount_off",
-    "赠品": "gift", "买赠": "gift", "gift_with_purchase": "gift",
-    "秒杀": "flash_sale", "限时抢购": "flash_sale", "flash": "flash_sale",
-    "套装": "bundle", "组合": "bundle", "bogo": "bundle",
-    "陈列": "feature_display", "feature": "feature_display", "display": "feature_display",
-}
 FLAG_WORDS = {"1": 1, "0": 0, "true": 1, "false": 0, "yes": 1, "no": 0, "y": 1, "n": 0,
               "是": 1, "否": 0, "t": 1, "f": 0, "1.0": 1, "0.0": 0}
 
@@ -66,8 +60,9 @@ class ValidatedTable:
     """Columns read other than plainly (decimal comma, UTC offsets, Excel serial dates);
     their notes end ``notes``."""
     date_numbers: dict[str, str] = field(default_factory=dict)
-    """How each date column's plain numbers were read ("serial" or "compact"): the batches
-    of one file must read them alike (``validate_batches``)."""
+    """How each date column's plain numbers were read ("serial" or "compact"), and each
+    percentage column's ("fractions" or "percent"): the batches of one file must read them
+    alike (``validate_batches``)."""
 
 
 def _as_str(values: pd.Series) -> pd.Series:
@@ -89,9 +84,12 @@ def _parse_flag(values: pd.Series) -> pd.Series:
     return by_distinct(text, lambda t: t.map(FLAG_WORDS).astype("float64"))
 
 
-def _parse(column: Column, values: pd.Series) -> ParsedColumn:
+def _parse(column: Column, values: pd.Series,
+           percent_cells: np.ndarray | None = None) -> ParsedColumn:
     if column.dtype == "str":
         return ParsedColumn(_as_str(values))
+    if column.percent:
+        return parse_percentages(values, column.name, percent_cells)
     if column.dtype == "float":
         return parse_numbers(values, column.name)
     if column.dtype == "flag":
@@ -106,6 +104,7 @@ _EXPECTED = {"date": "a date YYYY-MM-DD", "timestamp": "a date-time YYYY-MM-DD H
 def validate_table(raw: pd.DataFrame, spec: TableSpec, source: str, *, first_row: int = 2,
                    user_map: dict[str, str] | None = None, today: pd.Timestamp | None = None,
                    whole: bool = True, stored: bool = True,
+                   percent_cells: Mapping[str, np.ndarray] | None = None,
                    ) -> tuple[ValidatedTable | None, ErrorLog]:
     """Parse and check one table. Returns the typed table (None when any error) and the errors.
 
@@ -114,7 +113,9 @@ def validate_table(raw: pd.DataFrame, spec: TableSpec, source: str, *, first_row
     ``validate_batches``, and the typed frame keeps the batch's index. ``stored=False``: the
     rows are a what-if scenario, not past promotions to keep: the rules that make a stored
     promotion costable (``_threshold_terms``) are left to ``promotions.scenario``, whose
-    threshold may give its depth as discount_pct."""
+    threshold may give its depth as discount_pct. ``percent_cells``: per header of ``raw``,
+    its cells that an Excel number format shows as percentages (``RawTable.percent_cells``),
+    read x 100 in a percentage column (``data.percentages``)."""
     log = ErrorLog()
     notes: list[str] = []
     readings: list[Reading] = []
@@ -153,15 +154,21 @@ def validate_table(raw: pd.DataFrame, spec: TableSpec, source: str, *, first_row
                                                index=rows, dtype="float64")
             continue
         original = raw[seen[column.name]]
-        parsed = _parse(column, original)
+        parsed = _parse(column, original, (percent_cells or {}).get(seen[column.name]))
         values = parsed.values
         present = _present(original)
         bad = (values.isna() & present).to_numpy()
         _check_reading(log, source, rows, column.name, parsed, original, first_row, readings)
         if parsed.date_numbers is not None:
             date_numbers[column.name] = parsed.date_numbers
+        if parsed.scale is not None:
+            date_numbers[column.name] = parsed.scale
+        if parsed.date_order is not None:
+            date_numbers[f"{column.name} order"] = parsed.date_order
         if parsed.mixed is not None:
             bad &= ~parsed.mixed  # one error per cell
+        for refused, _ in parsed.refusals:
+            bad &= ~refused
         log.add_mask(source, rows, bad, column.name, original, f"cannot parse as {_EXPECTED[column.dtype]}", first_row)
         missing = ~present.to_numpy()
         if not column.nullable and column.default is None:
@@ -195,6 +202,13 @@ def validate_table(raw: pd.DataFrame, spec: TableSpec, source: str, *, first_row
     if whole:
         whole_rules(log, spec, source, frame, seen, first_row, raw[seen["date"]]
                      if spec.name == "sales" else None)
+    if spec.name == "promotions":  # 第二件半价 states its depth: 25 (``promo_types``)
+        frame["discount_pct"], filled = fill_implied_depths(frame["promo_type"],
+                                                            frame["discount_pct"])
+        if filled:
+            notes.append(f"{source}: discount_pct filled from the promo_type for {filled:,} "
+                         "multi-buy deals without one (第二件半价 = 25, 买一送一 = 50, 第二件8折 "
+                         "= 10, 2件8折 = 20: the share of the regular price given back per piece)")
     _table_rules(log, spec, source, frame, raw, seen, first_row, today)
     if stored and spec.name == "promotions":
         _threshold_terms(log, source, frame, raw, seen, first_row)
@@ -220,6 +234,8 @@ def _check_reading(log: ErrorLog, source: str, rows: pd.Index, name: str, parsed
     if parsed.mixed is not None:
         log.add_mask(source, rows, parsed.mixed, name, original,
                      parsed.mixed_rule(rows, first_row), first_row)
+    for refused, rule in parsed.refusals:
+        log.add_mask(source, rows, refused, name, original, rule, first_row)
 
 
 class BatchMismatch(ValueError):
@@ -298,6 +314,8 @@ def validate_batches(batches: Iterable[pd.DataFrame], spec: TableSpec, source: s
                     sink = FrameSink()
             table, batch_log = validate_table(batch, spec, source, first_row=first_row,
                                               user_map=user_map, today=today, whole=False)
+            if any(e.rule.startswith(AMBIGUOUS_DATE[:40]) for e in batch_log.examples):
+                raise BatchMismatch(source)  # another batch may hold the day above 12
             log.examples += batch_log.examples
             log.total += batch_log.total
             if batch_log.total and all(e.row is None for e in batch_log.examples):
@@ -394,12 +412,11 @@ def _table_rules(log: ErrorLog, spec: TableSpec, source: str, frame: pd.DataFram
     if spec.name == "promotions":
         bad = (frame["end_date"] < frame["start_date"]).to_numpy()
         log.add_mask(source, rows, bad, "end_date", raw[seen["end_date"]], "end_date before start_date", first_row)
-        kinds = frame["promo_type"].str.lower().str.strip().str.replace(r"[\s\-]+", "_", regex=True)
-        kinds = kinds.map(lambda k: PROMO_TYPE_SYNONYMS.get(k, k) if isinstance(k, str) else k)
+        kinds = normalise(frame["promo_type"])
         frame["promo_type"] = kinds.astype(STR)
         unknown = (~kinds.isin(PROMO_TYPES) & kinds.notna()).to_numpy()
         log.add_mask(source, rows, unknown, "promo_type", raw[seen["promo_type"]],
-                     f"unknown promo_type (allowed: {', '.join(PROMO_TYPES)})", first_row)
+                     f"unknown promo_type (allowed: {accepted_words()})", first_row)
         neither = (frame["item_id"].isna() & frame["category"].isna()).to_numpy()
         log.add_mask(source, rows, neither, "item_id", None,
                      "a promotion needs item_id or category", first_row)

@@ -56,23 +56,29 @@ def read_scenario(path: Path, *, used_for: str = "simulated") -> pd.DataFrame:
     with a planned ``price`` per row (applied over the promotion's dates). ``used_for``: what
     a refusal says was not done ("nothing was simulated"; "forecast" for a forecast)."""
     raw = read_table(path)
-    return scenario_frame(raw.frame, str(path), first_row=raw.first_row, used_for=used_for)
+    return scenario_frame(raw.frame, str(path), first_row=raw.first_row, used_for=used_for,
+                          percent_cells=raw.percent_cells)
 
 
 def scenario_frame(frame: pd.DataFrame, source: str, *, first_row: int = 2,
-                   used_for: str = "simulated") -> pd.DataFrame:
+                   used_for: str = "simulated",
+                   percent_cells: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """Scenario rows (promotions-table columns, optional ``price``) checked against the
     promotions schema; ``first_row`` numbers the rows in errors as the user sees them (2 for a
     CSV under its header, 1 for the items of a JSON list). A scenario is never stored: a
-    refusal says "nothing was {used_for}", not that the store is unchanged."""
+    refusal says "nothing was {used_for}", not that the store is unchanged. Its discounts
+    are read as the promotions table's (``data.percentages``: Excel percent cells given in
+    ``percent_cells``, 折 notation, fractions); how, ``attrs["notes"]`` says."""
     frame = _named(frame.copy(), first_row)
     planned_price = pd.to_numeric(frame.pop("price"), errors="coerce") if "price" in frame else None
-    table, log = validate_table(frame, PROMOTIONS, source, first_row=first_row, stored=False)
+    table, log = validate_table(frame, PROMOTIONS, source, first_row=first_row, stored=False,
+                                percent_cells=percent_cells)
     if table is None:
         raise InvalidScenario(log.first(), total=log.total, outcome=f"nothing was {used_for}")
     out = table.frame
     out["planned_price"] = planned_price.to_numpy() if planned_price is not None else np.nan
     out.attrs["first_row"] = first_row
+    out.attrs["notes"] = [reading.note(source) for reading in table.readings]
     return out
 
 
@@ -482,6 +488,7 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
                "standing_discounts": len(standing), "unplanned_promotions": unplanned,
                "not_forecast": not_forecast(gone, short, horizon),
                "scenario_outside_horizon": outside,
+               "scenario_notes": [] if planned is None else planned.attrs.get("notes", []),
                "medians_under_means": None if levels else medians_under_means(
                    predicted, next((m for m in ("ensemble", "lgbm") if m in produced),
                                    produced[0]), quantiles),

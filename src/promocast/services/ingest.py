@@ -9,8 +9,9 @@ from pathlib import Path
 import pandas as pd
 
 from promocast.data.ingest import PreparedLoad, prepare_files, prepare_format
-from promocast.data.mapping import load_mapping_file, parse_map_options
+from promocast.data.mapping import UserMapping, load_mapping_file, parse_map_options
 from promocast.data.missing_days import ZeroDays, check_mode, settle
+from promocast.data.schema import TABLES
 from promocast.data.staging import StagedTable
 from promocast.data.storage import Store, UpsertCount
 from promocast.exceptions import DataValidationError, RowError
@@ -70,8 +71,8 @@ def prepare(paths: list[Path], *, fmt: str | None = None, table: str | None = No
             today: pd.Timestamp | None = None, staging_dir: Path | None = None) -> PreparedLoad:
     """Read and validate the inputs (raises ``DataValidationError``; writes nothing to the
     store; large files are staged in a temporary folder inside ``staging_dir``)."""
-    user_map = dict(load_mapping_file(mapping_file)) if mapping_file else {}
-    user_map.update(mapping or {})
+    user_map = load_mapping_file(mapping_file, TABLES) if mapping_file else UserMapping()
+    user_map.options = dict(mapping or {})
     if fmt:
         if len(paths) != 1:
             from promocast.exceptions import UsageError

@@ -1,8 +1,9 @@
 """Loading files that arrive over HTTP: safe names, allowed types, errors named as uploaded.
 
 No path from a request reaches the file system: each upload is written under a fresh temporary
-folder with a name rebuilt from the uploaded name's letters, digits, dot, dash and underscore
-(the name still tells ``ingest`` its table: ``sales_2026.csv``), then loaded with the same
+folder with a name rebuilt from the uploaded name's letters and digits (of any script), dot,
+dash and underscore (the name still tells ``ingest`` its table: ``sales_2026.csv``,
+``销售明细.csv``), then loaded with the same
 all-or-nothing ingest as the CLI. Errors name the file as the user uploaded it.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -24,14 +26,26 @@ ALLOWED_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".xlsx", ".csv.gz
 CHUNK = 1024 * 1024
 
 
+NAME_BYTES = 200
+"""Most UTF-8 bytes of a kept name (file systems take 255; a Chinese character is 3)."""
+
+
 def safe_name(name: str | None) -> str:
-    """The uploaded file's base name reduced to safe characters; refused when its type is not
-    one ingest reads."""
-    base = re.split(r"[\\/]", name or "")[-1]
-    cleaned = re.sub(r"[^A-Za-z0-9._-]", "_", base).lstrip(".")[:120]
-    if not cleaned.lower().endswith(ALLOWED_SUFFIXES):
+    """The uploaded file's base name reduced to safe characters: letters and digits of any
+    script (销售明细.csv stays readable in the messages and tells its table), dot, dash and
+    underscore; anything else (path separators, control and format characters, spaces,
+    quotes) becomes "_", leading dots go, and a long name is shortened before its suffix.
+    Refused when its type is not one ingest reads."""
+    base = unicodedata.normalize("NFC", re.split(r"[\\/]", name or "")[-1])
+    cleaned = "".join(c if c.isalnum() or c in "._-" else "_" for c in base).lstrip(".")
+    suffix = next((s for s in sorted(ALLOWED_SUFFIXES, key=len, reverse=True)
+                   if cleaned.lower().endswith(s)), None)
+    if suffix is None or len(cleaned) == len(suffix):
         raise UsageError(f"file {base!r}: upload {', '.join(ALLOWED_SUFFIXES)} files")
-    return cleaned
+    stem = cleaned[:-len(suffix)]
+    while len((stem + suffix).encode("utf-8")) > NAME_BYTES:
+        stem = stem[:-1]
+    return stem + cleaned[-len(suffix):]
 
 
 def ingest_uploads(files: Iterable[tuple[str | None, BinaryIO]], db: Path, *,

@@ -208,7 +208,8 @@ def price(context: WhatIfContext, planned: pd.DataFrame, *, source: str, samples
           days: str = "all", whole: bool = False) -> tuple[dict, dict | None]:
     """Price planned promotions (``scenario_frame`` rows) in ``context``, without the store:
     the answer listing the ``days`` rows and, with ``whole``, the one listing every day (what
-    is kept). Raises ``BaselineTooShort`` when the scenario outruns the context's baseline."""
+    is kept); its ``notes`` are the scenario's (how its cells were read, ``attrs["notes"]``).
+    Raises ``BaselineTooShort`` when the scenario outruns the context's baseline."""
     from promocast.promotions.scenario import check_scenario
     from promocast.promotions.simulate import simulate
 
@@ -229,6 +230,7 @@ def price(context: WhatIfContext, planned: pd.DataFrame, *, source: str, samples
                       n_samples=samples, source=source, normals=_normals(),
                       category_elasticity=context.category_elasticity)
     document = {**result.to_json(days), "effects_result_id": context.effects_id,
+                "notes": list(planned.attrs.get("notes", [])),
                 "seconds": round(time.perf_counter() - started, 3)}
     if not whole:
         return document, None
@@ -315,14 +317,10 @@ def run_simulate(db: Path, *, scenario: Path, country: str = "CN", samples: int 
                  progress: Progress | None = None) -> dict:
     """``promo simulate --scenario FILE`` (DESIGN §3): the file's promotions priced against the
     kept effects and baseline (no refit when the data are those they were computed on).
-    ``notes``: how the file's cells were read where not plainly (discounts written as
-    fractions or as Excel percentages, 折 notation)."""
-    planned = read_scenario(scenario)
-    document = simulate_planned(db, planned, source=str(scenario), country=country,
-                                samples=samples, progress=progress)
-    assert isinstance(document, dict)
-    document["notes"] = list(planned.attrs.get("notes", []))
-    return document
+    The answer's ``notes`` say how the file's cells were read where not plainly (discounts
+    written as fractions or as Excel percentages, 折 notation: ``price``)."""
+    return simulate_planned(db, read_scenario(scenario), source=str(scenario), country=country,
+                            samples=samples, progress=progress)
 
 
 def rows_frame(rows: list[dict]) -> pd.DataFrame:
@@ -341,6 +339,7 @@ def rows_frame(rows: list[dict]) -> pd.DataFrame:
             plain["planned_price"] = np.array([np.nan if p is None else p for p in prices],
                                               dtype="float64")
             plain.attrs["first_row"] = 1
+            plain.attrs["notes"] = []
             return plain
     frame = pd.DataFrame(rows)
     for column in ("start_date", "end_date"):  # ISO dates parsed here skip the text parser
