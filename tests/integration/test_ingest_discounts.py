@@ -19,8 +19,8 @@ from promocast.data.percentages import parse_percentages
 from promocast.data.readers import excel_percent_cells, is_percent_format, read_table
 from promocast.data.storage import Store
 from promocast.exceptions import DataValidationError
-from promocast.services.forecast import read_scenario
 from promocast.services.ingest import ingest
+from promocast.services.scenarios import read_scenario
 
 HEAD = ["promo_id", "promo_type", "item_id", "start_date", "end_date", "discount_pct"]
 

@@ -13,8 +13,8 @@ import pytest
 from conftest import promocast, store_snapshot
 from promocast.data.storage import Store
 from promocast.exceptions import DataValidationError
-from promocast.services.forecast import scenario_frame
 from promocast.services.ingest import ingest
+from promocast.services.scenarios import scenario_frame
 
 HEAD = "promo_id,promo_type,start_date,end_date,item_id,category,store_id,discount_pct,threshold_amount,amount_off\n"
 

@@ -18,9 +18,10 @@ import pytest
 from conftest import load_demo_shop
 from promocast.data.storage import Store
 from promocast.features.calendar import build_calendar
-from promocast.services.forecast import future_inputs, run_forecast, scenario_frame
+from promocast.services.forecast import future_inputs, run_forecast
 from promocast.services.forecasting import load_panel
 from promocast.services.ingest import ingest
+from promocast.services.scenarios import scenario_frame
 
 DAY = pd.Timedelta(days=1)
 

@@ -479,7 +479,7 @@ def test_simulation_with_true_parameters_matches_the_demo_truth(tmp_path: Path):
 def test_a_scenario_needs_no_promo_id() -> None:
     """Planned promotions are named after their row when the file has no promo_id (or leaves
     a cell empty); the promotions table's required id refused such a scenario."""
-    from promocast.services.forecast import scenario_frame
+    from promocast.services.scenarios import scenario_frame
 
     rows = pd.DataFrame({"item_id": ["A", "B"], "promo_type": ["percent_off", "flash_sale"],
                          "discount_pct": [20, 40], "start_date": ["2026-06-03", "2026-06-04"],

@@ -23,8 +23,9 @@ from promocast.explain.drivers import DRIVERS, Explanation, explain_forecast, to
 from promocast.features.calendar import build_calendar
 from promocast.forecasting.engine import ForecastSpec
 from promocast.reports.html import Section, render
-from promocast.services.forecast import future_inputs, read_scenario, standing_discounts
+from promocast.services.forecast import future_inputs, standing_discounts
 from promocast.services.forecasting import load_panel
+from promocast.services.scenarios import read_scenario
 
 Progress = Callable[[str], None]
 

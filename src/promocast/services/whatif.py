@@ -26,7 +26,6 @@ from promocast.data.plain_rows import plain_promotions
 from promocast.data.schema import PROMOTIONS
 from promocast.data.storage import Store
 from promocast.exceptions import PromocastError, UsageError
-from promocast.services.forecast import read_scenario, scenario_frame
 from promocast.services.promo_baseline import (
     BeyondHistory,
     kept_baseline,
@@ -35,6 +34,7 @@ from promocast.services.promo_baseline import (
     standing_pairs,
 )
 from promocast.services.promotions import effect_estimates, kept_effects, require_effects
+from promocast.services.scenarios import read_scenario, scenario_frame
 from promocast.services.shop import read_shop
 
 Progress = Callable[[str], None]
