@@ -20,13 +20,13 @@ from promocast.features.calendar import build_calendar
 from promocast.forecasting.engine import ForecastSpec, fit_predict
 from promocast.services.forecast import (
     future_inputs,
-    scenario_frame,
     standing_discounts,
     usual_prices,
 )
 from promocast.services.forecasting import load_panel
 from promocast.services.ingest import ingest
 from promocast.services.promo_baseline import baseline_forecast
+from promocast.services.scenarios import scenario_frame
 from promocast.services.shop import Shop, read_shop
 from promocast.services.whatif import rows_frame, simulate_planned
 

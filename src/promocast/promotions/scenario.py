@@ -1,7 +1,7 @@
 """What-if scenarios: check a planned promotions list and expand it to item x store x day.
 
 A scenario file has the promotions table's columns (DESIGN §2), optionally a planned
-``price`` per row; ``services.forecast.read_scenario`` parses it against that schema. This
+``price`` per row; ``services.scenarios.read_scenario`` parses it against that schema. This
 module adds the rules that need the shop (``check_scenario``): the items, categories and
 stores named must exist, a promotion must end on or after its start, a depth must lie in
 0-90 %, a mechanism must carry the depth it needs, and one item x store runs at most one
