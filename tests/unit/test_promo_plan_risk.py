@@ -92,12 +92,13 @@ def test_plan_reports_the_chance_and_marks_a_coin_toss() -> None:
 
 
 def test_caution_leaves_out_a_coin_toss_and_keeps_a_sure_gain() -> None:
-    """The same expected +10 a week: the sure option (lift 0.18..0.22) is planned under the
-    default caution (0.5 sd), the coin toss (lift -0.1..0.6) is not, and the reported margin
+    """The same expected +10 a week: the sure option (lift 0.18..0.22) is planned under a
+    caution of 0.5 sd, the coin toss (lift -0.1..0.6) is not, and the reported margin
     stays the expected one."""
     rules = make_rules({"grid": {"feature_display": [0]}, "fixed_cost": {"feature_display": 70},
-                        "min_gap_periods": 0})
-    assert rules.caution is None and rules.weight_caution == 0.5
+                        "min_gap_periods": 0, "caution": 0.5})
+    assert rules.weight_caution == 0.5
+    assert make_rules({}).weight_caution == 0.0  # opt-in
     sure = optimise_plan(build_candidates(*shop(0.18, 0.22)), rules)
     unsure = optimise_plan(build_candidates(*shop(-0.1, 0.6)), rules)
     assert len(sure.chosen) == 2 and sure.expected_incremental_margin == pytest.approx(20.0)
