@@ -1,4 +1,7 @@
-"""Job-creating endpoints refuse what their job would refuse before it is queued: 422 for
+"""Runs after test_pages (named to sort last): its backtest of naive alone becomes the shared
+shop's newest, which the quality page shows.
+
+Job-creating endpoints refuse what their job would refuse before it is queued: 422 for
 values that cannot work (in the API's words), 404 for an item the store does not sell; the
 use cases called directly (as the CLI does) raise the same, with the CLI's flags."""
 
