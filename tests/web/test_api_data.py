@@ -180,6 +180,14 @@ def test_the_report_is_self_contained(client: TestClient) -> None:
     assert "<script src=" not in report and "<link" not in report  # plotly.js is inline
 
 
+def test_the_report_in_chinese_and_only_en_or_zh(client: TestClient) -> None:
+    """QA finding 17: ``lang=zh`` (the dashboard's button passes its own language)."""
+    report = client.get("/api/report", params={"lang": "zh"}).text
+    assert "<html lang='zh-CN'>" in report and "<h2>模型质量（滚动起点回测）</h2>" in report
+    assert "<h2>促销计划</h2>" in report or "尚未计算" in report
+    assert client.get("/api/report", params={"lang": "fr"}).status_code == 422
+
+
 def test_jobs_are_kept_in_the_store_across_restarts(tmp_path: Path) -> None:
     db = copy_of_shop(tmp_path)
     with TestClient(make_app(db)) as c:

@@ -15,15 +15,19 @@ def demo(
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the demo shop.")] = 0,
     items: Annotated[int, typer.Option("--items", help="Number of items.", min=8)] = 200,
     years: Annotated[float, typer.Option("--years", help="Years of daily history.", min=0.5)] = 3.0,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the report: en or zh.")] = "en",
 ) -> None:
     """Generate the demo shop, load it, run every stage and write DIR/report.html.
 
     Example: promocast demo --out demo_out --seed 7
     """
+    from promocast.reports.words import check_language
     from promocast.services.demo import run_demo
 
+    check_language(lang)
     with progress("demo") as update:
-        result = run_demo(out_dir, seed=seed, n_items=items, years=years, progress=update)
+        result = run_demo(out_dir, seed=seed, n_items=items, years=years, progress=update,
+                          lang=lang)
     info = result.info
     out.print(f"demo shop: {info['series']} series, {info['tables']['sales']['rows']:,} sales rows, "
               f"{info['start']} .. {info['end']} ({info['freq']})", highlight=False)

@@ -4,6 +4,10 @@ Reasons name the rule that blocks an alternative (``min_gap_periods``,
 ``max_per_category_period``, ``budget``, ``respect_stock``) or its economics
 (``no_gain``: the best option of that period would lose money; ``caution``: it gains on
 average but not once the uncertainty of its effects is counted, ``PlanRules.caution``).
+
+Every explanation carries its sentences in Chinese too (``zh``: ``why_not_deeper`` and
+``why_not_more_often`` as text, the same numbers), as the advice does; mechanisms are named
+as the dashboard names them (``mechanism.*`` of the web catalogue).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from promocast.promotions.rules import PlanRules
+from promocast.web.i18n import catalogue
 
 KEY = ["item_id", "store_id", "period_start"]
 
@@ -27,8 +32,37 @@ def option_label(kind: str, depth: float) -> str:
     return f"{kind} {depth:g} %"
 
 
+def mechanism_zh(kind: str) -> str:
+    return catalogue("zh").get(f"mechanism.{kind}", kind)
+
+
+def option_label_zh(kind: str, depth: float) -> str:
+    """``打折 20 %``: ``option_label`` with the mechanism named in Chinese."""
+    return mechanism_zh(kind) + option_label(kind, depth)[len(kind):]
+
+
 PERIOD_NAME = {"D": "day", "W": "week", "M": "month"}
 """A plan period in words (``PlanRules.period``)."""
+PERIOD_ZH = {"D": "天", "W": "周", "M": "个月"}
+EVERY_ZH = {"D": "每天", "W": "每周", "M": "每月"}
+REASON_ZH = {"no_gain": "没有收益", "caution": "效果不够确定", "min_gap_periods": "最短间隔",
+             "max_per_category_period": "品类每期上限", "respect_stock": "库存不足",
+             "budget": "预算", "other_rules": "其他规则", "deepest": "已是最深"}
+
+
+def how_often_zh(blocked: list[dict], rules: PlanRules) -> str:
+    """``how_often`` in Chinese, the same counts."""
+    unit = PERIOD_ZH.get(rules.period, "期")
+    if not blocked:
+        return f"{EVERY_ZH.get(rules.period, '每期')}都在促销"
+    gap = int(rules.min_gap_periods)
+    parts = []
+    for reason, n in Counter(b["reason"] for b in blocked).most_common():
+        text = f"{REASON_ZH.get(reason, reason)}：其他 {n} {unit}"
+        if reason == "min_gap_periods":
+            text += f"（规则要求同一商品×门店的两次促销之间至少间隔 {gap} {unit}）"
+        parts.append(text)
+    return "；".join(parts)
 
 
 def how_often(blocked: list[dict], rules: PlanRules) -> str:
@@ -76,6 +110,7 @@ def explain_choices(
     if chosen.empty:
         return []
     what = "incremental margin" if value_column == "incremental_margin" else "incremental revenue"
+    what_zh = "增量毛利" if value_column == "incremental_margin" else "增量销售额"
     budget_left = (
         np.inf if rules.budget is None else float(rules.budget) - float(chosen["promo_cost"].sum())
     )
@@ -102,9 +137,11 @@ def explain_choices(
                 "reason": "deepest",
                 "text": f"no deeper {r['promo_type']} option in the grid",
             }
+            deeper_zh = f"网格中没有更深的{mechanism_zh(r['promo_type'])}方案"
         else:
             d = same.sort_values("depth").iloc[0]
             label, v2 = option_label(d["promo_type"], d["depth"]), float(d[value_column])
+            label_zh = option_label_zh(d["promo_type"], d["depth"])
             extra_cost = float(d["promo_cost"]) - cost
             extra_units = float(d["expected_units"] - r["expected_units"])
             if v2 < value:
@@ -113,6 +150,8 @@ def explain_choices(
                     f"{label} would bring {what} {v2:.2f} instead of {value:.2f}: the extra "
                     f"discount costs more than the extra units earn"
                 )
+                deeper_zh = (f"{label_zh}的{what_zh}为 {v2:.2f}，而不是 {value:.2f}："
+                             "多给的折扣成本高于多卖的收益")
             elif "cautious_value" in d and d["cautious_value"] < r["cautious_value"]:
                 reason = "caution"
                 text = (
@@ -120,21 +159,30 @@ def explain_choices(
                     f"counted {rules.weight_caution:g} standard deviation(s) on the safe side it brings "
                     f"{float(d['cautious_value']):.2f} against {float(r['cautious_value']):.2f}"
                 )
+                deeper_zh = (f"{label_zh}平均带来 {v2:.2f}，但效果更不确定：按保守方向扣除 "
+                             f"{rules.weight_caution:g} 个标准差后为 "
+                             f"{float(d['cautious_value']):.2f}，当前方案为 "
+                             f"{float(r['cautious_value']):.2f}")
             elif extra_cost > budget_left + 1e-9:
                 reason = "budget"
                 text = (
                     f"{label} would bring {v2:.2f} but costs {extra_cost:.2f} more than the "
                     f"{max(budget_left, 0):.2f} of budget left"
                 )
+                deeper_zh = (f"{label_zh}可带来 {v2:.2f}，但需多花 {extra_cost:.2f}，超过剩余预算 "
+                             f"{max(budget_left, 0):.2f}")
             elif extra_units > left_stock + 1e-9:
                 reason = "respect_stock"
                 text = f"{label} would sell {extra_units:.1f} more units than the stock left"
+                deeper_zh = f"{label_zh}会多卖 {extra_units:.1f} 件，超过剩余库存"
             else:
                 reason = "budget"
                 text = (
                     f"{label} would bring {v2:.2f} for {extra_cost:.2f} more spend: the "
                     f"budget earns more elsewhere"
                 )
+                deeper_zh = (f"{label_zh}可带来 {v2:.2f}，但需多花 {extra_cost:.2f}："
+                             "这笔预算用在别处收益更高")
             deeper = {
                 "option": label,
                 "expected_value": round(v2, 2),
@@ -203,6 +251,8 @@ def explain_choices(
                 "min_gap_periods": int(rules.min_gap_periods),
                 "period": rules.period,
                 "other_periods": blocked,
+                "zh": {"why_not_deeper": deeper_zh,
+                       "why_not_more_often": how_often_zh(blocked, rules)},
             }
         )
     return out

@@ -15,6 +15,8 @@ import plotly.express as px
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
+from promocast.reports.words import HTML_LANG, Words
+
 STYLE = """
 body{font-family:-apple-system,'Segoe UI','PingFang SC','Microsoft YaHei',sans-serif;margin:0;
 background:#f6f7fb;color:#1f2430}
@@ -52,14 +54,15 @@ def table_html(frame: pd.DataFrame, max_rows: int = 30) -> str:
     return shown.to_html(index=False, border=0, escape=True, na_rep="")
 
 
-def render(title: str, subtitle: str, sections: list[Section]) -> str:
-    """The whole report as one HTML document."""
+def render(title: str, subtitle: str, sections: list[Section], lang: str = "en") -> str:
+    """The whole report as one HTML document, its fixed words in ``lang`` (en or zh)."""
+    w = Words(lang)
     parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<!DOCTYPE html><html lang='{HTML_LANG[lang]}'><head><meta charset='utf-8'>",
         f"<title>{html.escape(title)}</title><style>{STYLE}</style>",
         f"<script type='text/javascript'>{get_plotlyjs()}</script></head><body>",
-        f"<header><h1>{html.escape(title)}</h1><p>{html.escape(subtitle)} · generated "
-        f"{datetime.now():%Y-%m-%d %H:%M}</p></header><main>",
+        f"<header><h1>{html.escape(title)}</h1><p>{html.escape(subtitle)} · "
+        f"{html.escape(w('generated'))} {datetime.now():%Y-%m-%d %H:%M}</p></header><main>",
     ]
     for section in sections:
         parts.append(f"<section><h2>{html.escape(section.title)}</h2>")
@@ -72,7 +75,7 @@ def render(title: str, subtitle: str, sections: list[Section]) -> str:
                               height=380)
             parts.append(fig.to_html(full_html=False, include_plotlyjs=False))
         for frame in section.tables:
-            parts.append(table_html(frame))
+            parts.append(table_html(w.table(frame)))
         for note in section.notes:
             parts.append(f"<p class='note'>{html.escape(note)}</p>")
         parts.append("</section>")
@@ -80,70 +83,76 @@ def render(title: str, subtitle: str, sections: list[Section]) -> str:
     return "\n".join(parts)
 
 
-def data_sections(info: dict, overview: dict[str, pd.DataFrame]) -> list[Section]:
+def data_sections(info: dict, overview: dict[str, pd.DataFrame],
+                  lang: str = "en") -> list[Section]:
     """The data part of any report: what was loaded, how sales move, data quality."""
+    w = Words(lang)
     tables = info["tables"]
     by_cat = overview["by_category"]
     coverage = info.get("promotion_coverage", {})
     kpis = {
-        "series": f"{info['series']:,}",
-        "sales rows": f"{tables['sales']['rows']:,}",
-        "period": f"{info['start']} .. {info['end']} ({info['freq']})",
-        "units": f"{by_cat['units'].sum():,.0f}",
-        "revenue": f"{by_cat['revenue'].sum():,.0f}",
-        "rows on promotion": f"{100 * coverage.get('share_on_promo', 0):.1f} %",
+        w("kpi_series"): f"{info['series']:,}",
+        w("kpi_sales_rows"): f"{tables['sales']['rows']:,}",
+        w("kpi_period"): f"{info['start']} .. {info['end']} ({info['freq']})",
+        w("kpi_units"): f"{by_cat['units'].sum():,.0f}",
+        w("kpi_revenue"): f"{by_cat['revenue'].sum():,.0f}",
+        w("kpi_rows_on_promotion"): f"{100 * coverage.get('share_on_promo', 0):.1f} %",
     }
-    loaded = Section("Data loaded", kpis=kpis, tables=[pd.DataFrame(
+    loaded = Section(w("data_loaded"), kpis=kpis, tables=[pd.DataFrame(
         [{"table": t, "rows": v["rows"]} for t, v in tables.items()])])
     trend = px.area(by_cat, x="week", y="units", color="category",
-                    title="Weekly units by category")
+                    title=w("weekly_units"), labels=w.labels(by_cat))
     share = px.line(by_cat.groupby("week", as_index=False)["promo_share"].mean(), x="week",
-                    y="promo_share", title="Share of item-days on promotion")
-    sales = Section("Sales", figures=[trend, share], tables=[overview["top_items"]],
-                    notes=["Top 20 items by revenue."])
-    promo = overview["promotions"]
-    promo_section = Section("Promotions", figures=[px.bar(
-        promo, x="promo_type", y="promotions", title="Promotions by mechanism")] if len(promo) else [],
-        tables=[promo])
-    warnings = pd.DataFrame([{"warning": w["kind"], "count": w["count"]}
-                             for w in info.get("warnings", [])])
+                    y="promo_share", title=w("promo_share_chart"), labels=w.labels(by_cat))
+    sales = Section(w("sales"), figures=[trend, share], tables=[overview["top_items"]],
+                    notes=[w("top_items")])
+    promo = w.values(overview["promotions"])
+    promo_section = Section(w("promotions"), figures=[px.bar(
+        promo, x="promo_type", y="promotions", title=w("promotions_by_mechanism"),
+        labels=w.labels(promo))] if len(promo) else [], tables=[promo])
+    warnings = pd.DataFrame([{"warning": x["kind"], "count": x["count"]}
+                             for x in info.get("warnings", [])])
     classes = info.get("demand_classes", {})
-    quality_figs = [px.pie(names=list(classes), values=list(classes.values()),
-                           title="Demand classes (ADI / CV²)")] if classes else []
-    quality = Section("Data quality", figures=quality_figs,
+    quality_figs = [px.pie(names=[w.named("class", c) for c in classes],
+                           values=list(classes.values()),
+                           title=w("demand_classes"))] if classes else []
+    quality = Section(w("data_quality"), figures=quality_figs,
                       tables=[warnings] if len(warnings) else [],
-                      notes=["Gaps are periods missing inside a series; zero-stock days are "
-                             "censored demand (not scored as zero sales); outliers by robust z."])
+                      notes=[w("data_quality_note")])
     return [loaded, sales, promo_section, quality]
 
 
-def calendar_section(calendar: pd.DataFrame, last_sale: str | None) -> Section:
+def calendar_section(calendar: pd.DataFrame, last_sale: str | None,
+                     lang: str = "en") -> Section:
     """Festivals and holidays on a timeline, the coming ones listed."""
-    shown = calendar[calendar["kind"] != "workday"].copy()
+    w = Words(lang)
+    shown = w.values(calendar[calendar["kind"] != "workday"])
     fig = px.scatter(shown, x="date", y="kind", color="kind", hover_name="event",
-                     title="Holidays, shopping festivals and the shop's own events")
+                     title=w("calendar_chart"), labels=w.labels(shown))
     fig.update_traces(marker=dict(size=11, symbol="diamond"))
     coming = shown[shown["date"] > pd.Timestamp(last_sale)] if last_sale else shown.iloc[0:0]
     table = coming.assign(date=coming["date"].dt.strftime("%Y-%m-%d"))[["date", "event", "kind"]]
-    return Section("Calendar", figures=[fig], tables=[table.head(15)] if len(table) else [],
-                   notes=["Upcoming events after the last sales date; make-up workdays (调休) "
-                          "are known to the forecasting features but not drawn."])
+    return Section(w("calendar"), figures=[fig], tables=[table.head(15)] if len(table) else [],
+                   notes=[w("calendar_note")])
 
 
 def forecast_sections(backtest: dict, history: pd.DataFrame, forecast: pd.DataFrame,
-                      model: str, quantiles: tuple[float, ...]) -> list[Section]:
+                      model: str, quantiles: tuple[float, ...],
+                      lang: str = "en") -> list[Section]:
     """Model quality (the backtest leaderboard) and a forecast fan chart of the top series."""
+    w = Words(lang)
     board = pd.DataFrame([{"model": name, **{k: v for k, v in scores.items() if k not in ("members", "weights", "spread")}}
                           for name, scores in backtest["models"].items()]).sort_values("wape")
     quality = Section(
-        "Model quality (rolling-origin backtest)",
-        kpis={"best model": str(backtest["best"]), "folds": str(backtest["folds"]),
-              "horizon": f"{backtest['horizon']} periods", "series": f"{backtest['series']:,}"},
-        figures=[px.bar(board, x="model", y="wape", title="WAPE % by model (lower is better)")],
-        tables=[board], notes=["MAPE, sMAPE, WAPE and coverage_80 are percentages; MASE and "
-                               "RMSSE scale by the in-sample seasonal naive error."])
+        w("model_quality"),
+        kpis={w("kpi_best_model"): str(backtest["best"]), w("kpi_folds"): str(backtest["folds"]),
+              w("kpi_horizon"): w("periods", n=backtest["horizon"]),
+              w("kpi_series"): f"{backtest['series']:,}"},
+        figures=[px.bar(board, x="model", y="wape", title=w("wape_chart"),
+                        labels=w.labels(board))],
+        tables=[board], notes=[w("model_quality_note")])
     fig = go.Figure()
-    fig.add_scatter(x=history["ds"], y=history["y"], name="actual units", mode="lines",
+    fig.add_scatter(x=history["ds"], y=history["y"], name=w("actual_units"), mode="lines",
                     line=dict(color="#1f3a5f"))
     pairs = [(q, 1 - q) for q in sorted(quantiles) if q < 0.5]
     for lo, hi in pairs:
@@ -152,9 +161,10 @@ def forecast_sections(backtest: dict, history: pd.DataFrame, forecast: pd.DataFr
                         showlegend=False, hoverinfo="skip")
         fig.add_scatter(x=forecast["ds"], y=forecast[lo_col], mode="lines", line=dict(width=0),
                         fill="tonexty", fillcolor="rgba(230,126,34,0.18)",
-                        name=f"{round(100 * (hi - lo))} % interval")
-    fig.add_scatter(x=forecast["ds"], y=forecast[model], name=f"{model} median", mode="lines",
+                        name=w("interval", pct=round(100 * (hi - lo))))
+    fig.add_scatter(x=forecast["ds"], y=forecast[model], name=w("median", model=model),
+                    mode="lines",
                     line=dict(color="#e67e22", width=3))
     uid = forecast["unique_id"].iloc[0]
-    fig.update_layout(title=f"Forecast of {uid}: history and quantile fan")
-    return [quality, Section("Forecast", figures=[fig])]
+    fig.update_layout(title=w("forecast_chart", uid=uid))
+    return [quality, Section(w("forecast"), figures=[fig])]

@@ -10,6 +10,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from promocast.reports.html import Section
+from promocast.reports.words import Words
 
 MECHANISMS = ["threshold", "gift", "flash_sale", "bundle", "feature_display"]
 
@@ -23,35 +24,41 @@ def _money(value: object) -> str:
     return f"{value:,.0f}" if isinstance(value, int | float) else "-"
 
 
-def explain_option(explanation: object) -> str:
+def explain_option(explanation: object, lang: str = "en") -> str:
     """A planned promotion's ``explanation`` (the plan JSON's dict) as a few short sentences:
     why this option (its margin against none, the best other mechanism), why not deeper, why
-    not more often. A raw dict in a report cell is unreadable."""
+    not more often. A raw dict in a report cell is unreadable. In Chinese the reasons are the
+    explanation's ``zh`` texts (English for a plan kept before they existed)."""
     if not isinstance(explanation, dict):
         return "" if explanation is None else str(explanation)
+    w = Words(lang)
     parts = []
     expected, baseline = explanation.get("expected_margin"), explanation.get("baseline_margin")
     if expected is not None and baseline is not None:
-        why = f"Why: margin {_money(expected)} against {_money(baseline)} without it"
+        why = w("why_margin", margin=_money(expected), baseline=_money(baseline))
         if isinstance(explanation.get("lift"), int | float):
-            why += f" (lift {100 * explanation['lift']:+.0f} %)"
+            why += w("why_lift", lift=f"{100 * explanation['lift']:+.0f}")
         other = explanation.get("best_other_mechanism") or {}
         if other.get("option"):
-            why += (f"; best other mechanism {other['option']} "
-                    f"({_money(other.get('expected_value'))})")
-        parts.append(why + ".")
+            why += w("why_other", option=w.option(other["option"]),
+                     value=_money(other.get("expected_value")))
+        parts.append(why + w("stop"))
+    zh = explanation.get("zh") if lang == "zh" else None
+    zh = zh if isinstance(zh, dict) else {}
     deeper = explanation.get("why_not_deeper")
-    deeper = deeper.get("text") if isinstance(deeper, dict) else deeper
+    deeper = zh.get("why_not_deeper") or (deeper.get("text") if isinstance(deeper, dict)
+                                           else deeper)
     if deeper:
-        parts.append(f"Not deeper: {deeper}.")
-    if more := explanation.get("why_not_more_often"):
-        parts.append(f"Not more often: {more}.")
-    return " ".join(parts)
+        parts.append(w("not_deeper", text=deeper))
+    if more := zh.get("why_not_more_often") or explanation.get("why_not_more_often"):
+        parts.append(w("not_more_often", text=more))
+    return ("" if lang == "zh" else " ").join(parts)
 
 
-def effects_section(effects: dict, truth: dict | None = None) -> Section:
+def effects_section(effects: dict, truth: dict | None = None, lang: str = "en") -> Section:
     """Elasticities with their intervals per item (sorted, coloured by category) and the lift
     of each mechanism per category; with the demo's ground truth, estimated against true."""
+    w = Words(lang)
     items = pd.DataFrame([{
         "item_id": i["item_id"], "category": i["category"], "elasticity": i["price_elasticity"],
         "lo": i["price_elasticity_ci"][0], "hi": i["price_elasticity_ci"][1]}
@@ -66,24 +73,23 @@ def effects_section(effects: dict, truth: dict | None = None) -> Section:
                                      arrayminus=part["elasticity"] - part["lo"], thickness=1),
                         hovertemplate="%{text}: %{y:.2f}<extra></extra>")
     pct = round(100 * effects.get("level", 0.9))
-    fig.update_layout(title=f"Own-price elasticity per item with its {pct} % interval",
-                      xaxis_title="items, most elastic first", yaxis_title="elasticity")
-    lifts = pd.DataFrame([{"category": c["category"], "mechanism": m, "lift %": 100 * v}
+    fig.update_layout(title=w("elasticity_chart", pct=pct),
+                      xaxis_title=w("elasticity_x"), yaxis_title=w("elasticity"))
+    lifts = pd.DataFrame([{"category": c["category"], "mechanism": w.mechanism(m),
+                           "lift %": 100 * v}
                           for c in effects["categories"]
                           for m, v in c["lift"].items() if m in MECHANISMS and v is not None])
     figures = [fig]
     if len(lifts):
         figures.append(px.bar(lifts, x="category", y="lift %", color="mechanism",
-                              barmode="group",
-                              title="Lift of each mechanism at the same price, by category"))
-    kpis = {"items": f"{len(effects['items'])}",
-            "median elasticity": f"{items['elasticity'].median():.2f}",
-            "flags": f"{len(effects.get('flags', []))}"}
-    notes = [f"Method: {effects.get('method', '')}. Percent-off promotions act through the price "
-             "(the elasticity); other mechanisms as lifts at the same price."]
+                              barmode="group", title=w("lift_chart"),
+                              labels={**w.labels(lifts), "lift %": w("lift_pct")}))
+    kpis = {w("kpi_items"): f"{len(effects['items'])}",
+            w("kpi_median_elasticity"): f"{items['elasticity'].median():.2f}",
+            w("kpi_flags"): f"{len(effects.get('flags', []))}"}
+    notes = [w("effects_method", method=effects.get("method", ""))]
     if alike := effects.get("categories_alike"):
-        notes.append("Categories do not differ measurably in " + ", ".join(alike) + ": each "
-                     "category shows the shop's value (its own mean is in the JSON's 'own').")
+        notes.append(w("categories_alike", names=", ".join(alike)))
     if truth is not None:
         true = pd.DataFrame([{"item_id": k, "true": v["price_elasticity"]}
                              for k, v in truth["items"].items()])
@@ -91,88 +97,96 @@ def effects_section(effects: dict, truth: dict | None = None) -> Section:
         if len(both):
             covered = ((both["lo"] <= both["true"]) & (both["true"] <= both["hi"])).mean()
             error = ((both["elasticity"] - both["true"]).abs() / both["true"].abs()).median()
-            kpis["interval covers truth"] = f"{100 * covered:.0f} %"
-            kpis["median error vs truth"] = f"{100 * error:.0f} %"
+            kpis[w("kpi_covers_truth")] = f"{100 * covered:.0f} %"
+            kpis[w("kpi_error_truth")] = f"{100 * error:.0f} %"
             scatter = px.scatter(both, x="true", y="elasticity", color="category",
-                                 hover_name="item_id",
-                                 title="Estimated against the demo shop's true elasticity")
+                                 hover_name="item_id", title=w("truth_chart"),
+                                 labels=w.labels(both))
             lo, hi = float(both["true"].min()), float(both["true"].max())
-            scatter.add_scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="estimate = truth",
+            scatter.add_scatter(x=[lo, hi], y=[lo, hi], mode="lines", name=w("truth_line"),
                                 line=dict(dash="dot", color="#888"))
             figures.append(scatter)
-    return Section("Promotion effects", kpis=kpis, figures=figures, notes=notes)
+    return Section(w("effects"), kpis=kpis, figures=figures, notes=notes)
 
 
-def evaluation_section(evaluation: dict) -> Section:
+def evaluation_section(evaluation: dict, lang: str = "en") -> Section:
     """Past promotions: incremental margin of the best and worst, ROI by mechanism."""
-    table = pd.DataFrame(evaluation["promotions"])
+    w = Words(lang)
+    table = w.values(pd.DataFrame(evaluation["promotions"]))
     if table.empty:
-        return Section("Past promotions", notes=["No past promotion could be evaluated."])
+        return Section(w("past_promotions"), notes=[w("no_past_promotions")])
+    roi_header = w("roi_header")
     value = "incremental_margin" if evaluation.get("ranked_by") == "incremental_margin" else \
         "incremental_units"
     by_type = table.groupby("promo_type").agg(
         promotions=("promo_id", "size"), incremental_units=("incremental_units", "sum"),
         incremental_margin=("incremental_margin", "sum"), discount_cost=("discount_cost", "sum"))
-    by_type[ROI_HEADER] = 100 * by_type["incremental_margin"] / by_type["discount_cost"].where(
+    by_type[roi_header] = 100 * by_type["incremental_margin"] / by_type["discount_cost"].where(
         by_type["discount_cost"] > 0)
     by_type = by_type.reset_index().sort_values(value, ascending=False)
     fig = px.bar(by_type, x="promo_type", y=value, color="promo_type",
-                 title=f"Past promotions: total {value.replace('_', ' ')} by mechanism")
+                 title=w("past_total_chart", value=w(f"value_{value}")),
+                 labels=w.labels(by_type))
     ends = pd.concat([table.head(10), table.tail(10)]).drop_duplicates("promo_id")
     top = px.bar(ends.iloc[::-1], x=value, y="promo_id", color="promo_type", orientation="h",
-                 title="The 10 best and 10 worst promotions")
+                 title=w("best_worst_chart"), labels=w.labels(ends))
     total = table["incremental_margin"].sum(min_count=1)
-    kpis = {"promotions": f"{len(table):,}",
-            "incremental units": f"{table['incremental_units'].sum():,.0f}",
-            "incremental margin": "-" if pd.isna(total) else f"{total:,.0f}",
-            "losing money": f"{int((table['incremental_margin'] < 0).sum()):,}"}
+    kpis = {w("kpi_promotions"): f"{len(table):,}",
+            w("kpi_incremental_units"): f"{table['incremental_units'].sum():,.0f}",
+            w("kpi_incremental_margin"): "-" if pd.isna(total) else f"{total:,.0f}",
+            w("kpi_losing_money"): f"{int((table['incremental_margin'] < 0).sum()):,}"}
     cols = [c for c in ["rank", "promo_id", "promo_type", "item_id", "start", "end",
                         "baseline_units", "actual_units", "incremental_units", "discount_cost",
                         "incremental_margin", "roi"] if c in table]
     ranked = table[cols].head(15).copy()
     if "roi" in ranked:  # a ratio in the JSON: shown in percent like the per-type table
-        ranked = ranked.rename(columns={"roi": ROI_HEADER})
-        ranked[ROI_HEADER] = 100 * pd.to_numeric(ranked[ROI_HEADER], errors="coerce")
-    return Section("Past promotions against their baseline", kpis=kpis, figures=[fig, top],
+        ranked = ranked.rename(columns={"roi": roi_header})
+        ranked[roi_header] = 100 * pd.to_numeric(ranked[roi_header], errors="coerce")
+    return Section(w("past_against_baseline"), kpis=kpis, figures=[fig, top],
                    tables=[by_type, ranked],
-                   notes=[*evaluation.get("notes", []),
-                          "Baseline: the forecaster with the promotion switched off, "
-                          "cross-fitted so it never saw the item it judges."])
+                   notes=[*evaluation.get("notes", []), w("baseline_note")])
 
 
-def plan_section(plan: dict) -> Section:
+def plan_section(plan: dict, lang: str = "en") -> Section:
     """The optimised calendar as a timeline (item x week, coloured by mechanism)."""
+    w = Words(lang)
     rows = pd.DataFrame(plan["promotions"])
-    kpis = {"status": plan["status"], "promotions": f"{len(rows)}",
-            "expected incremental margin": f"{plan['expected_incremental_margin']:,.0f}",
-            "budget used": f"{plan['budget_used']:,.0f} / {plan['budget']:,.0f}"}
+    kpis = {w("kpi_status"): plan["status"], w("kpi_promotions"): f"{len(rows)}",
+            w("kpi_expected_margin"): f"{plan['expected_incremental_margin']:,.0f}",
+            w("kpi_budget_used"): f"{plan['budget_used']:,.0f} / {plan['budget']:,.0f}"}
     if plan.get("gap") is not None:
-        kpis["MIP gap"] = f"{100 * plan['gap']:.2f} %"
-    notes = list(plan.get("notes", []))
+        kpis[w("kpi_mip_gap")] = f"{100 * plan['gap']:.2f} %"
+    notes = list(plan.get("notes", []))  # English only so far
     if rows.empty:
-        return Section("Promotion plan", kpis=kpis, notes=[
-            *notes, "No promotion pays for itself under these rules: the best plan is none."])
+        return Section(w("plan"), kpis=kpis, notes=[*notes, w("plan_empty")])
     rows["label"] = rows["item_id"].astype(str) + " / " + rows["store_id"].astype(str)
     rows["end"] = pd.to_datetime(rows["end_date"]) + pd.Timedelta(days=1)
     rows["option"] = rows["promo_type"] + rows["depth"].map(lambda d: f" {d:g}" if d else "")
+    rows = w.values(rows)
     fig = px.timeline(rows, x_start="start_date", x_end="end", y="label", color="promo_type",
                       hover_data=["option", "expected_units", "baseline_units",
                                   "expected_incremental_margin"],
-                      title="Planned promotions (item / store by week)")
+                      title=w("plan_chart"), labels=w.labels(rows))
     fig.update_yaxes(autorange="reversed")
     table = rows[["start_date", "item_id", "store_id", "option", "baseline_units",
                   "expected_units", "expected_incremental_margin", "explanation",
                   *(["caveat"] if "caveat" in rows else [])]].copy()
-    table["explanation"] = table["explanation"].map(explain_option)
-    return Section("Promotion plan", kpis=kpis, figures=[fig], tables=[table], notes=notes)
+    table["explanation"] = table["explanation"].map(lambda e: explain_option(e, lang))
+    return Section(w("plan"), kpis=kpis, figures=[fig], tables=[table], notes=notes)
 
 
-def advice_section(advice: dict, limit: int = 15) -> Section:
-    """The most valuable advice in English and Chinese."""
-    rows = pd.DataFrame([{"subject": a["subject"], "advice": a["action"],
-                          "建议": a["zh"]["action"], "why": a["reason"],
-                          "gain": a["expected_gain"], "sure": "yes" if a["confident"] else "no"}
-                         for a in advice["advice"][:limit]])
-    return Section("Advice · 建议", tables=[rows] if len(rows) else [],
-                   notes=["Gains are per week at recent volumes; 'sure: no' means the estimate's "
-                          "interval allows a loss."])
+def advice_section(advice: dict, limit: int = 15, lang: str = "en") -> Section:
+    """The most valuable advice: in English with its Chinese action beside it, or in Chinese."""
+    w = Words(lang)
+    if lang == "zh":
+        rows = pd.DataFrame([{"subject": a["subject"], "advice": a["zh"]["action"],
+                              "reason": a["zh"]["reason"], "gain": a["expected_gain"],
+                              "sure": w("yes") if a["confident"] else w("no")}
+                             for a in advice["advice"][:limit]])
+    else:
+        rows = pd.DataFrame([{"subject": a["subject"], "advice": a["action"],
+                              "建议": a["zh"]["action"], "why": a["reason"],
+                              "gain": a["expected_gain"],
+                              "sure": "yes" if a["confident"] else "no"}
+                             for a in advice["advice"][:limit]])
+    return Section(w("advice"), tables=[rows] if len(rows) else [], notes=[w("advice_note")])

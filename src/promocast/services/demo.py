@@ -19,6 +19,7 @@ from promocast.reports.promotions import (
     evaluation_section,
     plan_section,
 )
+from promocast.reports.words import Words
 from promocast.services.calendar import shop_calendar
 from promocast.services.customers import run_segments
 from promocast.services.forecast import run_forecast
@@ -102,9 +103,9 @@ def demo_promotions(db: Path, out_dir: Path, truth: dict, say: Progress) -> dict
 
 
 def run_demo(out_dir: Path, *, seed: int = 0, n_items: int = 200, years: float = 3.0,
-             progress: Progress | None = None) -> DemoResult:
+             progress: Progress | None = None, lang: str = "en") -> DemoResult:
     """Generate the demo shop into ``out_dir/data``, load it into ``out_dir/promocast.duckdb``
-    (fresh each run) and write ``out_dir/report.html``."""
+    (fresh each run) and write ``out_dir/report.html`` (its words in ``lang``: en or zh)."""
     say = progress or (lambda _msg: None)
     out_dir.mkdir(parents=True, exist_ok=True)
     data_dir = out_dir / "data"
@@ -125,8 +126,8 @@ def run_demo(out_dir: Path, *, seed: int = 0, n_items: int = 200, years: float =
     summary = run_forecast(db, horizon=28, models=["lgbm"], out=forecast_file, progress=say)
     promotions = demo_promotions(db, out_dir, shop.ground_truth, say)
     say("writing the report")
-    sections = data_sections(info, sales_overview(db))
-    sections.append(calendar_section(shop_calendar(db, country="CN"), info["end"]))
+    sections = data_sections(info, sales_overview(db), lang=lang)
+    sections.append(calendar_section(shop_calendar(db, country="CN"), info["end"], lang=lang))
     forecast = pd.read_csv(forecast_file, parse_dates=["ds"])
     top = forecast.groupby("unique_id")["lgbm"].sum().idxmax()
     item_id, store_id = top.split("/", 1)
@@ -134,16 +135,20 @@ def run_demo(out_dir: Path, *, seed: int = 0, n_items: int = 200, years: float =
     history = history[(history["item_id"] == item_id) & (history["store_id"] == store_id)]
     history = history.rename(columns={"date": "ds", "units": "y"}).tail(120)
     sections += forecast_sections(backtest, history, forecast[forecast["unique_id"] == top],
-                                  "lgbm", tuple(summary.get("quantiles", DEFAULT_QUANTILES)))
-    sections += [effects_section(promotions["effects"], shop.ground_truth),
-                 evaluation_section(promotions["evaluation"]), plan_section(promotions["plan"]),
-                 advice_section(promotions["advice"])]
+                                  "lgbm", tuple(summary.get("quantiles", DEFAULT_QUANTILES)),
+                                  lang=lang)
+    sections += [effects_section(promotions["effects"], shop.ground_truth, lang=lang),
+                 evaluation_section(promotions["evaluation"], lang=lang),
+                 plan_section(promotions["plan"], lang=lang),
+                 advice_section(promotions["advice"], lang=lang)]
     say("stock levels and the reorder list")
     sections.append(reorder_section(run_inventory(db, service_level=0.95, lead_time=3,
-                                                  review_period=7, progress=say)))
+                                                  review_period=7, progress=say), lang=lang))
     say("segmenting customers")
-    sections.append(segments_section(run_segments(db)))
+    sections.append(segments_section(run_segments(db), lang=lang))
     report = out_dir / "report.html"
-    report.write_text(render("promocast demo shop", f"seed {seed} · {info['series']} series",
-                             sections), encoding="utf-8")
+    w = Words(lang)
+    report.write_text(render(w("demo_title"), w("demo_subtitle", seed=seed,
+                                                series=info["series"]),
+                             sections, lang=lang), encoding="utf-8")
     return DemoResult(out_dir, db, report, info, ingest_lines, backtest, summary, promotions)

@@ -23,6 +23,7 @@ from promocast.reports.promotions import (
     evaluation_section,
     plan_section,
 )
+from promocast.reports.words import Words
 from promocast.services.calendar import shop_calendar
 from promocast.services.info import store_info
 from promocast.services.overview import sales_overview
@@ -30,10 +31,11 @@ from promocast.services.results import latest_result
 from promocast.services.series import item_forecast, item_history, kept_backtests
 
 
-def _forecast_parts(db: Path, backtest: dict | None) -> list[Section]:
+def _forecast_parts(db: Path, backtest: dict | None, lang: str = "en") -> list[Section]:
     """The backtest leaderboard and the fan chart of the top item's newest forecast."""
     from promocast.services.series import find_series
 
+    w = Words(lang)
     top = find_series(db, limit=1)["series"]
     if not top:
         return []
@@ -42,10 +44,10 @@ def _forecast_parts(db: Path, backtest: dict | None) -> list[Section]:
     if backtest is None or not kept["forecast"]:
         notes = []
         if backtest is None:
-            notes.append("No backtest kept yet: `promocast backtest` or the Model quality page.")
+            notes.append(w("no_backtest"))
         if not kept["forecast"]:
-            notes.append("No forecast kept yet: `promocast forecast` or the Item page.")
-        return [Section("Forecasts", notes=notes)]
+            notes.append(w("no_forecast"))
+        return [Section(w("forecasts"), notes=notes)]
     forecast = pd.DataFrame(kept["forecast"])
     model = kept["run"]["models"].split(",")[0]
     forecast = forecast[forecast["model"] == model]
@@ -57,17 +59,21 @@ def _forecast_parts(db: Path, backtest: dict | None) -> list[Section]:
     history = pd.DataFrame(item_history(db, item_id, store_id=store, days=120)["sales"])
     history = history.rename(columns={"date": "ds", "units": "y"}).assign(
         ds=lambda f: pd.to_datetime(f["ds"]))
-    return forecast_sections(backtest, history, forecast, model, tuple(kept["quantiles"]))
+    return forecast_sections(backtest, history, forecast, model, tuple(kept["quantiles"]),
+                             lang=lang)
 
 
-def build_report(db: Path, *, country: str = "CN") -> str:
-    """The whole report as one HTML string (plotly.js inlined)."""
+def build_report(db: Path, *, country: str = "CN", lang: str = "en") -> str:
+    """The whole report as one HTML string (plotly.js inlined), its words in ``lang``
+    (en or zh: headings, column labels, mechanism names, fixed sentences)."""
+    w = Words(lang)
     info = store_info(db)
-    sections = data_sections(info, sales_overview(db))
+    sections = data_sections(info, sales_overview(db), lang=lang)
     if info.get("end"):
-        sections.append(calendar_section(shop_calendar(db, country=country), info["end"]))
+        sections.append(calendar_section(shop_calendar(db, country=country), info["end"],
+                                         lang=lang))
     backtests = kept_backtests(db, limit=1)
-    sections += _forecast_parts(db, backtests[0] if backtests else None)
+    sections += _forecast_parts(db, backtests[0] if backtests else None, lang)
     builders = {"effects": effects_section, "evaluate": evaluation_section,
                 "plan": plan_section, "advice": advice_section}
     missing = []
@@ -76,17 +82,17 @@ def build_report(db: Path, *, country: str = "CN") -> str:
         if document is None:
             missing.append(kind)
             continue
-        section = build(document)
+        section = build(document, lang=lang)
         if not document.get("current", True):
-            section.notes.append("Computed on older data: refresh it to include the latest sales.")
+            section.notes.append(w("stale"))
         sections.append(section)
     if info["tables"]["orders"]["rows"]:
         from promocast.reports.customers import segments_section
         from promocast.services.customers import run_segments
 
-        sections.append(segments_section(run_segments(db)))
+        sections.append(segments_section(run_segments(db), lang=lang))
     if missing:
-        sections.append(Section("Not computed yet", notes=[
-            "Nothing kept yet for: " + ", ".join(missing)
-            + " (run them from the CLI `promocast promo ...` or the Promotions page)."]))
-    return render("promocast report", f"{info['db']} · {info['series']} series", sections)
+        sections.append(Section(w("not_computed"), notes=[
+            w("nothing_kept", kinds=", ".join(missing))]))
+    return render(w("title"), w("subtitle", db=info["db"], series=info["series"]), sections,
+                  lang=lang)

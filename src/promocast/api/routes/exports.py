@@ -47,8 +47,10 @@ def export_forecast_run(db: DbDep, run_id: Annotated[str, Path(pattern=RUN_ID)],
 
 @router.get("/report", response_class=HTMLResponse)
 def report(db: DbDep, settings: SettingsDep,
-           download: Annotated[bool, Query()] = True) -> HTMLResponse:
-    """The self-contained HTML report of what the store holds (charts inline, no network)."""
+           download: Annotated[bool, Query()] = True,
+           lang: Annotated[Literal["en", "zh"], Query()] = "en") -> HTMLResponse:
+    """The self-contained HTML report of what the store holds (charts inline, no network),
+    in English or Chinese (``lang``; the dashboard's button passes its own language)."""
     headers = {"content-disposition": 'attachment; filename="promocast_report.html"'} \
         if download else {}
-    return HTMLResponse(build_report(db, country=settings.country), headers=headers)
+    return HTMLResponse(build_report(db, country=settings.country, lang=lang), headers=headers)

@@ -108,6 +108,12 @@ function planCalendar(plan) {
     height: Math.max(320, 22 * new Set(labels).size + 120), title: { text: T("promo.calendar"), font: { size: 13 } } });
 }
 
+// the reason in the page's language: the explanation's zh text when the plan has one
+function whyNotDeeper(e) {
+  if (!e || !e.why_not_deeper) return "";
+  return window.LANG === "zh" && e.zh && e.zh.why_not_deeper ? e.zh.why_not_deeper : e.why_not_deeper.text;
+}
+
 function showPlan(plan) {
   kpis($("#plan-kpis"), [
     [T("promo.status"), `${plan.status} · gap ${pct(plan.gap || 0, 2)}`],
@@ -117,7 +123,7 @@ function showPlan(plan) {
   ]);
   if (plan.promotions.length) planCalendar(plan);
   $("#plan-table").innerHTML = table(named(plan.promotions).map((p) => Object.assign({}, p, {
-    why: p.explanation && p.explanation.why_not_deeper ? p.explanation.why_not_deeper.text : "" })),
+    why: whyNotDeeper(p.explanation) })),
   ["item_id", "store_id", "promo_type", "discount_pct", "start_date", "end_date", "baseline_units", "expected_units", "expected_incremental_margin", "chance_profitable", "why"],
   { id: "plan-promotions", limit: 100 });
   $("#plan-notes").innerHTML = (plan.notes || []).map((n) => `<li>${esc(n)}</li>`).join("");
