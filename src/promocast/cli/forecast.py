@@ -203,6 +203,12 @@ def forecast(
         out.print(f"{gone['series']} series not forecast: no row in their store's last "
                   f"{_periods(stale_periods(summary['freq']), summary['freq'])} (gone? e.g. "
                   f"{', '.join(gone['examples'])})", highlight=False, markup=False)
+    if "stopped" in left_out:
+        stopped = left_out["stopped"]
+        out.print(f"{stopped['series']} series not forecast: no sale in their last "
+                  f"{_periods(stopped['zero_periods'], summary['freq'])} or more although they "
+                  f"sold regularly before (delisted? e.g. {', '.join(stopped['examples'])})",
+                  highlight=False, markup=False)
     if "too_short" in left_out:
         short = left_out["too_short"]
         out.print(f"{short['series']} series not forecast: less than "

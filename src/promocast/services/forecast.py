@@ -35,6 +35,7 @@ from promocast.forecasting.engine import (
 )
 from promocast.forecasting.ensemble import apply_recipe
 from promocast.forecasting.panel import extend_to, future_grid
+from promocast.forecasting.stopped import stopped_selling
 from promocast.forecasting.totals import medians_under_means
 from promocast.promotions.scenario import outside_horizon
 from promocast.services.forecasting import (
@@ -163,12 +164,18 @@ def _with_young(predicted: pd.DataFrame, young_rows: pd.DataFrame, future: pd.Da
                              "own periods' spread"}
 
 
-def not_forecast(gone: Sequence[str], short: Sequence[str], horizon: int) -> dict | None:
-    """The summary's account of the series left out: gone (no recent row) and too young
-    (not more than twice the horizon of history), each with a count and a few ids."""
+def not_forecast(gone: Sequence[str], short: Sequence[str], horizon: int,
+                 stopped: pd.DataFrame | None = None) -> dict | None:
+    """The summary's account of the series left out: gone (no recent row), stopped (a tail
+    of zero sales no chance explains: ``forecasting.stopped``) and too young (not more than
+    twice the horizon of history), each with a count and a few ids."""
     out = {}
     if len(gone):
         out["gone"] = {"series": len(gone), "examples": list(gone[:5])}
+    if stopped is not None and len(stopped):
+        out["stopped"] = {"series": len(stopped),
+                          "examples": [str(u) for u in stopped["unique_id"][:5]],
+                          "zero_periods": int(stopped["zero_periods"].min())}
     if len(short):
         out["too_short"] = {"series": len(short), "examples": list(short[:5]),
                             "needs_periods": 2 * horizon + 1}
@@ -356,6 +363,9 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
     country = panel.country  # ``auto`` resolved to the stores' country by load_panel
     calendar = build_calendar(start, panel.frame["ds"].max() + pd.Timedelta(days=800), country, events)
     panel.frame, gone = bring_to_end(panel.frame, panel.freq)
+    stopped = stopped_selling(panel.frame, stale_periods(panel.freq))
+    if len(stopped):  # zero rows for a delisted item: gone too, and said apart (QA5 #6)
+        panel.frame = panel.frame[~panel.frame["unique_id"].isin(stopped["unique_id"])]
     if panel.frame.empty:
         raise UsageError(f"no series has a row in its store's last {stale_periods(panel.freq)} "
                          "periods: nothing current to forecast")
@@ -440,7 +450,7 @@ def run_forecast(db: Path, *, horizon: int, models: list[str], out: Path | None 
                "end": str(predicted["ds"].max().date()), "strategy": strategy,
                "history_start": str(history_start.date()),
                "standing_discounts": len(standing), "unplanned_promotions": unplanned,
-               "not_forecast": not_forecast(gone, short, horizon),
+               "not_forecast": not_forecast(gone, short, horizon, stopped),
                "scenario_outside_horizon": outside,
                "scenario_notes": [] if planned is None else planned.attrs.get("notes", []),
                "medians_under_means": None if levels else medians_under_means(
