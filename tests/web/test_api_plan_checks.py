@@ -10,30 +10,32 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from webshop import copy_of_shop, make_app, periodic_shop, reset_store_mode, shop_db
+from webshop import (
+    client_on_copy,
+    copy_of_shop,
+    make_app,
+    periodic_shop,
+    queued_jobs,
+    reset_store_mode,
+    serving,
+    shop_db,
+)
 
 from conftest import promocast
-from promocast.data.storage import Store
 
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[TestClient]:
-    with TestClient(make_app(shop_db())) as c:
+    with serving(shop_db()) as c:
         yield c
-    reset_store_mode()
-
-
-def _jobs(db: Path) -> int:
-    with Store(db, read_only=True) as store:
-        return int(store.query("SELECT count(*) AS n FROM jobs")["n"][0])
 
 
 def _refused(client: TestClient, body: dict, status: int = 422) -> str:
-    before = _jobs(client.app.state.settings.db)
+    before = queued_jobs(client.app.state.settings.db)
     answer = client.post("/api/promo/plan", json=body)
     assert answer.status_code == status, answer.text
     assert "job_id" not in answer.json()
-    assert _jobs(client.app.state.settings.db) == before  # nothing queued
+    assert queued_jobs(client.app.state.settings.db) == before  # nothing queued
     return answer.json()["error"]
 
 
@@ -85,17 +87,18 @@ def test_the_api_and_the_command_line_say_the_same(client: TestClient, tmp_path:
                      "  - stores: unknown store 'mars'")
 
 
-def test_a_required_holiday_in_the_plan_is_planned(client: TestClient) -> None:
+def test_a_required_holiday_in_the_plan_is_planned(tmp_path: Path) -> None:
     """A festival of the calendar (here New Year's Day, 2024-01-01) was refused by every plan
     as 'unknown event (no events calendar given)'; now the plan places its promotions."""
-    started = client.post("/api/promo/plan", json={"horizon": 2, "budget": 1500, "rules": {
-        "required": [{"event": "New Year's Day", "min_promotions": 2}]}})
-    assert started.status_code == 202, started.text
-    client.app.state.jobs._pool.submit(lambda: None).result()  # queue order: ours is done
-    job = client.get(started.json()["url"]).json()
-    assert job["status"] == "done", job["error"]
-    first_week = [p for p in job["result"]["promotions"] if p["start_date"] == "2024-01-01"]
-    assert len(first_week) >= 2
+    with client_on_copy(tmp_path) as client:
+        started = client.post("/api/promo/plan", json={"horizon": 2, "budget": 1500, "rules": {
+            "required": [{"event": "New Year's Day", "min_promotions": 2}]}})
+        assert started.status_code == 202, started.text
+        client.app.state.jobs._pool.submit(lambda: None).result()  # queue order: ours is done
+        job = client.get(started.json()["url"]).json()
+        assert job["status"] == "done", job["error"]
+        first_week = [p for p in job["result"]["promotions"] if p["start_date"] == "2024-01-01"]
+        assert len(first_week) >= 2
 
 
 def test_a_weekly_shop_without_unit_costs(tmp_path: Path) -> None:
@@ -109,4 +112,4 @@ def test_a_weekly_shop_without_unit_costs(tmp_path: Path) -> None:
     assert days.status_code == 422
     assert days.json()["error"] == "the shop sells by the week: plan in weeks (period: W)"
     assert costs.status_code == 404 and costs.json()["code"] == "no_unit_cost"
-    assert _jobs(db) == 0
+    assert queued_jobs(db) == 0

@@ -4,11 +4,12 @@ refusals naming the row, plans as background jobs, infeasible rules named."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
-from webshop import copy_of_shop, make_app, reset_store_mode, shop_db
+from webshop import client_on_copy, copy_of_shop, make_app, reset_store_mode, shop_db
 
 
 @pytest.fixture(scope="module")
@@ -84,22 +85,23 @@ def _wait(client: TestClient, job_id: str) -> dict:
     return client.get(f"/api/jobs/{job_id}").json()
 
 
-def test_plan_job_and_an_infeasible_rule_named(client: TestClient) -> None:
-    started = client.post("/api/promo/plan", json={"horizon": 2, "budget": 1500,
-                                                   "rules": {"min_gap_periods": 1}})
-    assert started.status_code == 202
-    job = _wait(client, started.json()["job_id"])
-    assert job["status"] == "done", job["error"]
-    plan = job["result"]
-    assert plan["budget_used"] <= 1500 + 1e-6 and plan["periods"] == 2
-    assert client.get("/api/promo/plan").json()["result_id"] == plan["result_id"]
-    start, end = _days(client, 1, 14)
-    impossible = client.post("/api/promo/plan", json={"horizon": 2, "budget": 1500, "rules": {
-        "required": [{"start": start, "end": end, "min_promotions": 500}]}})
-    failed = _wait(client, impossible.json()["job_id"])
-    assert failed["status"] == "failed" and "required" in failed["error"]
-    bad_rules = client.post("/api/promo/plan", json={"budget": 10, "rules": {"grid": "x"}})
-    assert bad_rules.status_code == 422 and "grid" in bad_rules.json()["error"]  # no job
+def test_plan_job_and_an_infeasible_rule_named(tmp_path: Path) -> None:
+    with client_on_copy(tmp_path) as client:
+        started = client.post("/api/promo/plan", json={"horizon": 2, "budget": 1500,
+                                                       "rules": {"min_gap_periods": 1}})
+        assert started.status_code == 202
+        job = _wait(client, started.json()["job_id"])
+        assert job["status"] == "done", job["error"]
+        plan = job["result"]
+        assert plan["budget_used"] <= 1500 + 1e-6 and plan["periods"] == 2
+        assert client.get("/api/promo/plan").json()["result_id"] == plan["result_id"]
+        start, end = _days(client, 1, 14)
+        impossible = client.post("/api/promo/plan", json={"horizon": 2, "budget": 1500, "rules": {
+            "required": [{"start": start, "end": end, "min_promotions": 500}]}})
+        failed = _wait(client, impossible.json()["job_id"])
+        assert failed["status"] == "failed" and "required" in failed["error"]
+        bad_rules = client.post("/api/promo/plan", json={"budget": 10, "rules": {"grid": "x"}})
+        assert bad_rules.status_code == 422 and "grid" in bad_rules.json()["error"]  # no job
 
 
 def test_serve_reads_the_whatif_inputs_at_start_up(tmp_path) -> None:

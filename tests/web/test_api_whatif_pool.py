@@ -11,15 +11,17 @@ from collections.abc import Iterator
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
-from webshop import make_app, reset_store_mode, shop_db
+from webshop import copy_of_shop, make_app, reset_store_mode
 
 from promocast.services.server import default_whatif_workers
 
 
 @pytest.fixture(scope="module")
-def clients() -> Iterator[tuple[TestClient, TestClient]]:
-    with TestClient(make_app(shop_db())) as alone, \
-            TestClient(make_app(shop_db(), whatif_workers=1)) as pooled:
+def clients(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, TestClient]]:
+    """Both servers on one copy of the shop: the what-if kept here stays out of the shared one."""
+    db = copy_of_shop(tmp_path_factory.mktemp("whatif"))
+    with TestClient(make_app(db)) as alone, \
+            TestClient(make_app(db, whatif_workers=1)) as pooled:
         yield alone, pooled
     reset_store_mode()
 

@@ -1,7 +1,4 @@
-"""Runs after test_pages (named to sort last): its backtest of naive alone becomes the shared
-shop's newest, which the quality page shows.
-
-Job-creating endpoints refuse what their job would refuse before it is queued: 422 for
+"""Job-creating endpoints refuse what their job would refuse before it is queued: 422 for
 values that cannot work (in the API's words), 404 for an item the store does not sell; the
 use cases called directly (as the CLI does) raise the same, with the CLI's flags."""
 
@@ -12,29 +9,30 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from webshop import make_app, periodic_shop, reset_store_mode, shop_db
+from webshop import (
+    client_on_copy,
+    make_app,
+    periodic_shop,
+    queued_jobs,
+    reset_store_mode,
+    serving,
+    shop_db,
+)
 
-from promocast.data.storage import Store
 from promocast.exceptions import InvalidRequest
 
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[TestClient]:
-    with TestClient(make_app(shop_db())) as c:
+    with serving(shop_db()) as c:
         yield c
-    reset_store_mode()
-
-
-def _jobs(db: Path) -> int:
-    with Store(db, read_only=True) as store:
-        return int(store.query("SELECT count(*) AS n FROM jobs")["n"][0])
 
 
 def _refused(client: TestClient, path: str, body: dict, status: int) -> dict:
-    before = _jobs(client.app.state.settings.db)
+    before = queued_jobs(client.app.state.settings.db)
     answer = client.post(path, json=body)
     assert answer.status_code == status, answer.text
-    assert _jobs(client.app.state.settings.db) == before  # nothing queued
+    assert queued_jobs(client.app.state.settings.db) == before  # nothing queued
     return answer.json()
 
 
@@ -100,19 +98,21 @@ def test_a_propensity_split_without_history_or_labels_is_refused(client: TestCli
         assert error.endswith("move split_date or shorten horizon_days")
 
 
-def test_requests_that_can_work_are_queued(client: TestClient) -> None:
+def test_requests_that_can_work_are_queued(tmp_path: Path) -> None:
     """The checks refuse no more than the job would: the most folds of 28 days the year
-    allows (the first one trains on 57 days, more than twice 28) run."""
-    db = client.app.state.settings.db
-    before = _jobs(db)
-    started = client.post("/api/backtests", json={"horizon": 28, "folds": 11, "step": 28,
-                                                  "models": ["naive"]})
-    assert started.status_code == 202, started.text
-    client.app.state.jobs._pool.submit(lambda: None).result()  # queue order: ours is done
-    job = client.get(started.json()["url"]).json()
-    assert job["status"] == "done", job["error"]
-    assert job["result"]["cutoffs"][0] == "2023-02-26" and job["result"]["folds"] == 11
-    assert _jobs(db) == before + 1
+    allows (the first one trains on 57 days, more than twice 28) run. On a copy of the shop:
+    its backtest of naive alone would become the shared shop's newest (the quality page's)."""
+    with client_on_copy(tmp_path) as client:
+        db = client.app.state.settings.db
+        before = queued_jobs(db)
+        started = client.post("/api/backtests", json={"horizon": 28, "folds": 11, "step": 28,
+                                                      "models": ["naive"]})
+        assert started.status_code == 202, started.text
+        client.app.state.jobs._pool.submit(lambda: None).result()  # queue order: ours is done
+        job = client.get(started.json()["url"]).json()
+        assert job["status"] == "done", job["error"]
+        assert job["result"]["cutoffs"][0] == "2023-02-26" and job["result"]["folds"] == 11
+        assert queued_jobs(db) == before + 1
 
 
 def test_the_command_line_keeps_its_flags() -> None:

@@ -10,6 +10,8 @@ import atexit
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -66,6 +68,33 @@ def make_app(db: Path, **settings: object):
 def reset_store_mode() -> None:
     """Undo the server's one-process store mode for the tests that follow."""
     serve_from_one_process(False)
+
+
+def queued_jobs(db: Path) -> int:
+    """How many jobs the store ``db`` keeps (a refused request queues none)."""
+    from promocast.data.storage import Store
+
+    with Store(db, read_only=True) as store:
+        return int(store.query("SELECT count(*) AS n FROM jobs")["n"][0])
+
+
+@contextmanager
+def serving(db: Path, **settings: object) -> Iterator:
+    """A test client serving the store ``db``; the store mode reset after it."""
+    from fastapi.testclient import TestClient
+
+    try:
+        with TestClient(make_app(db, **settings)) as client:
+            yield client
+    finally:
+        reset_store_mode()
+
+
+def client_on_copy(folder: Path, **settings: object):
+    """A test client serving a private copy of the shop (in ``folder``): for tests that run
+    jobs (forecasts, backtests, plans) or keep results, whose newest runs would otherwise
+    become what the other tests read from the shared shop."""
+    return serving(copy_of_shop(folder), **settings)
 
 
 def periodic_shop(folder: Path, freq: str, periods: int = 40) -> Path:
