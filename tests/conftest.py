@@ -43,6 +43,58 @@ def store_snapshot(db: Path) -> dict:
         return snap
 
 
+def write_file(folder: Path, name: str, text: str) -> Path:
+    """``text`` written (UTF-8) to ``folder/name``: a small shop file to ingest."""
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def query_store(db: Path, sql: str, params: list | None = None):
+    """The answer (a DataFrame) of ``sql`` on the store ``db``, opened read-only."""
+    from promocast.data.storage import Store
+
+    with Store(db, read_only=True) as store:
+        return store.query(sql, params)
+
+
+def validate_in_batches(path: Path, spec, monkeypatch: pytest.MonkeyPatch,
+                        batch_bytes: int = 40):
+    """``validate_batches`` on the text file ``path`` read in batches of ``batch_bytes``
+    (Arrow reading forced on), as the ingest of a large file does; the batches closed after."""
+    import pandas as pd
+
+    from promocast.data import readers
+    from promocast.data.readers import text_batches
+    from promocast.data.validate import validate_batches
+
+    monkeypatch.setattr(readers, "ARROW_MIN_BYTES", 0)
+    batches = text_batches(path, batch_bytes=batch_bytes)
+    assert batches is not None
+    try:
+        return validate_batches(batches, spec, str(path), today=pd.Timestamp("2025-01-01"))
+    finally:
+        batches.close()
+
+
+def text_cells(values: list[str | None]):
+    """A column of cells as the readers hand them over (text)."""
+    import pandas as pd
+
+    from promocast.data import cells
+
+    return pd.Series(values, dtype=cells.STR)
+
+
+@pytest.fixture(params=[False, True], ids=["per-cell", "per-distinct-value"])
+def distinct(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Cells parsed one by one, then once per distinct value (``cells.DISTINCT_MIN_ROWS``)."""
+    from promocast.data import cells
+
+    monkeypatch.setattr(cells, "DISTINCT_MIN_ROWS", 0 if request.param else 10**12)
+    return request.param
+
+
 @pytest.fixture
 def valid_sales_csv(tmp_path: Path) -> Path:
     """A small valid daily sales file: 2 items x 2 stores x 10 days."""

@@ -11,13 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import store_snapshot
-from promocast.data import readers
+from conftest import query_store, store_snapshot, validate_in_batches
 from promocast.data.cells import DMY, MDY, STR, parse_times
-from promocast.data.readers import text_batches
 from promocast.data.schema import SALES
-from promocast.data.storage import Store
-from promocast.data.validate import BatchMismatch, validate_batches
+from promocast.data.validate import BatchMismatch
 from promocast.exceptions import DataValidationError
 from promocast.services.ingest import ingest
 
@@ -57,8 +54,7 @@ def _promotions(tmp_path: Path, starts: list[str]) -> Path:
 def test_dotted_dates_load_with_a_note(tmp_path: Path) -> None:
     db = tmp_path / "s.duckdb"
     summary = ingest([_promotions(tmp_path, ["20.09.2026", "01.10.2026"])], db)
-    with Store(db, read_only=True) as store:
-        starts = store.query("SELECT start_date FROM promotions ORDER BY promo_id")["start_date"]
+    starts = query_store(db, "SELECT start_date FROM promotions ORDER BY promo_id")["start_date"]
     assert [d.strftime("%Y-%m-%d") for d in starts] == ["2026-09-20", "2026-10-01"]
     assert any("'start_date' has 2 dates written with the year last: read day first" in n
                for n in summary.notes)
@@ -91,16 +87,9 @@ def test_batches_decide_as_the_whole_file(tmp_path: Path, monkeypatch: pytest.Mo
     path = tmp_path / "sales.csv"
     days = [f"{d:02d}/01/2024" for d in range(1, 13)] + ["13/01/2024"]
     path.write_text("date,item_id,units\n" + "".join(f"{d},A,1\n" for d in days))
-    monkeypatch.setattr(readers, "ARROW_MIN_BYTES", 0)
-    batches = text_batches(path, batch_bytes=40)
-    assert batches is not None
-    try:
-        with pytest.raises(BatchMismatch):
-            validate_batches(batches, SALES, str(path), today=pd.Timestamp("2025-01-01"))
-    finally:
-        batches.close()
+    with pytest.raises(BatchMismatch):
+        validate_in_batches(path, SALES, monkeypatch)
     db = tmp_path / "s.duckdb"
     ingest([path], db)
-    with Store(db, read_only=True) as store:
-        dates = store.query("SELECT date FROM sales ORDER BY date")["date"]
+    dates = query_store(db, "SELECT date FROM sales ORDER BY date")["date"]
     assert [d.strftime("%Y-%m-%d") for d in dates] == [f"2024-01-{d:02d}" for d in range(1, 14)]

@@ -11,27 +11,15 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from conftest import store_snapshot
-from promocast.data.storage import Store
+from conftest import query_store, store_snapshot, write_file
 from promocast.exceptions import DataValidationError
 from promocast.services.ingest import ingest
 
 ORDERS_HEAD = "order_id,customer_id,timestamp,item_id,quantity,unit_price\n"
 
 
-def _write(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def _query(db: Path, sql: str) -> pd.DataFrame:
-    with Store(db, read_only=True) as store:
-        return store.query(sql)
-
-
 def _days(db: Path) -> list[str]:
-    frame = _query(db, "SELECT date, item_id, units FROM sales ORDER BY item_id, date")
+    frame = query_store(db, "SELECT date, item_id, units FROM sales ORDER BY item_id, date")
     return [f"{d:%Y-%m-%d} {i} {u:g}" for d, i, u in frame.itertuples(index=False)]
 
 
@@ -45,8 +33,8 @@ def _xlsx(path: Path, rows: list[list]) -> Path:
 
 
 def test_csv_sales_with_serial_dates_load_to_their_days(tmp_path: Path) -> None:
-    path = _write(tmp_path, "sales.csv", "date,item_id,units,price\n"
-                  "45292,A,3,9.5\n45293,A,1,9.5\n45294,A,2,9.5\n45292,B,5,4.0\n")
+    path = write_file(tmp_path, "sales.csv", "date,item_id,units,price\n"
+                      "45292,A,3,9.5\n45293,A,1,9.5\n45294,A,2,9.5\n45292,B,5,4.0\n")
     db = tmp_path / "s.duckdb"
     summary = ingest([path], db)
     assert summary.counts["sales"].inserted == 4
@@ -57,14 +45,14 @@ def test_csv_sales_with_serial_dates_load_to_their_days(tmp_path: Path) -> None:
 
 
 def test_csv_orders_with_serial_times_keep_the_time_of_day(tmp_path: Path) -> None:
-    path = _write(tmp_path, "orders.csv", ORDERS_HEAD
-                  + "O1,C1,45292.5,A,1,2.0\n"                       # noon
-                  + f"O2,C2,{45292 + 10 / 24},A,2,2.0\n"           # 10:00 as Excel writes it
-                  + "O3,C1,45293.75,B,1,3.0\n"                      # 18:00 the next day
-                  + "O4,C3,2024-01-03 08:15:00,B,1,3.0\n")          # ISO text beside them
+    path = write_file(tmp_path, "orders.csv", ORDERS_HEAD
+                      + "O1,C1,45292.5,A,1,2.0\n"                       # noon
+                      + f"O2,C2,{45292 + 10 / 24},A,2,2.0\n"           # 10:00 as Excel writes it
+                      + "O3,C1,45293.75,B,1,3.0\n"                      # 18:00 the next day
+                      + "O4,C3,2024-01-03 08:15:00,B,1,3.0\n")          # ISO text beside them
     db = tmp_path / "s.duckdb"
     ingest([path], db)
-    frame = _query(db, "SELECT order_id, timestamp FROM orders ORDER BY order_id")
+    frame = query_store(db, "SELECT order_id, timestamp FROM orders ORDER BY order_id")
     assert [f"{o} {t:%Y-%m-%d %H:%M:%S}" for o, t in frame.itertuples(index=False)] == [
         "O1 2024-01-01 12:00:00", "O2 2024-01-01 10:00:00", "O3 2024-01-02 18:00:00",
         "O4 2024-01-03 08:15:00"]
@@ -82,15 +70,15 @@ def test_xlsx_cells_typed_as_numbers_load_to_their_days(tmp_path: Path) -> None:
     db = tmp_path / "s.duckdb"
     ingest([sales, orders, promotions], db)
     assert _days(db) == ["2024-01-01 A 3", "2024-01-02 A 1", "2024-01-03 B 2"]
-    stamps = _query(db, "SELECT timestamp FROM orders ORDER BY order_id")["timestamp"]
+    stamps = query_store(db, "SELECT timestamp FROM orders ORDER BY order_id")["timestamp"]
     assert [f"{t:%Y-%m-%d %H:%M}" for t in stamps] == ["2024-01-01 12:00", "2024-01-02 06:00"]
-    promo = _query(db, "SELECT start_date, end_date FROM promotions").iloc[0]
+    promo = query_store(db, "SELECT start_date, end_date FROM promotions").iloc[0]
     assert (f"{promo.start_date:%Y-%m-%d}", f"{promo.end_date:%Y-%m-%d}") == (
         "2024-01-02", "2024-01-03")
 
 
 def test_compact_dates_still_load_as_before(tmp_path: Path) -> None:
-    csv = _write(tmp_path, "sales.csv", "date,item_id,units\n20240101,A,3\n20240102,A,1\n")
+    csv = write_file(tmp_path, "sales.csv", "date,item_id,units\n20240101,A,3\n20240102,A,1\n")
     xlsx = _xlsx(tmp_path / "sales_b.xlsx", [["date", "item_id", "units"], [20240101, "B", 2]])
     db = tmp_path / "s.duckdb"
     summary = ingest([csv, xlsx], db)
@@ -108,10 +96,10 @@ def test_compact_dates_still_load_as_before(tmp_path: Path) -> None:
 def test_other_numbers_are_refused_and_the_store_kept(tmp_path: Path, cell: str,
                                                       rule: str) -> None:
     db = tmp_path / "s.duckdb"
-    ingest([_write(tmp_path, "sales_first.csv", "date,item_id,units\n2023-12-31,A,1\n")], db)
+    ingest([write_file(tmp_path, "sales_first.csv", "date,item_id,units\n2023-12-31,A,1\n")], db)
     before = store_snapshot(db)
-    path = _write(tmp_path, "sales.csv",
-                  f"date,item_id,units\n45292,A,3\n45293,A,1\n45294,A,1\n{cell},A,2\n")
+    path = write_file(tmp_path, "sales.csv",
+                      f"date,item_id,units\n45292,A,3\n45293,A,1\n45294,A,1\n{cell},A,2\n")
     with pytest.raises(DataValidationError) as refused:
         ingest([path], db)
     assert [(e.file, e.row, e.column, e.value, e.rule) for e in refused.value.errors] == [

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import promocast, store_snapshot
+from conftest import promocast, query_store, store_snapshot, write_file
 from promocast.data.storage import Store
 from promocast.exceptions import DataValidationError, UsageError
 from promocast.services.info import store_info
@@ -30,21 +30,12 @@ def _sparse_export(folder: Path) -> Path:
         rows.append(f"{day:%Y-%m-%d},FAST,{10 + i % 3},2.0")
         if i >= 2 and (i - 2) % 4 == 0:
             rows.append(f"{day:%Y-%m-%d},SLOW,1,5.0")
-    path = folder / "sales.csv"
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    return path
-
-
-def _write(folder: Path, name: str, text: str) -> Path:
-    path = folder / name
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write_file(folder, "sales.csv", "\n".join(rows) + "\n")
 
 
 def _sales(db: Path, item: str) -> pd.DataFrame:
-    with Store(db, read_only=True) as store:
-        return store.query("SELECT date, units, price, base_price, on_promo, promo_id FROM sales "
-                           "WHERE item_id = ? ORDER BY date", [item])
+    return query_store(db, "SELECT date, units, price, base_price, on_promo, promo_id FROM sales "
+                       "WHERE item_id = ? ORDER BY date", [item])
 
 
 def _zero_keys(db: Path) -> int:
@@ -124,10 +115,10 @@ def test_the_choice_survives_a_second_load_and_real_rows_replace_zero_rows(
         tmp_path: Path) -> None:
     db = tmp_path / "s.duckdb"
     ingest([_sparse_export(tmp_path)], db, missing_days="zero")
-    more = _write(tmp_path, "sales_may.csv", "date,item_id,units\n"
-                  + "".join(f"2024-05-{d:02d},FAST,10\n" for d in range(1, 11))
-                  + "2024-05-05,SLOW,3\n"
-                  + "2024-04-30,SLOW,2\n")  # a zero row of the first load, now given
+    more = write_file(tmp_path, "sales_may.csv", "date,item_id,units\n"
+                      + "".join(f"2024-05-{d:02d},FAST,10\n" for d in range(1, 11))
+                      + "2024-05-05,SLOW,3\n"
+                      + "2024-04-30,SLOW,2\n")  # a zero row of the first load, now given
     summary = ingest([more], db)  # no option: the shop's choice applies
     assert summary.counts["sales"].inserted == 11 and summary.counts["sales"].updated == 1
     assert summary.zero_days is not None
@@ -143,7 +134,7 @@ def test_the_choice_survives_a_second_load_and_real_rows_replace_zero_rows(
 def test_back_to_unknown_removes_the_zero_rows_and_keeps_the_shops_own(tmp_path: Path) -> None:
     db = tmp_path / "s.duckdb"
     ingest([_sparse_export(tmp_path)], db, missing_days="zero")
-    own = _write(tmp_path, "sales_own_zero.csv", "date,item_id,units\n2024-01-04,SLOW,0\n")
+    own = write_file(tmp_path, "sales_own_zero.csv", "date,item_id,units\n2024-01-04,SLOW,0\n")
     ingest([own], db)  # the shop's own zero: no longer one of the rows written
     summary = ingest([own], db, missing_days="unknown")
     assert summary.zero_days is not None and summary.zero_days.removed == 88
@@ -161,8 +152,8 @@ def test_weekly_stores_get_a_zero_row_for_each_missing_week(tmp_path: Path) -> N
     rows += [f"{mondays[i]:%Y-%m-%d},B,w1,1" for i in (2, 5)]  # weeks 3 and 6
     rows += [f"2024-01-{d:02d},A,d1,2" for d in (1, 2, 5)]     # a daily store beside it
     db = tmp_path / "s.duckdb"
-    summary = ingest([_write(tmp_path, "sales.csv", "date,item_id,store_id,units\n"
-                             + "\n".join(rows) + "\n")], db, missing_days="zero")
+    summary = ingest([write_file(tmp_path, "sales.csv", "date,item_id,store_id,units\n"
+                                 + "\n".join(rows) + "\n")], db, missing_days="zero")
     with Store(db, read_only=True) as store:
         b = store.query("SELECT date, units FROM sales WHERE item_id = 'B' ORDER BY date")
         d1 = store.query("SELECT date, units FROM sales WHERE store_id = 'd1' ORDER BY date")
@@ -177,16 +168,16 @@ def test_out_of_stock_days_stay_stock_outs_not_zero_demand(tmp_path: Path) -> No
     from promocast.services.forecasting import load_panel
 
     db = tmp_path / "s.duckdb"
-    sales = _write(tmp_path, "sales.csv", "date,item_id,units\n"
-                   + "".join(f"2024-03-{d:02d},A,4\n" for d in range(1, 21))
-                   + "2024-03-01,B,2\n2024-03-06,B,1\n2024-03-12,B,2\n")
-    stock = _write(tmp_path, "inventory.csv", "date,item_id,on_hand\n"
-                   "2024-03-03,B,0\n2024-03-04,B,0\n2024-03-06,B,0\n")
+    sales = write_file(tmp_path, "sales.csv", "date,item_id,units\n"
+                       + "".join(f"2024-03-{d:02d},A,4\n" for d in range(1, 21))
+                       + "2024-03-01,B,2\n2024-03-06,B,1\n2024-03-12,B,2\n")
+    stock = write_file(tmp_path, "inventory.csv", "date,item_id,on_hand\n"
+                       "2024-03-03,B,0\n2024-03-04,B,0\n2024-03-06,B,0\n")
     first = ingest([sales, stock], db, missing_days="zero")
     # B spans Mar 1..20 (20 days): 3 rows, 2 stock-out days without a row: 15 zero rows
     assert first.zero_days is not None and first.zero_days.added == 15
-    later = _write(tmp_path, "inventory_more.csv", "date,item_id,on_hand\n"
-                   "2024-03-15,B,0\n2024-03-16,B,3\n")
+    later = write_file(tmp_path, "inventory_more.csv", "date,item_id,on_hand\n"
+                       "2024-03-15,B,0\n2024-03-16,B,3\n")
     second = ingest([later], db)  # a stock-out found after its zero row was written
     assert second.zero_days is not None and second.zero_days.removed == 1
     b = _sales(db, "B").set_index("date")["units"]
@@ -210,7 +201,7 @@ def test_a_refused_load_leaves_the_store_and_its_choice_unchanged(tmp_path: Path
     db = tmp_path / "s.duckdb"
     ingest([_sparse_export(tmp_path)], db)  # unknown by default
     before = store_snapshot(db)
-    bad = _write(tmp_path, "sales_bad.csv", "date,item_id,units\n2024-05-01,SLOW,-1\n")
+    bad = write_file(tmp_path, "sales_bad.csv", "date,item_id,units\n2024-05-01,SLOW,-1\n")
     error = _refused(db, bad, missing_days="zero")
     assert [(e.row, e.column, e.value) for e in error.errors] == [(2, "units", "-1")]
     assert store_snapshot(db) == before and _zero_keys(db) == 0
@@ -220,8 +211,8 @@ def test_a_refused_load_leaves_the_store_and_its_choice_unchanged(tmp_path: Path
     before = store_snapshot(db)
     _refused(db, bad, missing_days="unknown")
     # refused inside the transaction, after the zero rows of the load were written
-    clash = _write(tmp_path, "sales_clash.csv", "date,item_id,store_id,units\n"
-                   "2024-04-01,AB/1,S/1,1\n2024-04-03,AB,1/S/1,1\n")
+    clash = write_file(tmp_path, "sales_clash.csv", "date,item_id,store_id,units\n"
+                       "2024-04-01,AB/1,S/1,1\n2024-04-03,AB,1/S/1,1\n")
     _refused(db, clash, missing_days="unknown")
     assert store_snapshot(db) == before and _zero_keys(db) == 89
     assert store_info(db)["missing_days"] == {"mode": "zero", "zero_rows": 89}
@@ -247,7 +238,7 @@ def test_a_large_staged_file_replaces_zero_rows_like_a_small_one(
     db = tmp_path / "s.duckdb"
     first = ingest([_sparse_export(tmp_path)], db, missing_days="zero")
     assert first.zero_days is not None and first.zero_days.added == 89
-    given = _write(tmp_path, "sales_fix.csv", "date,item_id,units\n2024-01-04,SLOW,2\n")
+    given = write_file(tmp_path, "sales_fix.csv", "date,item_id,units\n2024-01-04,SLOW,2\n")
     second = ingest([given], db)
     assert second.counts["sales"].updated == 1
     assert second.zero_days is not None and second.zero_days.replaced == 1

@@ -18,6 +18,12 @@ from promocast.services.ingest import ingest
 pytestmark = [pytest.mark.realdata]
 
 
+def _ingested(db: Path, source: Path, fmt: str, *, quality: bool = True) -> dict:
+    """``store_info`` of the store ``db`` after ingesting the real data set ``source``."""
+    ingest([source], db, fmt=fmt)
+    return store_info(db, quality=quality)
+
+
 def test_dominicks_via_cli_gives_913_weekly_series(tmp_path: Path) -> None:
     data = shared_path("dominicks_oj")
     db = tmp_path / "oj.duckdb"
@@ -42,9 +48,8 @@ def test_dominicks_via_cli_gives_913_weekly_series(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_walmart_gives_3331_series(tmp_path: Path) -> None:
-    db = tmp_path / "w.duckdb"
-    ingest([shared_path("walmart_store_sales")], db, fmt="walmart")
-    info = store_info(db, quality=False)
+    info = _ingested(tmp_path / "w.duckdb", shared_path("walmart_store_sales"), "walmart",
+                     quality=False)
     assert info["series"] == 3331
     assert info["tables"]["sales"]["rows"] == 421_570
     assert info["freq"] == "W"
@@ -52,9 +57,7 @@ def test_walmart_gives_3331_series(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_online_retail_gives_541909_order_lines(tmp_path: Path) -> None:
-    db = tmp_path / "r.duckdb"
-    ingest([shared_path("uci_online_retail")], db, fmt="online-retail")
-    info = store_info(db)
+    info = _ingested(tmp_path / "r.duckdb", shared_path("uci_online_retail"), "online-retail")
     assert info["tables"]["orders"]["rows"] == 541_909
     guests = next(w for w in info["warnings"] if w["kind"] == "guest_orders")
     assert guests["count"] == 135_080
@@ -62,17 +65,14 @@ def test_online_retail_gives_541909_order_lines(tmp_path: Path) -> None:
 
 
 def test_m5_subset_gives_280_daily_series(tmp_path: Path) -> None:
-    db = tmp_path / "m5.duckdb"
-    ingest([shared_path("m5_tiny_subset")], db, fmt="m5")
-    info = store_info(db, quality=False)
+    info = _ingested(tmp_path / "m5.duckdb", shared_path("m5_tiny_subset"), "m5", quality=False)
     assert info["series"] == 280
     assert info["freq"] == "D"
 
 
 def test_stallion_is_monthly(tmp_path: Path) -> None:
-    db = tmp_path / "s.duckdb"
-    ingest([shared_path("stallion_beverage")], db, fmt="stallion")
-    info = store_info(db, quality=False)
+    info = _ingested(tmp_path / "s.duckdb", shared_path("stallion_beverage"), "stallion",
+                     quality=False)
     assert info["series"] == 350
     assert info["freq"] == "MS"
     assert info["tables"]["sales"]["rows"] == 21_000
@@ -82,8 +82,7 @@ def test_tuna_effects_from_the_command_line(tmp_path: Path) -> None:
     """Dominick's canned tuna end to end: every brand's own-price elasticity negative with an
     interval, display lifting sales, rival brands' prices read as cross-prices."""
     db = tmp_path / "tuna.duckdb"
-    ingest([shared_path("bayesm_cheese_tuna") / "tuna.csv"], db, fmt="tuna")
-    info = store_info(db, quality=False)
+    info = _ingested(db, shared_path("bayesm_cheese_tuna") / "tuna.csv", "tuna", quality=False)
     assert (info["series"], info["freq"]) == (7, "W")
     out = tmp_path / "effects.json"
     done = subprocess.run([sys.executable, "-m", "promocast", "promo", "effects", "--db", str(db),

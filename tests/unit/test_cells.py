@@ -10,21 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from promocast.data import cells, readers
+from conftest import text_cells, validate_in_batches
+from promocast.data import cells
 from promocast.data.cells import parse_numbers, parse_times
-from promocast.data.readers import text_batches
 from promocast.data.schema import ORDERS, SALES
-from promocast.data.validate import BatchMismatch, validate_batches
-
-
-@pytest.fixture(params=[False, True], ids=["per-cell", "per-distinct-value"])
-def distinct(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
-    monkeypatch.setattr(cells, "DISTINCT_MIN_ROWS", 0 if request.param else 10**12)
-    return request.param
-
-
-def _text(values: list[str | None]) -> pd.Series:
-    return pd.Series(values, dtype=cells.STR)
+from promocast.data.validate import BatchMismatch
 
 
 @pytest.mark.parametrize(("values", "want", "comma"), [
@@ -35,7 +25,7 @@ def _text(values: list[str | None]) -> pd.Series:
 ])
 def test_numbers_read_by_the_column_convention(distinct: bool, values: list, want: list,
                                                comma: bool) -> None:
-    parsed = parse_numbers(_text(values), "price")
+    parsed = parse_numbers(text_cells(values), "price")
     got = parsed.values.tolist()
     assert [None if pd.isna(v) else v for v in got] == want
     assert parsed.mixed is None
@@ -43,7 +33,7 @@ def test_numbers_read_by_the_column_convention(distinct: bool, values: list, wan
 
 
 def test_mixed_conventions_mark_the_rarer_cells(distinct: bool) -> None:
-    parsed = parse_numbers(_text(["12,5", "1,2345", "$12.50", "12"]), "price")
+    parsed = parse_numbers(text_cells(["12,5", "1,2345", "$12.50", "12"]), "price")
     assert parsed.mixed is not None and parsed.mixed.tolist() == [False, False, True, False]
     assert parsed.values.tolist() == [12.5, 1.2345, 12.5, 12.0]
     assert parsed.mixed_rule(pd.RangeIndex(4), 2).startswith(
@@ -51,7 +41,7 @@ def test_mixed_conventions_mark_the_rarer_cells(distinct: bool) -> None:
 
 
 def test_offsets_convert_to_the_most_common(distinct: bool) -> None:
-    parsed = parse_times(_text(["2023-06-01T02:51:01+08:00", "2023-05-31T18:52:37Z",
+    parsed = parse_times(text_cells(["2023-06-01T02:51:01+08:00", "2023-05-31T18:52:37Z",
                                 "2023-06-01T04:06:10+08:00", "2023-06-01 05:00", None]),
                          "timestamp", with_time=True)
     assert [None if pd.isna(t) else f"{t:%m-%d %H:%M:%S}" for t in parsed.values] == [
@@ -61,26 +51,17 @@ def test_offsets_convert_to_the_most_common(distinct: bool) -> None:
 
 
 def test_offsets_west_and_half_hours(distinct: bool) -> None:
-    parsed = parse_times(_text(["2024-01-01T10:00:00-05:00", "2024-01-01T10:00:00-05:00",
+    parsed = parse_times(text_cells(["2024-01-01T10:00:00-05:00", "2024-01-01T10:00:00-05:00",
                                 "2024-01-01T20:30:00+05:30"]), "timestamp", with_time=True)
     assert [f"{t:%d %H:%M}" for t in parsed.values] == ["01 10:00", "01 10:00", "01 10:00"]
     assert "UTC-05:00" in parsed.reading.note("f.csv")
 
 
 def test_naive_columns_give_no_reading(distinct: bool) -> None:
-    parsed = parse_times(_text(["2024-01-05", "2024/01/06", "20240107"]), "date", with_time=False)
+    parsed = parse_times(text_cells(["2024-01-05", "2024/01/06", "20240107"]),
+                         "date", with_time=False)
     assert [f"{t:%Y-%m-%d}" for t in parsed.values] == ["2024-01-05", "2024-01-06", "2024-01-07"]
     assert parsed.reading is None
-
-
-def _batched(path: Path, spec, monkeypatch: pytest.MonkeyPatch, batch_bytes: int):
-    monkeypatch.setattr(readers, "ARROW_MIN_BYTES", 0)
-    batches = text_batches(path, batch_bytes=batch_bytes)
-    assert batches is not None
-    try:
-        return validate_batches(batches, spec, str(path), today=pd.Timestamp("2025-01-01"))
-    finally:
-        batches.close()
 
 
 def test_batches_reading_a_column_differently_send_the_file_to_whole_validation(
@@ -89,7 +70,7 @@ def test_batches_reading_a_column_differently_send_the_file_to_whole_validation(
     path.write_text("date;item_id;units;price\n" + "".join(
         f"2024-03-{d:02d};A;1;1,299\n" for d in range(1, 10)) + "2024-03-10;A;1;12,50\n")
     with pytest.raises(BatchMismatch):
-        _batched(path, SALES, monkeypatch, batch_bytes=60)
+        validate_in_batches(path, SALES, monkeypatch, batch_bytes=60)
 
 
 def test_batches_sum_their_conversions_into_one_note(tmp_path: Path,
@@ -98,7 +79,7 @@ def test_batches_sum_their_conversions_into_one_note(tmp_path: Path,
     lines = [f"{g}{i},C1,2023-06-0{g}T0{i}:00:00+08:00,A,1\n" if i < 3
              else f"{g}{i},C1,2023-06-0{g}T0{i}:00:00Z,A,1\n" for g in (1, 2, 3) for i in range(4)]
     path.write_text("order_id,customer_id,timestamp,item_id,quantity\n" + "".join(lines))
-    table, log = _batched(path, ORDERS, monkeypatch, batch_bytes=140)
+    table, log = validate_in_batches(path, ORDERS, monkeypatch, batch_bytes=140)
     assert log.total == 0 and table is not None
     assert table.readings == [cells.Reading("timestamp", shop_offset=480.0, converted=3,
                                             with_offset=12)]
@@ -116,6 +97,6 @@ def test_either_convention_reads_back_the_amounts(values: list) -> None:
     us = [f"{v:,.2f}" for v in values]
     eu = [s.replace(",", "_").replace(".", ",").replace("_", ".") for s in us]
     want = [float(v) for v in values]
-    assert parse_numbers(_text(us), "price").values.tolist() == want
-    european = parse_numbers(_text([*eu, "0,50"]), "price")  # one decimal comma decides
+    assert parse_numbers(text_cells(us), "price").values.tolist() == want
+    european = parse_numbers(text_cells([*eu, "0,50"]), "price")  # one decimal comma decides
     assert european.values.tolist()[:-1] == want and european.mixed is None

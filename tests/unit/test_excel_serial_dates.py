@@ -9,21 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from promocast.data import cells, readers
+from conftest import text_cells, validate_in_batches
+from promocast.data import cells
 from promocast.data.cells import parse_times
-from promocast.data.readers import text_batches
 from promocast.data.schema import SALES
-from promocast.data.validate import BatchMismatch, validate_batches
-
-
-@pytest.fixture(params=[False, True], ids=["per-cell", "per-distinct-value"])
-def distinct(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
-    monkeypatch.setattr(cells, "DISTINCT_MIN_ROWS", 0 if request.param else 10**12)
-    return request.param
-
-
-def _text(values: list[str | None]) -> pd.Series:
-    return pd.Series(values, dtype=cells.STR)
+from promocast.data.validate import BatchMismatch
 
 
 def _shown(values: pd.Series, fmt: str = "%Y-%m-%d %H:%M:%S") -> list[str | None]:
@@ -31,7 +21,7 @@ def _shown(values: pd.Series, fmt: str = "%Y-%m-%d %H:%M:%S") -> list[str | None
 
 
 def test_serial_text_reads_from_origin_1899_12_30(distinct: bool) -> None:
-    parsed = parse_times(_text(["45292", "45292.5", "45293.75", "32874", "73415", None]),
+    parsed = parse_times(text_cells(["45292", "45292.5", "45293.75", "32874", "73415", None]),
                          "timestamp", with_time=True)
     assert _shown(parsed.values) == ["2024-01-01 00:00:00", "2024-01-01 12:00:00",
                                      "2024-01-02 18:00:00", "1990-01-01 00:00:00",
@@ -46,9 +36,9 @@ def test_serial_text_reads_from_origin_1899_12_30(distinct: bool) -> None:
 def test_a_time_of_day_is_exact_to_the_second_and_a_date_column_keeps_the_day(
         distinct: bool) -> None:
     ten = str(45292 + 10 / 24)  # 45292.416666666664: Excel's 10:00
-    stamps = parse_times(_text([ten, "45292.999988426"]), "timestamp", with_time=True)
+    stamps = parse_times(text_cells([ten, "45292.999988426"]), "timestamp", with_time=True)
     assert _shown(stamps.values) == ["2024-01-01 10:00:00", "2024-01-01 23:59:59"]
-    days = parse_times(_text(["45292.5", "45293"]), "date", with_time=False)
+    days = parse_times(text_cells(["45292.5", "45293"]), "date", with_time=False)
     assert _shown(days.values) == ["2024-01-01 00:00:00", "2024-01-02 00:00:00"]
 
 
@@ -63,13 +53,14 @@ def test_numbers_from_an_excel_or_parquet_column() -> None:
 
 
 def test_compact_dates_read_as_before(distinct: bool) -> None:
-    parsed = parse_times(_text(["20240101", "20240229", "2024-03-01"]), "date", with_time=False)
+    parsed = parse_times(text_cells(["20240101", "20240229", "2024-03-01"]),
+                         "date", with_time=False)
     assert _shown(parsed.values, "%Y-%m-%d") == ["2024-01-01", "2024-02-29", "2024-03-01"]
     assert parsed.reading is None and parsed.mixed is None
 
 
 def test_serials_beside_iso_text_are_read(distinct: bool) -> None:
-    parsed = parse_times(_text(["2024-01-05", "45297", "2024/01/07"]), "date", with_time=False)
+    parsed = parse_times(text_cells(["2024-01-05", "45297", "2024/01/07"]), "date", with_time=False)
     assert _shown(parsed.values, "%Y-%m-%d") == ["2024-01-05", "2024-01-06", "2024-01-07"]
     assert parsed.reading is not None and parsed.reading.excel_serial == 1
 
@@ -83,20 +74,21 @@ def test_serials_beside_iso_text_are_read(distinct: bool) -> None:
     "4529",           # too few digits
 ])
 def test_other_numbers_stay_unparseable(distinct: bool, number: str) -> None:
-    parsed = parse_times(_text([number, "45292"]), "date", with_time=False)
+    parsed = parse_times(text_cells([number, "45292"]), "date", with_time=False)
     assert pd.isna(parsed.values.iloc[0])
     assert _shown(parsed.values, "%Y-%m-%d")[1] == "2024-01-01"
 
 
 def test_a_column_mixing_serials_and_compact_dates_refuses_the_rarer(distinct: bool) -> None:
-    parsed = parse_times(_text(["45292", "45293", "20240103", "45294"]), "date", with_time=False)
+    parsed = parse_times(text_cells(["45292", "45293", "20240103", "45294"]),
+                         "date", with_time=False)
     assert parsed.mixed is not None and parsed.mixed.tolist() == [False, False, True, False]
     assert _shown(parsed.values, "%Y-%m-%d") == ["2024-01-01", "2024-01-02", None, "2024-01-03"]
     assert parsed.mixed_rule(pd.RangeIndex(4), 2) == (
         "the column mixes Excel serial day numbers ('45292' on row 2) and compact dates "
         "YYYYMMDD ('20240103' on row 4): its dates cannot be read both ways; write every "
         "date of the column the same way, best as YYYY-MM-DD")
-    compact = parse_times(_text(["20240101", "45293", "20240103"]), "date", with_time=False)
+    compact = parse_times(text_cells(["20240101", "45293", "20240103"]), "date", with_time=False)
     assert compact.mixed is not None and compact.mixed.tolist() == [False, True, False]
     assert compact.date_numbers == "compact" and compact.reading is None
 
@@ -106,28 +98,15 @@ def test_batches_reading_date_numbers_differently_send_the_file_to_whole_validat
     path = tmp_path / "sales.csv"  # the first batches serials, the last one compact dates
     path.write_text("date,item_id,units\n" + "".join(f"{45291 + d},A,1\n" for d in range(1, 9))
                     + "20240109,A,1\n20240110,A,1\n")
-    monkeypatch.setattr(readers, "ARROW_MIN_BYTES", 0)
-    batches = text_batches(path, batch_bytes=40)
-    assert batches is not None
-    try:
-        with pytest.raises(BatchMismatch):
-            validate_batches(batches, SALES, str(path), today=pd.Timestamp("2025-01-01"))
-    finally:
-        batches.close()
+    with pytest.raises(BatchMismatch):
+        validate_in_batches(path, SALES, monkeypatch)
 
 
 def test_batches_of_serials_sum_into_one_note(tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "sales.csv"
     path.write_text("date,item_id,units\n" + "".join(f"{45291 + d},A,1\n" for d in range(1, 11)))
-    monkeypatch.setattr(readers, "ARROW_MIN_BYTES", 0)
-    batches = text_batches(path, batch_bytes=40)
-    assert batches is not None
-    try:
-        table, log = validate_batches(batches, SALES, str(path),
-                                      today=pd.Timestamp("2025-01-01"))
-    finally:
-        batches.close()
+    table, log = validate_in_batches(path, SALES, monkeypatch)
     assert log.total == 0 and table is not None and table.frame is not None
     assert table.readings == [cells.Reading("date", excel_serial=10)]
     assert sum("Excel serial" in n for n in table.notes) == 1
