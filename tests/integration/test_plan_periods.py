@@ -51,6 +51,11 @@ def test_a_monthly_shop_plans_whole_months(monthly_db: Path) -> None:
         assert promo["baseline_units"] > 0
     assert plan["budget_used"] <= 50_000.0 + 1e-6
     assert any("costed at 0" in note for note in plan["notes"])
+    # each note and caveat in Chinese too, aligned (plan_words)
+    assert len(plan["zh"]["notes"]) == len(plan["notes"])
+    assert any("按 0 计" in n for n in plan["zh"]["notes"]), plan["zh"]
+    assert any(n.startswith("提升度未估计的促销方式") for n in plan["zh"]["notes"]), plan["zh"]
+    assert all("caveat" in p["zh"] for p in plan["promotions"])
     # rules that end mid-month keep the whole months only
     short = run_plan(monthly_db, horizon=3, budget=50_000.0, country="US",
                      rules_values={"objective": "revenue", "end": "2018-02-20"})

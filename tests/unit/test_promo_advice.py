@@ -171,6 +171,8 @@ def test_past_promotions_stop_losing_mechanisms_and_keep_paying_ones():
     assert stop.confident and "4 of 4 lost money" in stop.reason
     keep = by(advice, "A", "keep_flash_sale")
     assert keep.expected_gain == pytest.approx(120.0) and keep.confident
+    # the dashboard's name for flash_sale (mechanism.flash_sale), not a second one (限时秒杀)
+    assert "秒杀" in keep.action_zh and "限时秒杀" not in keep.action_zh
     assert not [a for a in advice if a.kind.endswith("threshold")]  # 2 promotions: too few
     # gift advice from effects only for items that ran gifts (both did); lift 0.5 pays here
     assert not [

@@ -97,7 +97,8 @@ def test_past_promotions_fixed_costs_are_the_default_and_the_rules_override() ->
         "gift": {"fixed_cost": 10.0, "source": "rules"},
         "percent_off": {"fixed_cost": 0.0, "source": "none"},
     }
-    assert note is not None and "feature_display 200.00 (2 promotions)" in note
+    assert note is not None and "feature_display 200.00 (2 promotions)" in note.en
+    assert "首页推荐/陈列 200.00（2 次促销）" in note.zh
     # the plan charges it: two feature weeks worth 250 each before a fixed cost of 200
     c = cands([{"item": "A", "period": p, "value": 250, "type": "feature_display", "depth": 0}
                for p in (0, 2)])
@@ -194,8 +195,10 @@ def test_a_plan_of_free_displays_says_they_were_costed_at_zero() -> None:
     placed = [{"promo_type": "feature_display"}] * 3 + [{"promo_type": "percent_off"}]
     free = {"feature_display": {"fixed_cost": 0.0, "source": "none"}}
     note = costless_mechanism_note(placed, free)
-    assert note is not None and note.startswith("3 of 4 planned promotions are feature / display")
-    assert "fixed_cost: {feature_display: ...}" in note
+    assert note is not None and note.en.startswith("3 of 4 planned promotions are feature / "
+                                                   "display")
+    assert "fixed_cost: {feature_display: ...}" in note.en
+    assert note.zh.startswith("3 / 4 个计划促销为首页推荐/陈列")
     paid = {"feature_display": {"fixed_cost": 150.0, "source": "rules"}}
     assert costless_mechanism_note(placed, paid) is None
     assert costless_mechanism_note(placed[3:], free) is None

@@ -1,6 +1,7 @@
 """promo_type words (``data.promo_types``, QA 5 finding 14): promocast's own Chinese words
-(限时秒杀 is how its advice names flash_sale) and the multi-buy deals of Chinese shops are
-read as their mechanism; the refusal lists the accepted Chinese words."""
+(the dashboard's ``mechanism.*`` names, which the advice uses too), the words of other
+back-ends (限时秒杀) and the multi-buy deals of Chinese shops are read as their mechanism; the
+refusal lists the accepted Chinese words."""
 
 from __future__ import annotations
 

@@ -9,15 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-MECHANISM_ZH = {
-    "percent_off": "折扣",
-    "amount_off": "立减",
-    "threshold": "满减",
-    "gift": "赠品",
-    "flash_sale": "限时秒杀",
-    "bundle": "组合装",
-    "feature_display": "重点陈列",
-}
+from promocast.promotions.plan_explain import mechanism_zh
+
 MECHANISM_EN = {
     "percent_off": "percent-off discounts",
     "amount_off": "money-off deals",
@@ -27,6 +20,9 @@ MECHANISM_EN = {
     "bundle": "bundles",
     "feature_display": "feature / display",
 }
+MECHANISM_ZH = {kind: mechanism_zh(kind) for kind in MECHANISM_EN}
+"""Each mechanism as the dashboard names it (``mechanism.*`` of the web catalogue): one name
+for each, in the advice, the plan and the pages."""
 UNCERTAIN_EN = (
     " The estimate is too uncertain to promise a gain (its range crosses zero): test it in "
     "one store or a few weeks first."

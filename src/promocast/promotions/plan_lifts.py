@@ -94,16 +94,9 @@ def left_out_summary(left_out: pd.DataFrame, shown: int = 10) -> list[dict]:
 
 
 def left_out_note(summary: list[dict]) -> str | None:
-    """One line naming the mechanisms left out of (or given by the rules to) the plan."""
-    dropped = [s for s in summary if s["rules_lift"] is None]
-    given = [s for s in summary if s["rules_lift"] is not None]
-    parts = []
-    if dropped:
-        parts.append("mechanisms left out where their lift is not estimated: " + "; ".join(
-            f"{s['mechanism']} for {s['series']} item(s) ({s['why']})" for s in dropped)
-            + " (give lifts: {mechanism: value} in the rules to plan them)")
-    if given:
-        parts.append("the rules' lift used where the data estimate none: " + "; ".join(
-            f"{s['mechanism']} {s['rules_lift']:+.2f} for {s['series']} item(s) ({s['why']})"
-            for s in given))
-    return "; ".join(parts) or None
+    """One line naming the mechanisms left out of (or given by the rules to) the plan (its
+    Chinese too: ``plan_words.left_out``)."""
+    from promocast.promotions.plan_words import left_out
+
+    said = left_out(summary)
+    return None if said is None else said.en

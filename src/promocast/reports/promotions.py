@@ -147,6 +147,25 @@ def evaluation_section(evaluation: dict, lang: str = "en") -> Section:
                    notes=[*evaluation.get("notes", []), w("baseline_note")])
 
 
+def said_in(record: dict, key: str, lang: str) -> object:
+    """``record[key]`` in the report's language: its ``zh`` text in Chinese when the record
+    has one (``plan_words``), else the English (a plan kept before they existed)."""
+    zh = record.get("zh") if lang == "zh" else None
+    if isinstance(zh, dict) and zh.get(key):
+        return zh[key]
+    return record.get(key)
+
+
+def plan_notes(plan: dict, lang: str) -> list[str]:
+    """The plan's notes in the report's language: ``zh.notes`` (aligned with ``notes``) in
+    Chinese, the English ones where it has none."""
+    notes = list(plan.get("notes") or [])
+    zh = (plan.get("zh") or {}).get("notes") if lang == "zh" else None
+    if not isinstance(zh, list):
+        return notes
+    return [z or n for n, z in zip(notes, [*zh, *[None] * len(notes)], strict=False)]
+
+
 def plan_section(plan: dict, lang: str = "en") -> Section:
     """The optimised calendar as a timeline (item x week, coloured by mechanism)."""
     w = Words(lang)
@@ -156,7 +175,7 @@ def plan_section(plan: dict, lang: str = "en") -> Section:
             w("kpi_budget_used"): f"{plan['budget_used']:,.0f} / {plan['budget']:,.0f}"}
     if plan.get("gap") is not None:
         kpis[w("kpi_mip_gap")] = f"{100 * plan['gap']:.2f} %"
-    notes = list(plan.get("notes", []))  # English only so far
+    notes = plan_notes(plan, lang)
     if rows.empty:
         return Section(w("plan"), kpis=kpis, notes=[*notes, w("plan_empty")])
     rows["label"] = rows["item_id"].astype(str) + " / " + rows["store_id"].astype(str)
@@ -168,6 +187,8 @@ def plan_section(plan: dict, lang: str = "en") -> Section:
                                   "expected_incremental_margin"],
                       title=w("plan_chart"), labels=w.labels(rows))
     fig.update_yaxes(autorange="reversed")
+    if "caveat" in rows and lang == "zh":
+        rows["caveat"] = [said_in(p, "caveat", lang) for p in plan["promotions"]]
     table = rows[["start_date", "item_id", "store_id", "option", "baseline_units",
                   "expected_units", "expected_incremental_margin", "explanation",
                   *(["caveat"] if "caveat" in rows else [])]].copy()

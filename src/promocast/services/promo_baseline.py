@@ -21,6 +21,7 @@ from promocast.forecasting.engine import (
     quantile_column,
 )
 from promocast.forecasting.reconciliation import mean_from_quantiles
+from promocast.promotions.plan_words import Said
 from promocast.promotions.rules import period_offset
 from promocast.services.shop import Progress, Shop, say_to
 
@@ -239,13 +240,12 @@ def regular_prices(db: Path, standing: pd.DataFrame | None = None) -> pd.DataFra
     return prices
 
 
-def standing_note(n: int) -> str:
-    """What a plan or what-if says when it prices series at their standing discount."""
+def standing_note(n: int) -> Said:
+    """What a plan says when it prices series at their standing discount (en and zh)."""
+    from promocast.promotions.plan_words import standing
     from promocast.services.forecast import STANDING_PERIODS
 
-    return (f"{n} item x store series sold on promotion in each of their last "
-            f"{STANDING_PERIODS} periods (a standing discount): their baseline is at the price "
-            "they usually sell at, and a promotion's depth comes off that price")
+    return standing(n, STANDING_PERIODS)
 
 
 def standing_pairs(baseline: pd.DataFrame) -> pd.DataFrame:

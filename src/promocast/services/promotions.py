@@ -18,8 +18,9 @@ import pandas as pd
 
 from promocast.data.storage import Store
 from promocast.exceptions import EmptyStore
-from promocast.promotions.plan_lifts import left_out_note
+from promocast.promotions import plan_words
 from promocast.promotions.plan_risk import RANGE_LEVEL
+from promocast.promotions.plan_words import Said, add_note
 from promocast.promotions.rules import PlanRules
 from promocast.services.plan_setup import plan_setup
 from promocast.services.promo_baseline import (
@@ -126,11 +127,11 @@ def run_effects(db: Path, *, country: str = "CN", level: float = 0.9, refresh: b
 
 
 def _fixed_costs(rules: PlanRules, promotions: pd.DataFrame, items: pd.DataFrame | None = None,
-                 stores: int = 1) -> tuple[PlanRules, dict, str | None]:
+                 stores: int = 1) -> tuple[PlanRules, dict, Said | None]:
     """The rules with each planned mechanism's fixed cost: the rules' own, else the median of
     the shop's past promotions of that type per item and plan period
     (``historical_fixed_costs``). Returns the rules, per mechanism of the grid {fixed_cost,
-    source} and a note naming the borrowed ones."""
+    source} and a note naming the borrowed ones (English and Chinese)."""
     from promocast.promotions.design import period_days
     from promocast.promotions.rules import historical_fixed_costs
 
@@ -142,13 +143,7 @@ def _fixed_costs(rules: PlanRules, promotions: pd.DataFrame, items: pd.DataFrame
         source = ("rules" if m in rules.fixed_cost and m not in borrowed else
                   f"promotions table (median of {borrowed[m][1]})" if m in borrowed else "none")
         costs[m] = {"fixed_cost": float(rules.fixed_cost.get(m, 0.0)), "source": source}
-    note = None
-    if borrowed:
-        note = ("fixed cost per planned promotion from the shop's past promotions (median per "
-                "mechanism of their cost per item, store and period; fixed_cost in the rules "
-                "overrides): " + ", ".join(
-                    f"{m} {value:,.2f} ({n} promotions)" for m, (value, n) in borrowed.items()))
-    return rules, costs, note
+    return rules, costs, plan_words.fixed_costs(borrowed) if borrowed else None
 
 
 def _identified(params: pd.DataFrame, rules: PlanRules, per_period: pd.DataFrame,
@@ -175,7 +170,8 @@ def caveats(plan: dict, flags: list[dict]) -> None:
     that was flagged implausible, or that is close to break-even (``chance_profitable`` below
     ``UNSURE_CHANCE``): an optimiser picks the
     options whose effects look best, so these are the ones most likely overestimated. Adds a
-    ``caveat`` per promotion and a note with the count (in place)."""
+    ``caveat`` per promotion (its Chinese as ``zh.caveat``) and a note with the count, in
+    English and Chinese (``plan_words.add_note``), in place."""
     by_item: dict[str, list[dict]] = {}
     unsure = 0
     for flag in flags:
@@ -187,42 +183,33 @@ def caveats(plan: dict, flags: list[dict]) -> None:
         required = (promotion.get("explanation") or {}).get("required_by") or []
         if required and margin is not None and margin < 0:
             # a loss the rules ask for, not a gamble: say which rule keeps it
-            promotion["caveat"] = (f"kept to meet {required[0]}: expected {margin:+,.2f}, a "
-                                   "loss the rule asks for")
+            caveat = plan_words.kept_for_rule(required[0], margin)
+            promotion["caveat"], promotion["zh"] = caveat.en, {"caveat": caveat.zh}
             forced += 1
             continue
         wanted = {"price_elasticity", f"lift_{promotion['promo_type']}"}
         found = [f for f in by_item.get(str(promotion["item_id"]), [])
                  if f["parameter"] in wanted]
-        reasons = [f"{f['parameter']}: {f['reason']}" for f in found]
+        reasons = [plan_words.flagged(f["parameter"], f["reason"]) for f in found]
         chance = promotion.get("chance_profitable")
         if chance is not None and chance < UNSURE_CHANCE:
             low, high = promotion.get("expected_incremental_margin_range") or (None, None)
-            reasons.append(f"close to break-even: {chance:.0%} chance it pays, its margin "
-                           f"could be anywhere from {low} to {high} ({RANGE_LEVEL:.0%} range)")
+            reasons.append(plan_words.break_even(chance, low, high, RANGE_LEVEL))
             unsure += 1
-        promotion["caveat"] = "; ".join(reasons) or None
+        caveat = plan_words.join(reasons)
+        promotion["caveat"] = None if caveat is None else caveat.en
+        promotion["zh"] = {"caveat": None if caveat is None else caveat.zh}
         marked += bool(found)
+    total = len(plan["promotions"])
     if marked:
-        plan["notes"].append(
-            f"{marked} of {len(plan['promotions'])} planned promotions rest on an effect the "
-            "item's own data did not identify (or its past promotions sold out) or that looks "
-            "implausible (see caveat): their "
-            "expected margin is the least certain; try them on a few stores first")
+        add_note(plan, plan_words.marked(marked, total))
     if forced:
-        plan["notes"].append(
-            f"{forced} of {len(plan['promotions'])} planned promotions lose money and are there "
-            "only to meet the rules' required promotions (see caveat): the rule costs their "
-            "loss; relax it to save it")
+        add_note(plan, plan_words.forced(forced, total))
     if unsure:
-        plan["notes"].append(
-            f"{unsure} of {len(plan['promotions'])} planned promotions have less than a "
-            f"{UNSURE_CHANCE:.0%} chance to pay (chance_profitable, from the effects' intervals):"
-            " the plan keeps them for their expected margin, but they are the first to drop or "
-            "to trial if a loss matters more than the average")
+        add_note(plan, plan_words.unsure(unsure, total, UNSURE_CHANCE))
 
 
-def costless_mechanism_note(promotions: list[dict], fixed_costs: dict) -> str | None:
+def costless_mechanism_note(promotions: list[dict], fixed_costs: dict) -> Said | None:
     """A note when the plan places feature / display, which gives nothing away, at no cost
     (no fixed_cost in the rules or in past promotions): the optimiser then puts it wherever it
     lifts sales at all, while real displays, banners and ads have slot fees and few slots."""
@@ -232,10 +219,7 @@ def costless_mechanism_note(promotions: list[dict], fixed_costs: dict) -> str | 
     placed = sum(p["promo_type"] == "feature_display" for p in promotions)
     if not placed:
         return None
-    return (f"{placed} of {len(promotions)} planned promotions are feature / display, costed "
-            "at 0 (no fixed_cost for it in the rules nor in the shop's past promotions), so "
-            "the plan uses it wherever it lifts sales; if slots or ads cost money or are few, "
-            "set fixed_cost: {feature_display: ...} and max_per_category_period in the rules")
+    return plan_words.costless_mechanism(placed, len(promotions))
 
 
 def stock_on_hand(shop: Shop) -> pd.DataFrame | None:
@@ -275,31 +259,29 @@ def run_plan(db: Path, *, horizon: int, budget: float | None, rules_path: Path |
     per_period = baseline.drop(columns="usual_price", errors="ignore").groupby(
         ["item_id", "store_id", "period_start"], as_index=False).sum(numeric_only=True)
     prices = regular_prices(db, standing)
-    notes = [standing_note(len(standing))] if len(standing) else []
+    notes: list[Said] = [standing_note(len(standing))] if len(standing) else []
     notes += [fixed_note] if fixed_note else []
     costless = sorted(prices.loc[prices["unit_cost"].isna(), "item_id"].unique())
     if costless and rules.objective == "incremental_margin":
         if len(costless) == prices["item_id"].nunique():
             raise EmptyStore("no item has a unit_cost: margins cannot be planned. Load items "
                              "with unit_cost, or plan revenue (objective: revenue in the rules)")
-        notes.append(f"{len(costless)} items without unit_cost left out of the plan: "
-                     + ", ".join(costless[:10]) + (" ..." if len(costless) > 10 else ""))
+        notes.append(plan_words.costless_left_out(costless))
         per_period = per_period[~per_period["item_id"].isin(costless)]
     elif costless:
         prices["unit_cost"] = prices["unit_cost"].fillna(0.0)
-        notes.append(f"{len(costless)} items without unit_cost are costed at 0 (revenue plan)")
+        notes.append(plan_words.costless_at_zero(len(costless)))
     if rules.stores:
         per_period = per_period[per_period["store_id"].isin(rules.stores)]
     params, left_out = _identified(params, rules, per_period)
-    if note := left_out_note(left_out):
+    if note := plan_words.left_out(left_out):
         notes.append(note)
     stock = stock_on_hand(shop)
     # The inventory table holds units on hand, not receipts due: today's stock bounds a plan of
     # several weeks only when the shop says so (respect_stock in the rules file).
     use_stock = stock is not None and rules.respect_stock and "respect_stock" in rules.model_fields_set
     if stock is not None and not use_stock and rules.respect_stock:
-        notes.append("stock is not enforced: the store knows units on hand, not receipts due; "
-                     "set respect_stock: true in the rules to cap promotions by stock on hand now")
+        notes.append(plan_words.STOCK_NOT_ENFORCED)
     calendar = setup.calendar
     say(f"pricing {len(per_period)} item x store x period cells")
     cand = build_candidates(per_period, params, prices, grid=rules.grid,
@@ -309,18 +291,14 @@ def run_plan(db: Path, *, horizon: int, budget: float | None, rules_path: Path |
     plan = optimise_plan(cand, rules, events=calendar[["date", "event"]], validate=False)
     document = {**plan.to_json(), "caution": rules.weight_caution,
                 "fixed_costs": fixed_costs, "left_out": left_out,
-                "notes": notes,
+                "notes": [n.en for n in notes], "zh": {"notes": [n.zh for n in notes]},
                 "effects_result_id": effects_id,
                 "start": str(first_day.date()), "periods": n_periods}
     caveats(document, effects_document.get("flags", []))
     if rules.weight_caution > 0:
-        document["notes"].append(
-            f"options are weighed at their expected margin less {rules.weight_caution:g} standard "
-            "deviation(s) of their effects' uncertainty, so a sure gain beats an equally large "
-            "unsure one (the margins shown are the expected ones; caution: 0 in the rules plans "
-            "on the mean alone)")
+        add_note(document, plan_words.caution(rules.weight_caution))
     if note := costless_mechanism_note(document["promotions"], fixed_costs):
-        document["notes"].append(note)
+        add_note(document, note)
     with Store(db) as store:
         document["result_id"] = store.save_promo_result(
             "plan", panel.data_hash, json.dumps({"horizon": horizon, "budget": rules.budget}),

@@ -114,6 +114,12 @@ function whyNotDeeper(e) {
   return window.LANG === "zh" && e.zh && e.zh.why_not_deeper ? e.zh.why_not_deeper : e.why_not_deeper.text;
 }
 
+// a plan's caveat or note in the page's language: its zh text (plan_words) when the plan
+// has one, else the English (plans kept before)
+const planZh = (r) => (window.LANG === "zh" && r && r.zh) || {};
+const planCaveat = (p) => planZh(p).caveat || p.caveat || "";
+const planNotes = (plan) => (plan.notes || []).map((n, i) => (planZh(plan).notes || [])[i] || n);
+
 function showPlan(plan) {
   kpis($("#plan-kpis"), [
     [T("promo.status"), `${plan.status} · gap ${pct(plan.gap || 0, 2)}`],
@@ -123,10 +129,10 @@ function showPlan(plan) {
   ]);
   if (plan.promotions.length) planCalendar(plan);
   $("#plan-table").innerHTML = table(named(plan.promotions).map((p) => Object.assign({}, p, {
-    why: whyNotDeeper(p.explanation) })),
-  ["item_id", "store_id", "promo_type", "discount_pct", "start_date", "end_date", "baseline_units", "expected_units", "expected_incremental_margin", "chance_profitable", "why"],
+    why: whyNotDeeper(p.explanation), caveat: planCaveat(p) })),
+  ["item_id", "store_id", "promo_type", "discount_pct", "start_date", "end_date", "baseline_units", "expected_units", "expected_incremental_margin", "chance_profitable", "why", "caveat"],
   { id: "plan-promotions", limit: 100 });
-  $("#plan-notes").innerHTML = (plan.notes || []).map((n) => `<li>${esc(n)}</li>`).join("");
+  $("#plan-notes").innerHTML = planNotes(plan).map((n) => `<li>${esc(n)}</li>`).join("");
 }
 
 async function advice() {
