@@ -403,7 +403,9 @@ def test_missing_unit_cost_gives_null_margins_and_a_warning_and_json_is_safe():
 
 def test_simulation_with_true_parameters_matches_the_demo_truth(tmp_path: Path):
     """Priced on the true baseline with the true parameters, a scenario must reproduce the
-    demo shop's own day-by-day valuation (plan_truth.true_plan_value) to rounding."""
+    demo shop's own day-by-day valuation (plan_truth.true_plan_value) to rounding, except
+    where the cannibalisation bound cut rivals' losses the demo's truth does not bound (7
+    cells whose promoted items barely gain: 0.08 units of 41)."""
     from promocast.testing.demo import generate
     from promocast.testing.demo.plan_truth import (
         effect_params_from_truth,
@@ -464,16 +466,18 @@ def test_simulation_with_true_parameters_matches_the_demo_truth(tmp_path: Path):
         n_samples=100,
     )
     totals = sim.totals
+    (cut,) = [w["units_cut"] for w in sim.warnings if w["kind"] == "cannibalisation_bounded"]
+    price = items["base_price"].max()  # a unit cut moves at most its price
     assert totals["incremental_margin"]["expected"] == pytest.approx(
-        value["incremental_margin"], rel=1e-9
+        value["incremental_margin"], abs=cut * price
     )
     assert totals["incremental_revenue"]["expected"] == pytest.approx(
-        value["incremental_revenue"], rel=1e-9
+        value["incremental_revenue"], abs=cut * price
     )
-    assert totals["incremental_units"]["expected"] == pytest.approx(
-        value["incremental_units"], rel=1e-9
+    assert totals["incremental_units"]["expected"] - value["incremental_units"] == pytest.approx(
+        cut, abs=0.01
     )
-    assert totals["promo_cost"]["expected"] == pytest.approx(value["giveaway"], rel=1e-9)
+    assert totals["promo_cost"]["expected"] == pytest.approx(value["giveaway"], abs=cut * price)
 
 
 def test_a_scenario_needs_no_promo_id() -> None:

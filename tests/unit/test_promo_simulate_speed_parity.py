@@ -348,16 +348,21 @@ def _inputs():
     return expanded, grid, params, items, prices, stock
 
 
-PINNED = {  # from the pandas implementation (before the vectorised rewrite), seed 11
-    ("units", "expected"): 2245.7994346724963,
-    ("units", "q0.05"): 2034.9480459507197,
-    ("units", "q0.95"): 2431.0403941159284,
-    ("incremental_margin", "expected"): -1134.931807045151,
-    ("incremental_margin", "q0.05"): -1263.6374224736578,
-    ("incremental_margin", "q0.5"): -1121.2546203075572,
-    ("incremental_margin", "q0.95"): -1003.5341063105195,
-    ("other_items_incremental_units", "expected"): -20.72,
-    ("promo_cost", "expected"): 1078.5923233995566,
+PINNED = {  # from the pandas implementation (before the vectorised rewrite), seed 11, then
+    # re-pinned with the cannibalisation bound (cannibal_bound): in s2, C's P5 is a price
+    # rise (planned 9.49 > 6.50, gains nothing) and B's P4 and A's P6 gain less than their
+    # rivals lost, so the rivals lose at most that gain in 9 cells: 22.31 units come back
+    # (units 2245.80 -> 2268.11, margin
+    # -1134.93 -> -1030.52, other items -20.72 -> -11.98), the rest is unchanged
+    ("units", "expected"): 2268.106856315088,
+    ("units", "q0.05"): 2056.5355157628696,
+    ("units", "q0.95"): 2454.5372410847704,
+    ("incremental_margin", "expected"): -1030.5241201496979,
+    ("incremental_margin", "q0.05"): -1146.8680998645832,
+    ("incremental_margin", "q0.5"): -1017.0378112047492,
+    ("incremental_margin", "q0.95"): -903.972884557575,
+    ("other_items_incremental_units", "expected"): -11.980948238970996,
+    ("promo_cost", "expected"): 1080.079110199181,
     ("fixed_cost", "expected"): 169.99999999999997,
 }
 
@@ -371,7 +376,11 @@ def test_a_scenario_through_every_path_reproduces_the_pinned_numbers():
     for (name, key), value in PINNED.items():
         assert sim.totals[name][key] == pytest.approx(value, rel=1e-9, abs=1e-9), (name, key)
     kinds = [w["kind"] for w in sim.warnings]
-    assert kinds == ["stock_unknown", "stock_median", "stock_median", "dip_truncated"]
+    assert kinds == [
+        "cannibalisation_bounded", "stock_unknown", "stock_median", "stock_median", "dip_truncated"
+    ]
+    (bound,) = [w for w in sim.warnings if w["kind"] == "cannibalisation_bounded"]
+    assert (bound["cells"], bound["units_cut"]) == (9, 22.31)
     doc = sim.to_json()
     assert json.loads(json.dumps(doc, allow_nan=False)) == doc
     assert len(doc["days"]) == len(sim.rows) and len(doc["items"]) == len(sim.series)

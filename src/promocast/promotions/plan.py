@@ -20,9 +20,11 @@ Cannibalisation is linearised per candidate: a promotion costs each rival its fi
 (rate x the rival's baseline margin), as if the rivals were not promoted themselves. The true
 loss compounds, (1 - rate) ** rivals on promotion capped at 3 in the demo shop, so the
 approximation overstates the loss when many rivals run at once, which the category cap keeps
-rare. The dip is charged on the baseline of the next period whether or not that period is
-promoted (with min_gap_periods >= 1 it never is); past the horizon the last period's
-baseline stands in for the next one.
+rare. Either way a cell's promotions move at most their own incremental units away from
+the category (``cannibal_bound``, as in the what-if): a slow item's option is charged no
+more of its rivals' units than it gains itself. The dip is charged on the baseline of the
+next period whether or not that period is promoted (with min_gap_periods >= 1 it never is);
+past the horizon the last period's baseline stands in for the next one.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from promocast.exceptions import DataValidationError, RowError
+from promocast.promotions.cannibal_bound import rival_scale
 from promocast.promotions.plan_risk import log_units_sd
 from promocast.promotions.rules import DEFAULT_GRID, period_end
 
@@ -159,7 +160,8 @@ def build_candidates(
         ahead += nxt.fillna(cells["baseline_units"]).to_numpy(float)
     dip = cells["post_promo_dip"].clip(lower=0).to_numpy(float) * ahead
     cells["dip_units"] = dip
-    # cannibalisation: first-order loss of every category rival in the store and period
+    # cannibalisation: first-order loss of every category rival in the store and period,
+    # bounded per option by its own incremental units (below)
     rate = cells["cannibalisation_rate"].clip(lower=0).to_numpy(float)
     pool = cells.assign(
         m=rate * cells["baseline_margin"], r=rate * cells["baseline_revenue"], u=rate * units0
@@ -194,6 +196,10 @@ def build_candidates(
             units = units0 * mult
             revenue = terms["net_price"] * units
             margin = (p0 - terms["giveaway"] - cost) * units
+            # rivals lose at most the option's own incremental units (cannibal_bound)
+            bound = rival_scale(units - units0, cannibal_units)
+            lost = {"margin": cannibal_margin * bound, "revenue": cannibal_revenue * bound,
+                    "units": cannibal_units * bound}
             frame = cells.assign(
                 promo_type=kind,
                 depth=float(depth),
@@ -208,16 +214,16 @@ def build_candidates(
                 giveaway=terms["giveaway"] * units,
                 margin=margin,
                 dip_loss=dip * (p0 - cost),
-                cannibalisation_loss=cannibal_margin,
+                cannibalisation_loss=lost["margin"],
                 gross_incremental_margin=margin
                 - cells["baseline_margin"]
                 - dip * (p0 - cost)
-                - cannibal_margin,
+                - lost["margin"],
                 incremental_revenue=revenue
                 - cells["baseline_revenue"]
                 - dip * p0
-                - cannibal_revenue,
-                incremental_units=units - units0 - dip - cannibal_units,
+                - lost["revenue"],
+                incremental_units=units - units0 - dip - lost["units"],
             )
             for q in quantiles:
                 frame[q.replace("baseline_units", "expected_units")] = frame[q] * mult

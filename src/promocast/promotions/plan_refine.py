@@ -8,12 +8,18 @@ loss stops growing past CAP rivals. This module prices a whole plan that way
 (``plan_value``) and re-prices every candidate as its marginal value given the rest of a
 plan (``marginal_values``), so ``optimise_plan`` can re-solve around its previous answer
 (sequential linearisation) and keep the best plan by its exact value.
+
+The units a cell's promotions move away from its items (their own and their rivals') are at
+most the promoted items' own incremental units there (``cannibal_bound``, as in the what-if
+and in ``build_candidates``): past that every loss of the cell is scaled down alike.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from promocast.promotions.cannibal_bound import rival_scale
 
 RIVAL_CAP = 3
 """Rival promotions beyond this many take nothing more (the demo shop's CANNIBALISATION_CAP)."""
@@ -43,15 +49,37 @@ def _cells(cand: pd.DataFrame, chosen: np.ndarray, money: str) -> pd.DataFrame:
     """One row per item x store x period: its rate, its money without promotion, its money
     under the chosen promotion (if any) and whether it is promoted."""
     base = f"baseline_{money}"
-    cells = cand.drop_duplicates(CELL)[[*CELL, "category", "cannibalisation_rate", base]]
+    units = "baseline_units" in cand and "expected_units" in cand
+    extra = ["baseline_units"] if units and base != "baseline_units" else []
+    cells = cand.drop_duplicates(CELL)[[*CELL, "category", "cannibalisation_rate", base, *extra]]
     cells = cells.set_index(CELL)
     picked = cand[chosen].set_index(CELL)
     cells["promoted"] = cells.index.isin(picked.index)
     cells["money"] = cells[base]
     cells.loc[picked.index, "money"] = picked[money].to_numpy()
+    if units:  # what the cannibalisation bound weighs
+        cells["units"] = cells["baseline_units"]
+        cells.loc[picked.index, "units"] = picked["expected_units"].to_numpy()
     cells = cells.reset_index()
     cells["n_promoted"] = cells.groupby(GROUP)["promoted"].transform("sum").astype(int)
     return cells
+
+
+def _group_sum(cells: pd.DataFrame, values: np.ndarray) -> np.ndarray:
+    return pd.Series(values).groupby([cells[c] for c in GROUP]).transform("sum").to_numpy()
+
+
+def _bounded(cells: pd.DataFrame, kept: np.ndarray) -> np.ndarray:
+    """``kept`` with each category x store x period's lost units scaled down to the promoted
+    items' own incremental units there (``cannibal_bound``); as is without units."""
+    if "units" not in cells:
+        return kept
+    units = cells["units"].to_numpy(float)
+    gain = np.where(cells["promoted"], units - cells["baseline_units"].to_numpy(float), 0.0)
+    scale = rival_scale(
+        _group_sum(cells, np.maximum(gain, 0.0)), _group_sum(cells, np.abs(units * (1 - kept)))
+    )
+    return 1 - (1 - kept) * scale
 
 
 def plan_value(cand: pd.DataFrame, chosen: np.ndarray, objective: str = "margin") -> float:
@@ -59,7 +87,7 @@ def plan_value(cand: pd.DataFrame, chosen: np.ndarray, objective: str = "margin"
     promotion, with cannibalisation compounding and capped; dips and fixed costs as priced."""
     cells = _cells(cand, chosen, objective)
     rivals = cells["n_promoted"].to_numpy() - cells["promoted"].to_numpy()
-    kept = _kept(cells["cannibalisation_rate"].to_numpy(float), rivals)
+    kept = _bounded(cells, _kept(cells["cannibalisation_rate"].to_numpy(float), rivals))
     total = float((cells["money"] * kept).sum() - cells[f"baseline_{objective}"].sum())
     picked = cand[chosen]
     dip = (
@@ -82,24 +110,29 @@ def marginal_values(
     money = cells["money"].to_numpy(float)
     promoted = cells["promoted"].to_numpy()
     n_all = cells["n_promoted"].to_numpy()
-    # loss a rival i suffers when one more promotion joins n others, for n = N - 1 and N
-    rival_n = {}
-    for shift in (1, 0):  # shift 1: the candidate's item is itself promoted now (n = N - 1)
-        others = n_all - shift - promoted  # i's promoted rivals, j left out
-        loss = money * (_kept(rate, others) - _kept(rate, others + 1))
-        rival_n[shift] = (
-            loss,
-            pd.Series(loss).groupby([cells[c] for c in GROUP]).transform("sum").to_numpy(),
-        )
     key = pd.MultiIndex.from_frame(cand[CELL])
     pos = pd.Series(np.arange(len(cells)), index=pd.MultiIndex.from_frame(cells[CELL]))
     at = pos.reindex(key).to_numpy()
     own_promoted = promoted[at]
     shift = own_promoted.astype(int)
     n_others = n_all[at] - shift
-    own_loss = np.where(own_promoted, rival_n[1][0][at], rival_n[0][0][at])
-    group_loss = np.where(own_promoted, rival_n[1][1][at], rival_n[0][1][at])
-    rivals_loss = group_loss - own_loss
+
+    def rivals_loss(values: np.ndarray) -> np.ndarray:
+        """The extra loss of the candidate's rivals (``values``: money or units per cell)."""
+        # loss a rival i suffers when one more promotion joins n others, for n = N - 1 and N
+        rival_n = {}
+        for s in (1, 0):  # s 1: the candidate's item is itself promoted now (n = N - 1)
+            others = n_all - s - promoted  # i's promoted rivals, j left out
+            loss = values * (_kept(rate, others) - _kept(rate, others + 1))
+            rival_n[s] = (loss, _group_sum(cells, loss))
+        own_loss = np.where(own_promoted, rival_n[1][0][at], rival_n[0][0][at])
+        group_loss = np.where(own_promoted, rival_n[1][1][at], rival_n[0][1][at])
+        return group_loss - own_loss
+
+    lost = rivals_loss(money)
+    if "units" in cells:  # at most the candidate's own incremental units (cannibal_bound)
+        own_gain = (cand["expected_units"] - cand["baseline_units"]).to_numpy(float)
+        lost = lost * rival_scale(own_gain, rivals_loss(cells["units"].to_numpy(float)))
     base = cand[f"baseline_{objective}"].to_numpy(float)
     kept_own = _kept(cand["cannibalisation_rate"].to_numpy(float), n_others)
     gain = (cand[objective].to_numpy(float) - base) * kept_own
@@ -107,7 +140,7 @@ def marginal_values(
         extra = cand["dip_loss"].to_numpy(float) + cand["fixed_cost"].to_numpy(float)
     else:
         extra = (cand["dip_units"] * cand["regular_price"]).to_numpy(float)
-    return gain - rivals_loss - extra
+    return gain - lost - extra
 
 
 def attributed_values(
@@ -126,7 +159,7 @@ def attributed_values(
     rate = cells["cannibalisation_rate"].to_numpy(float)
     promoted = cells["promoted"].to_numpy()
     n = cells["n_promoted"].to_numpy()
-    kept = _kept(rate, n - promoted)
+    kept = _bounded(cells, _kept(rate, n - promoted))
     lost = cells["money"].to_numpy(float) * (1 - kept)  # promoted: own units kept lower
     rivals_lost = np.where(promoted, 0.0, lost)
     shared = (

@@ -11,7 +11,11 @@ true model do (``promotions.plan``, ``testing.demo.model``)::
             x (1 - cannibalisation_rate) ** min(rival promotions, RIVAL_CAP)
 
 Rival promotions are other items of the category, same store and day, under another promo_id
-(items sharing one category-wide promotion do not take from each other). Money per unit
+(items sharing one category-wide promotion do not take from each other). The units moved
+by cannibalisation (or a halo, a negative rate) in a category x store x day are at most, in
+size, the promoted items' own incremental units there (baseline x (price effect x lifts - 1)):
+past that the rivals' moved units are scaled down (``cannibal_bound``, the plan's bound too),
+with a ``cannibalisation_bounded`` warning. Money per unit
 comes from ``plan.promo_terms``: revenue = net price x units; margin = (regular price -
 giveaway - unit cost) x units, less fixed costs (spread over the promotion's item x store x
 days). ``bundle`` is a basket deal: its lift changes demand and its ``discount_pct`` is costed
@@ -138,7 +142,7 @@ def simulate(
     ]
     positive_elasticities(series, category_elasticity, level, warnings)
     warnings += _standing(prices, promoted)
-    f = factors(days, series, len(grid.ds), dip_days, source, warnings)
+    f = factors(days, series, np.nan_to_num(grid.point), dip_days, source, warnings)
 
     point = grid.point
     if (gaps := int(np.isnan(point).sum())) > 0:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from promocast.exceptions import RowError
+from promocast.promotions.cannibal_bound import bounded_warning, rival_scale
 from promocast.promotions.plan import promo_terms
 from promocast.promotions.plan_refine import RIVAL_CAP
 from promocast.promotions.scenario import LIFT_MECHANISMS, InvalidScenario
@@ -109,8 +110,11 @@ def _codes(*parts: np.ndarray) -> np.ndarray:
     return pd.factorize(code)[0]
 
 
-def _rivals(days: Days, series: pd.DataFrame, promo_id: np.ndarray) -> np.ndarray:
-    """Other items of the category x store x day on promotion under another promo_id."""
+def _rivals(
+    days: Days, series: pd.DataFrame, promo_id: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Other items of the category x store x day on promotion under another promo_id, and
+    the category x store x day code of each day row."""
     # category x store coded once per series (a few hundred), not per day row (thousands)
     per_series = _codes(series["category"].to_numpy(), series["store_id"].to_numpy())
     cell = _codes(per_series[days.sid], days.ds)
@@ -120,18 +124,47 @@ def _rivals(days: Days, series: pd.DataFrame, promo_id: np.ndarray) -> np.ndarra
     if on.any():
         group = _codes(cell[on], promo_id[on])
         same[on] = np.bincount(group)[group]
-    return np.where(on, n_on - same, n_on)
+    return np.where(on, n_on - same, n_on), cell
+
+
+def _bounded_kept(
+    days: Days,
+    cell: np.ndarray,
+    kept: np.ndarray,
+    gross: np.ndarray,
+    gain: np.ndarray,
+    base_day: np.ndarray,
+    warnings: list[dict[str, Any]],
+) -> np.ndarray:
+    """``kept`` with each category x store x day's moved units (baseline x ``gross`` x (1 -
+    kept), cannibalised or haloed, summed in size) scaled down to the promoted days' own
+    incremental units (baseline x ``gain``, each at least 0) there (``cannibal_bound``).
+    The scale is set at the baseline's point and carried by the coefficients, so quantiles
+    and draws follow."""
+    if not days.on.any():
+        return kept
+    n_cells = cell.max(initial=-1) + 1
+    moved = np.bincount(cell, weights=np.abs(base_day * gross * (1 - kept)), minlength=n_cells)
+    # each promoted day's own gain, 0 when its promotion loses units (a price above the
+    # regular one draws no switchers and does not cancel another promotion's)
+    own = np.where(days.on, base_day * np.maximum(gain, 0.0), 0.0)
+    grown = np.bincount(cell, weights=own, minlength=n_cells)
+    scale = rival_scale(grown, moved)
+    warnings += bounded_warning(moved, scale, "category x store x day")
+    return 1 - (1 - kept) * scale[cell]
 
 
 def factors(
     days: Days,
     series: pd.DataFrame,
-    n_rows: int,
+    point: np.ndarray,
     dip_days: int,
     source: str,
     warnings: list[dict[str, Any]],
 ) -> Factors:
-    """The per-day demand factor and money of the scenario, summed per baseline row."""
+    """The per-day demand factor and money of the scenario, summed per baseline row.
+    ``point``: the baseline units of each row (no NaN), which bound the cannibalisation."""
+    n_rows = len(point)
     sid = days.sid
     p0 = series["regular_price"].to_numpy(float)[sid]
     item_of_day = series["item_id"].to_numpy()[sid]
@@ -158,12 +191,17 @@ def factors(
     dip = np.where(after, 1 - np.nan_to_num(series["post_promo_dip"].to_numpy(float))[sid], 1.0)
     rate = np.nan_to_num(series["cannibalisation_rate"].to_numpy(float))[sid]
     promo_id = days.column("promo_id", None, object)
-    kept = (1 - rate) ** np.minimum(_rivals(days, series, promo_id), RIVAL_CAP)
-    other = lift * dip * kept
+    rivals, cell = _rivals(days, series, promo_id)
+    kept = (1 - rate) ** np.minimum(rivals, RIVAL_CAP)
     elasticity = np.nan_to_num(series["price_elasticity"].to_numpy(float))[sid]
     price_effect = np.where(ratio == 1.0, 1.0, ratio**elasticity)
-    unit_margin = p0 - money["giveaway"] - series["unit_cost"].to_numpy(float)[sid]
     width, b = days.width, days.b
+    kept = _bounded_kept(
+        days, cell, kept, price_effect * lift * dip, price_effect * lift - 1, point[b] / width,
+        warnings,
+    )
+    other = lift * dip * kept
+    unit_margin = p0 - money["giveaway"] - series["unit_cost"].to_numpy(float)[sid]
 
     def per_row(weights: np.ndarray) -> np.ndarray:
         return np.bincount(b, weights=weights / width, minlength=n_rows)
