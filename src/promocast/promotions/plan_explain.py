@@ -17,8 +17,8 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
+from promocast.catalogues import catalogue
 from promocast.promotions.rules import PlanRules
-from promocast.web.i18n import catalogue
 
 KEY = ["item_id", "store_id", "period_start"]
 

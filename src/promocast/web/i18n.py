@@ -6,21 +6,11 @@ hold the same keys, so a page never shows a key or half a language.
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from importlib import resources
+from promocast.catalogues import catalogue
 
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
 LANG_COOKIE = "promocast_lang"
-
-
-@cache
-def catalogue(lang: str) -> dict[str, str]:
-    """The texts of ``lang`` (key -> text)."""
-    text = resources.files("promocast.web").joinpath("locales", f"{lang}.json").read_text(
-        encoding="utf-8")
-    return json.loads(text)
 
 
 def pick_language(query: str | None, cookie: str | None) -> str:
