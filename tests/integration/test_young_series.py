@@ -77,7 +77,7 @@ def test_young_forecasts_follow_the_peers_shape_and_fall_back_to_the_store() -> 
     days = pd.date_range("2026-01-01", periods=4)
     peers = pd.DataFrame({"unique_id": ["a"] * 4 + ["b"] * 4, "ds": list(days) * 2,
                           "store_id": "s1", "category": ["tea"] * 4 + ["milk"] * 4,
-                          "m": [10, 20, 10, 20, 5, 5, 5, 5.0]})
+                          "m": [20, 40, 20, 40, 5, 5, 5, 5.0]})
     peers[quantile_column("m", 0.9)] = peers["m"] * 1.5
     history = pd.DataFrame({"unique_id": "n", "ds": pd.date_range("2025-12-20", periods=6),
                             "y": [100, 100, 6, 6, 6, 6.0], "promo": [1, 1, 0, 0, 0, 0]})
@@ -85,7 +85,7 @@ def test_young_forecasts_follow_the_peers_shape_and_fall_back_to_the_store() -> 
     grid = pd.DataFrame({"unique_id": "n", "ds": days, "item_id": "N", "store_id": "s1",
                          "category": "tea"})
     got = young_forecasts(history, grid, peers, ["m"], [0.9])
-    assert got["m"].tolist() == pytest.approx([4, 8, 4, 8])  # 6 x the tea shape (10, 20) / 15
+    assert got["m"].tolist() == pytest.approx([4, 8, 4, 8])  # 6 x the tea shape (20, 40) / 30
     # its own spread (4 steady periods: Poisson), not the peers' 1.5 x the median
     assert got[quantile_column("m", 0.9)].tolist() == [7, 12, 7, 12]  # Poisson(4), (8) 90 %
     noisy = history.assign(y=[100, 100, 2, 10, 2, 10.0])  # variance 21 over a mean of 6
@@ -94,6 +94,10 @@ def test_young_forecasts_follow_the_peers_shape_and_fall_back_to_the_store() -> 
     # a category with no forecast peer in the store takes the store's
     other = young_forecasts(history, grid.assign(category="coffee"), peers, ["m"], [0.9])
     assert other["m"].mean() == pytest.approx(6)
+    # and so does one whose peers sell too little for a shape (2 a period: noise)
+    slow = peers.assign(m=[1, 3, 1, 3, 30, 30, 30, 30.0])
+    steady = young_forecasts(history, grid, slow, ["m"], [0.9])["m"].to_numpy()
+    assert steady == pytest.approx(6 * np.array([15.5, 16.5, 15.5, 16.5]) / 16)
 
 
 def test_a_what_if_on_a_new_item_has_a_baseline(shop_db: Path, tmp_path: Path) -> None:

@@ -26,6 +26,11 @@ from scipy import stats
 from promocast.forecasting.metrics import quantile_column
 
 MIN_CLEAN = 3
+MIN_PEER_UNITS = 20.0
+"""Units a period the peers of a group must forecast together for their shape to be used: a
+category whose only peer in the store sells one a day has a shape of noise (a new item's
+what-if baseline came out 60 % above its level from such a peer); the store's, then the
+shop's, is used instead."""
 """Periods off promotion a young series needs before its level leaves its promoted periods out."""
 PROMO_FLAGS = ("promo", "on_promo")
 
@@ -55,12 +60,18 @@ def young_level(history: pd.DataFrame) -> pd.Series:
     return _own_stats(history)["level"]
 
 
-def _peer_shape(predicted: pd.DataFrame, keys: list[str], point: str) -> pd.DataFrame:
+def _peer_shape(predicted: pd.DataFrame, keys: list[str], point: str,
+                min_units: float = 0.0) -> pd.DataFrame:
     """Per group of ``keys`` and period: the peers' mean ``point`` forecast divided by its
-    mean over the horizon (NaN where that is 0)."""
-    mean = predicted.groupby([*keys, "ds"], observed=True)[point].mean()
-    scale = mean.groupby(level=list(range(len(keys)))).transform("mean")
-    return (mean / scale.where(scale > 0)).rename("shape").reset_index()
+    mean over the horizon (NaN where that is 0). Groups whose peers together forecast fewer
+    than ``min_units`` a period are left out (their shape is mostly noise)."""
+    group = predicted.groupby([*keys, "ds"], observed=True)[point]
+    mean, total = group.mean(), group.sum()
+    by_group = list(range(len(keys)))
+    scale = mean.groupby(level=by_group).transform("mean")
+    enough = total.groupby(level=by_group).transform("mean") >= min_units
+    shape = (mean / scale.where(scale > 0))[enough]
+    return shape.rename("shape").reset_index()
 
 
 def count_quantiles(mean: np.ndarray, variance: np.ndarray, q: float) -> np.ndarray:
@@ -111,8 +122,9 @@ def young_forecasts(history: pd.DataFrame, grid: pd.DataFrame, predicted: pd.Dat
             missing = np.isnan(shape)
             if not missing.any():
                 break
+            floor = 0.0 if keys == ["every"] else MIN_PEER_UNITS
             found = grid.loc[missing, [*keys, "ds"]].merge(
-                _peer_shape(predicted, keys, model), on=[*keys, "ds"], how="left")
+                _peer_shape(predicted, keys, model, floor), on=[*keys, "ds"], how="left")
             shape[missing] = found["shape"].to_numpy()
         mean = level * shape
         variance = mean + mean**2 * extra
