@@ -28,6 +28,9 @@ from promocast.features.calendar import event_features
 
 PROMO_FLAGS = [f"promo_{t}" for t in PROMO_TYPES]
 CATEGORY_INPUTS = ["cat_rel_price", "cat_price_rank", "cat_promo_share", "cat_rel_discount"]
+PRICE_INPUTS = ["price", "base_price", "rel_price", "discount_depth", "log_price",
+                "price_momentum_1", "price_momentum_4"]
+"""The price columns ``price_features`` leaves (the planned price fills them in a forecast)."""
 
 
 def price_features(frame: pd.DataFrame) -> pd.DataFrame:

@@ -115,7 +115,11 @@ def fit_predict_distributed(engine: DaskEngine, args: dict, train: pd.DataFrame,
     from mlforecast.distributed import DistributedMLForecast
     from mlforecast.distributed.models.dask.lgb import DaskLGBMForecast
 
-    models = {name: DaskLGBMForecast(**model.get_params()) for name, model in args["models"].items()}
+    from promocast.forecasting.additive import EventsApart
+    from promocast.forecasting.additive_dask import EventsApartDaskLGBM
+
+    models = {name: (EventsApartDaskLGBM if isinstance(model, EventsApart) else DaskLGBMForecast)(
+        **model.get_params()) for name, model in args["models"].items()}
     mlf = DistributedMLForecast(**{**args, "models": models}, engine=engine.client,
                                 num_partitions=engine.partitions)
     with warnings.catch_warnings():

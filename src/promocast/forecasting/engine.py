@@ -101,7 +101,7 @@ def _forecaster_args(spec: ForecastSpec, models: list[str], log_target: bool,
     means, date features; a log1p target when the models' loss works on log units."""
     cfg = ZooConfig(season_length=spec.season_length, seed=spec.seed,
                     num_threads=spec.num_threads, lgbm_params=spec.lgbm_params,
-                    lgbm_loss=spec.lgbm_loss)
+                    lgbm_loss=spec.lgbm_loss, events_apart=spec.events_apart)
     lags, transforms, date_features = _lags(spec, lags_from,
                                             seasonal=set(models) <= set(NAN_TOLERANT))
     transforms_y = target_transforms(log_target)

@@ -27,6 +27,7 @@ from statsforecast.models import (
     WindowAverage,
 )
 
+from promocast.forecasting.additive import EventsApartLGBM
 from promocast.reproducible import LIGHTGBM_REPRODUCIBLE
 
 STAT_MODELS = ("naive", "seasonal_naive", "window_average", "autoarima", "autoets", "theta",
@@ -53,6 +54,7 @@ class ZooConfig:
     num_threads: int = 2
     lgbm_params: dict | None = None
     lgbm_loss: str = "log_l2"
+    events_apart: bool = False  # ``ForecastSpec.events_apart``
 
 
 LGBM_OBJECTIVES = {"log_l2": {"objective": "l2"},
@@ -120,7 +122,7 @@ def ml_model(name: str, cfg: ZooConfig):
                   "num_threads": cfg.num_threads, "verbosity": -1, **LIGHTGBM_REPRODUCIBLE}
         params.update(LGBM_OBJECTIVES["tweedie" if name == "lgbm_tweedie" else cfg.lgbm_loss])
         params.update(cfg.lgbm_params or {})
-        return lgb.LGBMRegressor(**params)
+        return EventsApartLGBM(**params) if cfg.events_apart else lgb.LGBMRegressor(**params)
     if name in ("linear", "ridge"):
         # a missing feature at prediction time (a lag a young series lacks, a known input a
         # file left empty: Walmart's markdowns) is the training median, not a crash:

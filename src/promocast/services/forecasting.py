@@ -21,6 +21,7 @@ from promocast.exceptions import EmptyStore, InvalidRequest, UsageError
 from promocast.features.calendar import build_calendar
 from promocast.features.exogenous import (
     CATEGORY_INPUTS,
+    PRICE_INPUTS,
     PROMO_FLAGS,
     calendar_features,
     category_features,
@@ -38,8 +39,6 @@ from promocast.wording import option
 __all__ = ["Panel", "load_panel", "parse_models", "rolling_cutoffs", "run_backtest", "write_predictions"]
 
 Progress = Callable[[str], None]
-PRICE_INPUTS = ["price", "base_price", "rel_price", "discount_depth", "log_price",
-                "price_momentum_1", "price_momentum_4"]
 NOT_KNOWN_AHEAD = re.compile(r"sales|units|volume|returns|revenue|turnover|^profit$|profit_amount|"
                              r"gross_profit", re.I)
 """Exogenous columns that describe the outcome itself (sales, revenue, profit in money) are never
