@@ -59,6 +59,18 @@ def test_effects_are_kept_and_reused(effects_doc: dict, shop_db: Path, tmp_path:
     assert again["items"] == effects_doc["items"]
 
 
+def test_effects_of_an_older_estimator_are_not_reused(effects_doc: dict, shop_db: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from promocast.promotions import effects
+    from promocast.services.promotions import kept_effects
+
+    kept = kept_effects(shop_db, effects_doc["data_hash"])
+    assert kept is not None and kept[2] == effects_doc["result_id"]
+    # an upgrade that changes the estimator: the same data's kept estimates are stale
+    monkeypatch.setattr(effects, "REVISION", "a later revision")
+    assert kept_effects(shop_db, effects_doc["data_hash"]) is None
+
+
 def test_evaluate_ranks_past_promotions_and_exports(shop_db: Path, tmp_path: Path) -> None:
     out, table = tmp_path / "evaluate.json", tmp_path / "promotions.xlsx"
     result = promocast("promo", "evaluate", "--db", str(shop_db), "--json", str(out),

@@ -81,6 +81,11 @@ intervals (``lift_<m>_lo`` / ``_hi``, the ``level`` posterior interval) come las
 from elsewhere (a plan's truth, an older kept result) may lack them."""
 LIFT_FLOOR = -0.5
 """A lift below -50 % (a mechanism halving sales at the same price) is flagged as implausible."""
+REVISION = "2026-12-04"
+"""When the estimator last changed what it returns (the shop's own events in the calendar
+offset, categories alike): kept estimates of an older revision are re-estimated, not reused,
+although the data are the same (their data hash alone kept an upgraded shop on the old
+numbers until ``--refresh``). Bump it with any change to the estimates."""
 METHOD = (
     "Poisson GLM per item with a cross-fitted LightGBM calendar offset (backfitted), "
     "period-clustered standard errors, empirical Bayes shrinkage toward the category and of "

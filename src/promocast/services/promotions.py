@@ -34,11 +34,19 @@ from promocast.services.tables import write_table
 
 
 # -- effects ---------------------------------------------------------------------------------
+def _effects_key(level: float) -> str:
+    """The kept effects' parameters: the interval level and the estimator's revision."""
+    from promocast.promotions.effects import REVISION
+
+    return json.dumps({"level": level, "revision": REVISION})
+
+
 def kept_effects(db: Path, data_hash: str, level: float = 0.9
                  ) -> tuple[dict, pd.DataFrame, str] | None:
-    """The effects kept for this data and interval level: (document, EffectParams, id)."""
+    """The effects kept for this data, interval level and estimator revision: (document,
+    EffectParams, id)."""
     with Store(db, read_only=True) as store:
-        kept = store.latest_promo_result("effects", data_hash, json.dumps({"level": level}))
+        kept = store.latest_promo_result("effects", data_hash, _effects_key(level))
     if kept is None:
         return None
     from promocast.promotions.effects import PARAM_COLUMNS
@@ -57,7 +65,7 @@ def effect_estimates(db: Path, shop: Shop, *, level: float = 0.9, refresh: bool 
     from promocast.promotions.effects import estimate_effects
 
     say = say_to(progress)
-    params_key = json.dumps({"level": level})
+    params_key = _effects_key(level)
     if not refresh:
         kept = kept_effects(db, shop.panel.data_hash, level)
         if kept is not None:
@@ -319,7 +327,7 @@ def evaluation(db: Path, shop: Shop, *, refresh: bool = False,
     if not refresh:
         with Store(db, read_only=True) as store:
             kept = store.latest_promo_result("evaluate", panel.data_hash)
-        if kept is not None:
+        if kept is not None and _current(json.loads(kept[1])):
             say("reusing the evaluation of the same data")
             document = json.loads(kept[1])
             return document, pd.DataFrame(document["promotions"]), kept[0]
@@ -348,6 +356,12 @@ def evaluation(db: Path, shop: Shop, *, refresh: bool = False,
         result_id = store.save_promo_result("evaluate", panel.data_hash, "{}",
                                             json.dumps(document))
     return document, result.table, result_id
+
+
+def _current(document: dict) -> bool:
+    """A kept evaluation made before promotions were flagged ``within_noise`` (QA5 #19) is
+    made again."""
+    return all("within_noise" in p for p in document.get("promotions", []))
 
 
 def run_evaluate(db: Path, *, country: str = "CN", out: Path | None = None,
