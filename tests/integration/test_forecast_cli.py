@@ -40,6 +40,9 @@ def test_backtest_json_and_predictions(shop_db: Path, tmp_path: Path) -> None:
     assert abs(sum(ensemble["weights"].values()) - 1.0) < 1e-6
     predictions = pd.read_csv(tmp_path / "p.csv", parse_dates=["cutoff", "ds"])
     assert list(predictions.columns[:4]) == ["unique_id", "cutoff", "ds", "actual"]
+    # ``series`` counts what was scored; the others are named (QA5 #19)
+    assert doc["series"] == predictions["unique_id"].nunique()
+    assert doc["series_in_data"] == doc["series"] + doc["series_not_scored"]["count"]
     steps = (predictions["ds"] - predictions["cutoff"]).dt.days
     assert steps.min() == 2 and steps.max() == 7  # gap 1: step 1 neither scored nor written
     recomputed = evaluate(predictions, ["lgbm"])["lgbm"]

@@ -81,6 +81,10 @@ def backtest(
     write_json(json_out, document)
     out.print(f"{document['series']} series, {document['folds']} folds, horizon {horizon}, gap {gap} "
               f"({document['seconds']} s)", highlight=False, markup=False)
+    for group in (document.get("series_not_scored") or {}).get("groups", []):
+        shown = ", ".join(group["ids"][:5]) + (", ..." if group["count"] > 5 else "")
+        out.print(f"{group['count']} series not scored, {group['message']}: {shown}",
+                  highlight=False, markup=False)
     out.print(f"{'model':<16}{'MAE':>10}{'WAPE %':>9}{'MAPE %':>9}{'MASE':>7}{'cov80 %':>9}",
               highlight=False, markup=False)
     for name, m in sorted(document["models"].items(), key=lambda kv: kv[1]["wape"] or 1e18):

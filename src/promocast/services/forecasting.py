@@ -293,7 +293,11 @@ def run_backtest(db: Path, *, horizon: int, gap: int = 0, folds: int = 3, step: 
     winners = per_series_winner(predictions, [m for m in scores], metric="mae")
     document = {
         "freq": panel.freq, "horizon": horizon, "gap": gap,
-        "series": int(panel.frame["unique_id"].nunique()), "folds": len(cutoffs),
+        "series": int(predictions["unique_id"].nunique()),
+        "series_in_data": int(panel.frame["unique_id"].nunique()),
+        "series_not_scored": series_not_scored(panel.frame, predictions, cutoffs,
+                                               freq=panel.freq, horizon=horizon, gap=gap),
+        "folds": len(cutoffs),
         "cutoffs": [str(c.date()) for c in cutoffs],
         "seconds": round(time.perf_counter() - started, 1),
         "models": scores, "best": best, "selection_metric": metric,
@@ -307,6 +311,39 @@ def run_backtest(db: Path, *, horizon: int, gap: int = 0, folds: int = 3, step: 
                        json.dumps({"gap": gap, "folds": len(cutoffs), "step": step}),
                        panel.data_hash, json.dumps(document))
     return document, predictions
+
+
+NOT_SCORED = {
+    "no_actual": "no actual in any scored window (discontinued, or out of stock, after the "
+                 "cutoffs)",
+    "too_short": "too little history at every cutoff (a fold trains on a series with more "
+                 "than twice the horizon)"}
+_SHOWN_IDS = 50
+
+
+def series_not_scored(frame: pd.DataFrame, predictions: pd.DataFrame,
+                      cutoffs: list[pd.Timestamp], *, freq: str, horizon: int,
+                      gap: int) -> dict:
+    """The panel's series with no scored point (QA5 #19), so ``series`` counts what was scored:
+    ``{"count", "groups": [{"reason", "message", "count", "ids" (the first 50)}]}``. A fold
+    leaves out a series with at most two horizons of history (``engine._backtest_fold``); one
+    with no observed actual in steps ``gap + 1 .. horizon`` after any cutoff has nothing to
+    score."""
+    missing = sorted(set(frame["unique_id"]) - set(predictions["unique_id"]))
+    found: dict[str, list[str]] = {}
+    if missing:
+        rows = frame.loc[frame["unique_id"].isin(missing), ["unique_id", "ds", "observed"]]
+        offset = pd.tseries.frequencies.to_offset(freq)
+        actual = pd.Series(False, index=pd.Index(missing))
+        for cutoff in cutoffs:
+            inside = ((rows["ds"] > cutoff + gap * offset)
+                      & (rows["ds"] <= cutoff + horizon * offset) & (rows["observed"] == 1))
+            actual |= inside.groupby(rows["unique_id"]).any().reindex(actual.index, fill_value=False)
+        for sid in missing:
+            found.setdefault("too_short" if actual[sid] else "no_actual", []).append(str(sid))
+    return {"count": len(missing),
+            "groups": [{"reason": r, "message": NOT_SCORED[r], "count": len(ids),
+                        "ids": ids[:_SHOWN_IDS]} for r, ids in found.items()]}
 
 
 def _plain(value: object) -> object:
