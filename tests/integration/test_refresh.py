@@ -54,7 +54,10 @@ def test_refresh_appends_the_new_day_without_retraining(shop: dict) -> None:
                      str(root / "f1.json"), "--db", str(db))
     assert done.returncode == 0, done.stderr
     summary = json.loads((root / "f1.json").read_text())
-    assert summary["refresh_of"] == run0 and summary["new_periods"] == summary["series"] == 16
+    assert summary["refresh_of"] == run0 and summary["new_rows"] == summary["series"] == 16
+    assert summary["new_periods"] == 1  # one new day, not 16 (QA5 #19: dates, rows apart)
+    assert summary["new_from"] == summary["new_to"] == str(shop["last_day"].date())
+    assert "1 day appended" in done.stdout and "16 rows" in done.stdout
     refreshed = pd.read_csv(root / "f1.csv", parse_dates=["ds"])
     old = pd.read_csv(root / "f0.csv", parse_dates=["ds"])
     assert refreshed["ds"].min() == shop["last_day"] + pd.Timedelta(days=1)

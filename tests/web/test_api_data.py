@@ -96,7 +96,7 @@ def test_uploaded_day_refreshes_the_forecasts(tmp_path: Path) -> None:
         forecast = c.get("/api/forecasts/" + sales["item_id"].iloc[0]).json()
     reset_store_mode()
     assert job["status"] == "done", job["error"]
-    assert job["result"]["new_periods"] == len(new) == 20
+    assert job["result"]["new_rows"] == len(new) == 20 and job["result"]["new_periods"] == 1
     assert job["result"]["start"] == str(day + pd.Timedelta(days=1))
     assert forecast["run"]["run_id"] == job["result"]["run_id"]
 

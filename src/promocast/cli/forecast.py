@@ -256,7 +256,9 @@ def _refresh(*, horizon: int | None, out_file: Path, db: Path | None, json_out: 
         summary = run_refresh(resolve_db(db), out=out_file, progress=update)
     write_json(json_out, summary)
     out.print(f"run {summary['run_id']} (refresh of {summary['refresh_of']}): "
-              f"{summary['new_periods']} new periods appended, {summary['series']} series x "
+              f"{_periods(summary['new_periods'], summary['freq'])} appended "
+              f"({summary['new_from']} .. {summary['new_to']}, {summary['new_rows']} rows), "
+              f"{summary['series']} series x "
               f"{summary['horizon']} periods ({summary['start']} .. {summary['end']}) in "
               f"{summary['seconds']} s; written to {out_file}", highlight=False, markup=False)
     if summary["series_without_models"]:

@@ -83,7 +83,7 @@ def run_refresh(db: Path, *, out: Path | None = None, country: str | None = None
     """Forecast again from the newest data with the kept models (see the module's docstring).
 
     Returns the summary of the new forecast run (``refresh_of``: the run whose models were
-    used; ``new_periods``: rows appended)."""
+    used; ``new_periods``: the new dates, ``new_rows``: the (series, date) rows appended)."""
     from promocast.services.forecast import future_inputs, standing_discounts
 
     say = progress or (lambda _m: None)
@@ -101,7 +101,8 @@ def run_refresh(db: Path, *, out: Path | None = None, country: str | None = None
     new = new_periods(panel.frame, last)
     if new.empty:
         raise UsageError(f"no new periods since {last.max().date()}: nothing to refresh")
-    say(f"appending {len(new)} new periods of {new['unique_id'].nunique()} series")
+    say(f"appending {new['ds'].nunique()} new periods ({len(new)} rows) of "
+        f"{new['unique_id'].nunique()} series")
     state.update(new)
     frame = panel.frame[panel.frame["unique_id"].isin(last.index)]
     ids = sorted(set(frame["unique_id"].unique()))
@@ -129,7 +130,9 @@ def run_refresh(db: Path, *, out: Path | None = None, country: str | None = None
     left_out = sorted(set(panel.frame["unique_id"].unique()) - set(last.index))
     summary = {"run_id": run_id, "refresh_of": previous, "horizon": spec.horizon,
                "models": models, "freq": spec.freq, "series": len(ids), "rows": len(predicted),
-               "new_periods": len(new), "data_hash": panel.data_hash,
+               "new_periods": int(new["ds"].nunique()), "new_rows": len(new),
+               "new_from": str(new["ds"].min().date()), "new_to": str(new["ds"].max().date()),
+               "data_hash": panel.data_hash,
                "start": str(predicted["ds"].min().date()),
                "end": str(predicted["ds"].max().date()),
                "series_without_models": len(left_out),
