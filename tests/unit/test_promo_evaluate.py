@@ -313,3 +313,19 @@ def test_an_item_promotion_carries_its_items_category() -> None:
     table = evaluate_promotions(frame, promotions, baseline, items, freq="D").table
     assert table.set_index("promo_id")["category"].to_dict() == {
         "P1": "tea", "P2": "coffee", "CAT": "tea"}
+
+
+def test_a_planned_promotion_is_not_started_yet_not_still_running() -> None:
+    """QA5 #19: future Double 11 promotions in the promotions table were skipped as 'still
+    running at the end of the history'; only one that started and has not ended is."""
+    frame, promotions, baseline, items = _tiny()
+    promotions = pd.concat([promotions, pd.DataFrame([
+        {"promo_id": "D11", "promo_type": "percent_off", "start_date": "2024-11-11",
+         "end_date": "2024-11-11", "item_id": "A", "discount_pct": 30.0}])],
+        ignore_index=True)
+    notes = evaluate_promotions(frame, promotions, baseline, items, freq="D").notes
+    planned = [n for n in notes if "not started yet" in n]
+    running = [n for n in notes if "still running" in n]
+    assert len(planned) == 1 and "D11" in planned[0] and "RUNNING" not in planned[0]
+    assert planned[0].startswith("1 promotion(s) skipped") and "2024-01-20" in planned[0]
+    assert len(running) == 1 and "RUNNING" in running[0] and "D11" not in running[0]

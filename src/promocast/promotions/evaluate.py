@@ -256,8 +256,8 @@ def evaluate_promotions(
     §2); ``baseline``: ``counterfactual_baseline``'s output; ``items``: item_id and unit_cost
     (margins and ROI need it); ``params``: EffectParams for ``model_incremental_units``;
     ``dip_periods``: periods after the end that count as the dip (one week by default).
-    Promotions entirely before the data, still running at its end, or covering no panel row
-    are skipped with a note.
+    Promotions entirely before the data, not started by its end (planned), started and still
+    running at its end, or covering no panel row are skipped with a note (one per reason).
     """
     notes: list[str] = []
     width = period_days(freq)
@@ -280,7 +280,10 @@ def evaluate_promotions(
     first, last = rows["ds"].min(), period_end(rows["ds"].max(), freq)
     skipped = {
         "end before the data starts": promos["end_date"] < first,
-        f"still running at the end of the history ({last.date()})": promos["end_date"] > last,
+        f"not started yet, planned after the end of the history ({last.date()})":
+            promos["start_date"] > last,
+        f"still running at the end of the history ({last.date()})":
+            (promos["start_date"] <= last) & (promos["end_date"] > last),
     }
     for reason, mask in skipped.items():
         if mask.any():
