@@ -66,6 +66,10 @@ def test_cli_writes_json_html_and_table(shop_db: Path, tmp_path: Path, small_mod
     text = html.read_text(encoding="utf-8")
     assert "Forecast drivers" in text and "plotly" in text and "promotion" in text
     assert doc["days"][0]["ds"] in result.output and "promo" in result.output
+    # QA5 #19: why a regular-price day shows price / promotion drivers, numbers unchanged
+    assert len(doc["notes"]) == 1 and "average day" in doc["notes"][0]
+    assert "note: drivers are relative to the model's average day" in result.output
+    assert "average day" in text
 
 
 def test_item_over_all_stores_sums_units(shop_db: Path) -> None:

@@ -43,6 +43,8 @@ def explain(
             + "".join(f"{day['drivers'][k]:>+8.2f}" for k in SHORT))
     top = ", ".join(f"{f['feature']} ({f['units']:+.1f})" for f in document["top_features"][:5])
     say(f"top features (units over the horizon): {top}")
+    for note in document.get("notes", []):
+        say(f"note: {note}")
     if "html" in document:
         say(f"chart written to {document['html']}")
 

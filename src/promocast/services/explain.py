@@ -38,6 +38,15 @@ DRIVER_COLOURS = {"level_trend": "#4c78a8", "seasonality": "#72b7b2", "events": 
                   "price": "#e45756", "promotion": "#54a24b", "other": "#9d755d"}
 
 
+BASE_NOTE = ("drivers are relative to the model's average day (base: the mean over every "
+             "series' training days, promoted and discounted days included): a regular-price "
+             "day without a promotion shows a negative price / promotion contribution when "
+             "promoted days raise that average (the price driver also weighs this item's price "
+             "against the other items'); it does not mean a price change or a promotion on "
+             "that day")
+"""Why a regular-price, un-promoted day has non-zero price and promotion drivers (QA5 #19)."""
+
+
 def default_horizon(freq: str) -> int:
     return DEFAULT_HORIZON.get(freq[:1], 3)
 
@@ -69,9 +78,9 @@ def run_explain(db: Path, *, item: str, store: str | None = None, horizon: int |
     """SHAP drivers of the LightGBM forecast of ``item`` (in ``store``, or summed over its
     stores) per forecast day; writes ``out_dir/explain_<item>[_<store>].html`` when asked.
 
-    Returns {"item_id", "store_id", "series", "freq", "horizon", "days": [{"ds", "forecast",
-    "base", "drivers": {driver: units}, "log": {...} (single series only)}], "top_features",
-    "html"}; on every day ``base + sum(drivers) == forecast`` (units).
+    Returns {"item_id", "store_id", "series", "freq", "horizon", "notes" (``BASE_NOTE``),
+    "days": [{"ds", "forecast", "base", "drivers": {driver: units}, "log": {...} (single series
+    only)}], "top_features", "html"}; on every day ``base + sum(drivers) == forecast`` (units).
 
     One LightGBM thread by default: a single fit of this size gains little from two, and with
     another process on the 2 cores two OpenMP threads spin-wait (measured on the 48-series demo
@@ -142,7 +151,7 @@ def _document(explanation: Explanation, item: str, store: str, ids: list[str], f
     return {
         "item_id": str(item), "store_id": store, "series": ids, "freq": freq, "horizon": horizon,
         "model": "lgbm", "units": "base + sum(drivers) = forecast (units per period)",
-        "days": rows,
+        "notes": [BASE_NOTE], "days": rows,
         "top_features": [{"feature": r.feature, "driver": r.driver, "units": _num(r.units),
                           "abs_units": _num(r.abs_units), "mean_log": _num(r.mean_log),
                           "mean_value": _num(r.mean_value)} for r in top.itertuples()],
@@ -186,7 +195,7 @@ def explain_html(document: dict) -> str:
             "SHAP values (exact TreeSHAP) of the LightGBM forecast, grouped into drivers. The "
             "model works on log1p(units); each day's change from the base is shared among the "
             "features in proportion to their log contributions, so base + drivers = forecast. "
-            "Negative drivers stack below zero."]),
+            "Negative drivers stack below zero.", BASE_NOTE[:1].upper() + BASE_NOTE[1:] + "."]),
         Section("Features that move the forecast most", tables=[features], notes=[
             "Values of lags and rolling means are in log1p(units), the scale the model sees."]),
     ]
