@@ -82,8 +82,13 @@ def test_evaluate_ranks_past_promotions_and_exports(shop_db: Path, tmp_path: Pat
         n_promotions = store.count("promotions")
     assert 0.5 * n_promotions <= len(rows) <= n_promotions
     assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
-    margins = [r["incremental_margin"] for r in rows]
-    assert margins == sorted(margins, reverse=True)
+    # by margin, those within the baseline's noise after the others (QA5 #19)
+    noise = [r["within_noise"] for r in rows]
+    assert noise == sorted(noise)
+    for flag in (False, True):
+        margins = [r["incremental_margin"] for r in rows if r["within_noise"] is flag]
+        assert margins == sorted(margins, reverse=True)
+    assert all(r["noise_band_units"] >= 0 for r in rows)
     for r in rows:
         assert abs(r["actual_units"] - r["baseline_units"] - r["incremental_units"]) < 1e-6
     # promotions sell more than their baseline on the whole

@@ -86,10 +86,15 @@ def test_incremental_units_follow_the_true_incremental_units(shop: dict) -> None
 def test_totals_add_up_and_rank_follows_margin(shop: dict) -> None:
     evaluation = shop["evaluation"]
     table = evaluation.table
-    assert evaluation.ranked_by == "incremental_margin" and not evaluation.notes
+    assert evaluation.ranked_by == "incremental_margin"
+    assert [n for n in evaluation.notes if "within noise" not in n] == []
     assert list(table["rank"]) == list(range(1, len(table) + 1))
-    margin = table["incremental_margin"].astype(float)
-    assert margin.is_monotonic_decreasing
+    # by margin, those within the baseline's noise after the others (QA5 #19). Measured (seed
+    # 1): 392 of 534 flagged; the flag agrees with "true gain inside the band" for 451 (84 %)
+    noise = table["within_noise"].astype(bool)
+    assert noise.is_monotonic_increasing and 0 < noise.sum() < len(table)
+    for group in (table[~noise], table[noise]):
+        assert group["incremental_margin"].astype(float).is_monotonic_decreasing
     np.testing.assert_allclose(table["actual_units"],
                                table["baseline_units"] + table["incremental_units"])
     np.testing.assert_allclose(

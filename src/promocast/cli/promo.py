@@ -105,11 +105,13 @@ def evaluate(
     _say(f"{len(rows)} promotions ranked by {document['ranked_by']}")
     columns = [Column("#", 3, ">"), Column("promo", 12, before=1), Column("type", 16),
                Column("start", 11), Column("baseline", 10, ">"), Column("actual", 10, ">"),
-               Column("incr.", 9, ">"), Column("incr. margin", 14, ">"), Column("ROI", 8, ">")]
+               Column("incr.", 9, ">"), Column("incr. margin", 14, ">"), Column("ROI", 8, ">"),
+               Column("noise", 6, before=2)]
     cells = [[str(k), str(r["promo_id"]), str(r["promo_type"]), str(r.get("start", ""))[:10],
               _num(r.get("baseline_units"), ",.0f"), _num(r.get("actual_units"), ",.0f"),
               _num(r.get("incremental_units"), "+,.0f"), _num(r.get("incremental_margin"), "+,.0f"),
-              "-" if r.get("roi") is None else format(100 * r["roi"], "+.0f") + " %"]
+              "-" if r.get("roi") is None else format(100 * r["roi"], "+.0f") + " %",
+              "within" if r.get("within_noise") else ""]
              for k, r in enumerate(rows[:25], start=1)]
     for line in table_lines(columns, cells):
         _say(line)

@@ -26,36 +26,17 @@ from promocast.promotions.design import (
     period_end,
     period_label,
 )
+from promocast.promotions.noise import dispersion, noise_band, noise_note, rank_order
 
 TABLE_COLUMNS = [
-    "rank",
-    "promo_id",
-    "promo_type",
-    "scope",
-    "item_id",
-    "category",
-    "stores",
-    "start",
-    "end",
-    "n_items",
-    "n_periods",
-    "censored_periods",
-    "shared_periods",
-    "baseline_units",
-    "actual_units",
-    "incremental_units",
-    "incremental_pct",
-    "revenue",
-    "discount_cost",
-    "fixed_cost",
-    "incremental_margin",
-    "roi",
-    "units_taken_from_other_items",
-    "post_promo_dip_units",
-    "net_incremental_units",
-    "model_incremental_units",
+    "rank", "promo_id", "promo_type", "scope", "item_id", "category", "stores", "start", "end",
+    "n_items", "n_periods", "censored_periods", "shared_periods", "baseline_units",
+    "actual_units", "incremental_units", "incremental_pct", "revenue", "discount_cost",
+    "fixed_cost", "incremental_margin", "roi", "units_taken_from_other_items",
+    "post_promo_dip_units", "net_incremental_units", "model_incremental_units",
+    "noise_band_units", "within_noise",
 ]
-"""Columns of ``Evaluation.table`` (the last only when EffectParams are given)."""
+"""Columns of ``Evaluation.table`` (``model_incremental_units`` only with EffectParams)."""
 
 
 @dataclass
@@ -338,6 +319,8 @@ def evaluate_promotions(
             "no_cost": ~np.isfinite(cost),
         }
     )
+    band = noise_band(covered["promo_id"].to_numpy(), exp_,
+                      dispersion(codes, y, expected, clean)[r])
     if params is not None:
         mult = _model_multiplier(promos, covered, rows, money, params)
         per_row["model_incremental_units"] = np.where(ok, exp_ * (mult - 1.0), 0.0)
@@ -373,6 +356,8 @@ def evaluate_promotions(
         * table["incremental_units"]
         / table["baseline_units"].where(table["baseline_units"] > 0)
     )
+    table["noise_band_units"] = table["promo_id"].map(band)
+    table["within_noise"] = table["incremental_units"].abs() <= table["noise_band_units"]
     table["discount_cost"] = table["giveaway"] + fixed
     margin = (table["margin"] - fixed).where(~table["no_cost"])
     table["incremental_margin"] = margin
@@ -398,10 +383,10 @@ def evaluate_promotions(
         ranked_by = "incremental_units"
         if len(table):
             notes.append("ranked by incremental units: some promotions have no margin")
-    order = table[ranked_by].rank(ascending=False, method="first")
-    table["rank"] = order.fillna(len(table)).astype(int)
+    notes.extend(noise_note(table))
+    table["rank"] = rank_order(table, ranked_by) if len(table) else pd.Series(dtype=int)
     table = table.sort_values("rank").reset_index(drop=True)
-    columns = TABLE_COLUMNS if params is not None else TABLE_COLUMNS[:-1]
+    columns = [c for c in TABLE_COLUMNS if params is not None or c != "model_incremental_units"]
     table = table.reindex(columns=columns)
     table["incremental_margin"] = (
         table["incremental_margin"].astype(object).where(table["incremental_margin"].notna(), None)

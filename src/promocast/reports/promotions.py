@@ -127,7 +127,9 @@ def evaluation_section(evaluation: dict, lang: str = "en") -> Section:
     fig = px.bar(by_type, x="promo_type", y=value, color="promo_type",
                  title=w("past_total_chart", value=w(f"value_{value}")),
                  labels=w.labels(by_type))
-    ends = pd.concat([table.head(10), table.tail(10)]).drop_duplicates("promo_id")
+    # best and worst by value: the ranking puts promotions within noise last (QA5 #19)
+    ordered = table.sort_values(value, ascending=False, kind="stable")
+    ends = pd.concat([ordered.head(10), ordered.tail(10)]).drop_duplicates("promo_id")
     top = px.bar(ends.iloc[::-1], x=value, y="promo_id", color="promo_type", orientation="h",
                  title=w("best_worst_chart"), labels=w.labels(ends))
     total = table["incremental_margin"].sum(min_count=1)
