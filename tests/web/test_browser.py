@@ -174,6 +174,13 @@ def test_chinese_scorecard_and_plan_name_the_mechanisms_in_chinese(page, site: s
         column = page.locator(f"{table} thead th").all_inner_texts().index("方式")
         shown = set(page.locator(f"{table} tbody tr td:nth-child({column + 1})").all_inner_texts())
         assert shown and shown <= set(names.values()), (table, shown)
+    # promotions within the baseline's noise are marked and ranked after the others (QA5 #19)
+    heads = page.locator("#scorecard-table thead th").all_inner_texts()
+    noise = page.locator(f"#scorecard-table tbody tr td:nth-child({heads.index('噪声') + 1})"
+                         ).all_inner_texts()
+    assert set(noise) <= {"", "在噪声内"}
+    marked = [n == "在噪声内" for n in noise]
+    assert marked == sorted(marked)
 
 
 def test_run_a_plan_and_see_the_calendar(page, site: str) -> None:

@@ -25,8 +25,10 @@ async function scorecard() {
     marker: { color: "#2e86ab", size: 4 }, name: "ROI", text: rows.map((r) => r.promo_id),
   }], { title: { text: T("promo.roi_by_mechanism"), font: { size: 13 } }, yaxis: { tickformat: ".0%", zeroline: true }, hovermode: "closest",
     xaxis: { categoryorder: "array", categoryarray: types.map((t) => T("mechanism." + t)) } });
-  $("#score-table").innerHTML = table(named(rows), ["rank", "promo_id", "promo_type", "item_id", "category", "start", "end",
-    "baseline_units", "actual_units", "incremental_units", "incremental_margin", "roi"], { id: "scorecard-table", limit: 30 });
+  // a promotion whose gain lies inside the baseline's own noise band is marked (ranked last)
+  const marked = named(rows).map((r) => Object.assign({}, r, { noise: r.within_noise ? T("promo.within_noise") : "" }));
+  $("#score-table").innerHTML = table(marked, ["rank", "promo_id", "promo_type", "item_id", "category", "start", "end",
+    "baseline_units", "actual_units", "incremental_units", "incremental_margin", "roi", "noise"], { id: "scorecard-table", limit: 30 });
   if (!res.data.current) $("#evaluate-status").textContent = T("promo.stale");
 }
 
