@@ -211,9 +211,12 @@ def test_plan_respects_budget_and_rules(effects_doc: dict, shop_db: Path, tmp_pa
     # the rules' fixed costs override them
     rules.write_text(json.dumps({**values, "fixed_cost": dict.fromkeys(values["grid"], 0.0)}))
     result = promocast("promo", "plan", "--db", str(shop_db), "--horizon", "4", "--budget", "800",
-                       "--rules", str(rules), "--json", str(out))
+                       "--rules", str(rules), "--json", str(out), "--lang", "zh")
     assert result.returncode == 0, result.stderr
     doc = json.loads(out.read_text())
+    # --lang zh prints the notes' Chinese texts (zh.notes, aligned with notes)
+    assert doc["notes"] and len(doc["zh"]["notes"]) == len(doc["notes"])
+    assert all(f"注意：{z}" in result.stdout for z in doc["zh"]["notes"] if z)
     assert {c["source"] for c in doc["fixed_costs"].values()} == {"rules"}
     assert doc["status"] == "optimal" and doc["gap"] is not None and doc["gap"] <= 1e-3
     assert doc["budget"] == 800 and doc["budget_used"] <= 800 + 1e-6
@@ -244,6 +247,11 @@ def test_plan_names_the_rule_that_makes_it_infeasible(effects_doc: dict, shop_db
                        "--rules", str(rules))
     assert result.returncode == 1, result.stderr
     assert "required[0]" in result.stderr
+
+
+def test_plan_refuses_an_unknown_language(shop_db: Path) -> None:
+    result = promocast("promo", "plan", "--db", str(shop_db), "--horizon", "2", "--lang", "fr")
+    assert result.returncode == 2 and "--lang takes en or zh" in result.stderr
 
 
 def test_plan_refuses_unknown_items_in_rules(shop_db: Path, tmp_path: Path) -> None:

@@ -160,13 +160,18 @@ def plan(
     country: CountryOption = "auto",
     db: DbOption = None,
     json_out: JsonOption = None,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the notes: en or zh.")] = "en",
 ) -> None:
     """Which items get which mechanism and depth in which weeks: a MILP maximising expected
     incremental margin under the budget and the rules; each choice explained.
 
     Example: promocast promo plan --horizon 8 --budget 5000 --rules rules.yaml --json plan.json
     """
+    from promocast.exceptions import UsageError
     from promocast.services.promotions import run_plan
+
+    if lang not in ("en", "zh"):
+        raise UsageError(f"--lang takes en or zh, got {lang!r}")
 
     with progress("promotion plan") as update:
         document = run_plan(resolve_db(db), horizon=horizon, budget=budget, rules_path=rules,
@@ -189,8 +194,12 @@ def plan(
     _say(lines[0])
     for line, p in zip(lines[1:], promotions, strict=True):
         _say(line + ("  *" if p.get("caveat") else ""))
-    for note in document["notes"]:
-        _say(f"note: {note}")
+    notes = document["notes"]
+    if lang == "zh":  # zh.notes runs alongside notes (promotions.plan_words); English if absent
+        zh = (document.get("zh") or {}).get("notes") or []
+        notes = [z or n for z, n in zip(zh, notes, strict=False)] + notes[len(zh):]
+    for note in notes:
+        _say(("注意：" if lang == "zh" else "note: ") + note)
 
 
 @promo_app.command()
