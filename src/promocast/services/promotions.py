@@ -32,6 +32,11 @@ from promocast.services.promo_baseline import (
 from promocast.services.shop import Progress, Shop, read_shop, say_to
 from promocast.services.tables import write_table
 
+EVALUATE_KEY = json.dumps({"revision": "2026-12-05"})
+"""The kept evaluations' parameters: the evaluation's revision, bumped with any change to what
+it returns (as ``effects.REVISION``); an older kept one is made again (before 2026-12-05
+promotions had no ``within_noise`` flag, QA5 #19)."""
+
 
 # -- effects ---------------------------------------------------------------------------------
 def _effects_key(level: float) -> str:
@@ -326,8 +331,8 @@ def evaluation(db: Path, shop: Shop, *, refresh: bool = False,
     panel = shop.panel
     if not refresh:
         with Store(db, read_only=True) as store:
-            kept = store.latest_promo_result("evaluate", panel.data_hash)
-        if kept is not None and _current(json.loads(kept[1])):
+            kept = store.latest_promo_result("evaluate", panel.data_hash, EVALUATE_KEY)
+        if kept is not None:
             say("reusing the evaluation of the same data")
             document = json.loads(kept[1])
             return document, pd.DataFrame(document["promotions"]), kept[0]
@@ -353,15 +358,9 @@ def evaluation(db: Path, shop: Shop, *, refresh: bool = False,
                 "data_hash": panel.data_hash}
     document["notes"] = told + document["notes"]
     with Store(db) as store:
-        result_id = store.save_promo_result("evaluate", panel.data_hash, "{}",
+        result_id = store.save_promo_result("evaluate", panel.data_hash, EVALUATE_KEY,
                                             json.dumps(document))
     return document, result.table, result_id
-
-
-def _current(document: dict) -> bool:
-    """A kept evaluation made before promotions were flagged ``within_noise`` (QA5 #19) is
-    made again."""
-    return all("within_noise" in p for p in document.get("promotions", []))
 
 
 def run_evaluate(db: Path, *, country: str = "CN", out: Path | None = None,
