@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from promocast.promotions import plan_words
 from promocast.promotions.advice_text import MECHANISM_EN, MECHANISM_ZH
-from promocast.promotions.plan_lifts import left_out_note
-from promocast.promotions.plan_words import Said, add_note
+from promocast.promotions.plan_lifts import WHY, left_out_note, left_out_summary
+from promocast.promotions.plan_words import WHY_ZH, Said, add_note
 from promocast.reports.promotions import plan_section
 from promocast.services.promotions import caveats, costless_mechanism_note
 from promocast.web.i18n import catalogue
@@ -154,3 +156,36 @@ def test_the_advice_names_mechanisms_as_the_dashboard_does() -> None:
     for kind, word in MECHANISM_ZH.items():
         assert word == names[f"mechanism.{kind}"]
     assert MECHANISM_ZH["percent_off"] == "打折" and MECHANISM_ZH["flash_sale"] == "秒杀"
+
+
+@pytest.mark.parametrize("reason", sorted(WHY))
+def test_every_left_out_reason_has_a_chinese_why_with_the_same_numbers(reason: str) -> None:
+    """``left_out[].zh.why`` beside the English ``why`` (kept as it was, DESIGN §3), for each
+    reason kind ``plan_lifts`` gives; the plan's note says the same reason in Chinese."""
+    rows = pd.DataFrame({"item_id": ["B", "A", "A"], "store_id": ["s1", "s1", "s2"],
+                         "mechanism": "gift", "reason": reason, "detail": WHY[reason],
+                         "rules_lift": [np.nan] * 3})
+    given = rows.assign(mechanism="flash_sale", rules_lift=0.25)
+    summary = left_out_summary(pd.concat([rows, given], ignore_index=True))
+    assert [(s["mechanism"], s["series"], s["items"], s["rules_lift"]) for s in summary] == [
+        ("flash_sale", 3, ["A", "B"], 0.25), ("gift", 3, ["A", "B"], None)]
+    for entry in summary:
+        assert entry["why"] == WHY[reason]  # the English contract, unchanged
+        zh = entry["zh"]["why"]
+        assert zh == WHY_ZH[reason] and zh != entry["why"]
+        assert not re.search(r"[a-z]{4,}", zh), zh  # translated, not left in English
+        assert numbers(zh) == numbers(entry["why"])
+    note = plan_words.left_out(summary)
+    assert note.zh.count(WHY_ZH[reason]) == 2 and note.en.count(WHY[reason]) == 2
+    same_numbers(note)
+    assert "3 个商品" in note.zh and "+0.25" in note.zh
+
+
+def test_a_left_out_reason_falls_back_for_a_plan_kept_before() -> None:
+    """A ``left_out`` entry kept before ``zh.why`` is said by its reason, or in English when
+    the reason is unknown (never a KeyError on an old plan)."""
+    old = {"reason": "not_estimated", "why": WHY["not_estimated"]}
+    assert plan_words.left_out_why(old) == WHY_ZH["not_estimated"]
+    assert plan_words.left_out_why({"reason": "later", "why": "a later reason"}) == \
+        "a later reason"
+    assert plan_words.left_out_why({**old, "zh": {"why": "说明"}}) == "说明"

@@ -23,6 +23,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from promocast.promotions.plan_words import WHY_ZH
+from promocast.promotions.plan_words import left_out as left_out_said
 from promocast.promotions.rules import LIFT_MECHANISMS
 
 NOT_ESTIMATED = "not_estimated"
@@ -74,7 +76,9 @@ def left_out_summary(left_out: pd.DataFrame, shown: int = 10) -> list[dict]:
     """The plan's ``left_out`` list: per mechanism and reason, the effects rows (items, or
     item x store where the effects are per store) whose lift the plan did not use
     (``series``, the first ``shown`` item ids, an example detail), and whether the rules'
-    lift stood in (``rules_lift``)."""
+    lift stood in (``rules_lift``). ``why`` stays English (DESIGN §3); its Chinese is
+    ``zh.why``, the plan's ``zh`` convention (``zh.notes``, ``zh.caveat``), so the page and the
+    CLI in Chinese need not translate a reason they do not know."""
     out = []
     if left_out.empty:
         return out
@@ -85,6 +89,7 @@ def left_out_summary(left_out: pd.DataFrame, shown: int = 10) -> list[dict]:
             "mechanism": m,
             "reason": reason,
             "why": WHY[reason],
+            "zh": {"why": WHY_ZH[reason]},
             "series": int(len(g)),
             "items": items[:shown],
             "example": str(g["detail"].iloc[0]),
@@ -96,7 +101,5 @@ def left_out_summary(left_out: pd.DataFrame, shown: int = 10) -> list[dict]:
 def left_out_note(summary: list[dict]) -> str | None:
     """One line naming the mechanisms left out of (or given by the rules to) the plan (its
     Chinese too: ``plan_words.left_out``)."""
-    from promocast.promotions.plan_words import left_out
-
-    said = left_out(summary)
+    said = left_out_said(summary)
     return None if said is None else said.en

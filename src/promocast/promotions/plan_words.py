@@ -72,7 +72,15 @@ def costless_at_zero(n: int) -> Said:
 
 
 WHY_ZH = {"not_estimated": "未估计：该商品及其品类在历史中都没有做过这种促销"}
-"""``plan_lifts.WHY`` in Chinese, by reason."""
+"""``plan_lifts.WHY`` in Chinese, by reason: the plan's ``left_out[].zh.why``. Kept here with
+the other Chinese texts; a reason added to ``WHY`` needs its entry (a unit test checks)."""
+
+
+def left_out_why(entry: dict) -> str:
+    """A ``left_out`` entry's reason in Chinese: its ``zh.why``, else by its reason, else the
+    English (a plan kept before ``zh.why`` existed)."""
+    return ((entry.get("zh") or {}).get("why") or WHY_ZH.get(entry.get("reason", ""))
+            or entry["why"])
 
 
 def left_out(summary: list[dict]) -> Said | None:
@@ -87,7 +95,7 @@ def left_out(summary: list[dict]) -> Said | None:
             + " (give lifts: {mechanism: value} in the rules to plan them)",
             "提升度未估计的促销方式未纳入计划：" + "；".join(
                 f"{mechanism_zh(s['mechanism'])}，{s['series']} 个商品"
-                f"（{WHY_ZH.get(s['reason'], s['why'])}）" for s in dropped)
+                f"（{left_out_why(s)}）" for s in dropped)
             + "（在规则中给出 lifts: {促销方式: 值} 即可纳入）"))
     if given:
         parts.append(Said(
@@ -96,7 +104,7 @@ def left_out(summary: list[dict]) -> Said | None:
                 for s in given),
             "数据未估计出提升度时采用规则给出的值：" + "；".join(
                 f"{mechanism_zh(s['mechanism'])} {s['rules_lift']:+.2f}，{s['series']} 个商品"
-                f"（{WHY_ZH.get(s['reason'], s['why'])}）" for s in given)))
+                f"（{left_out_why(s)}）" for s in given)))
     return join(parts)
 
 
