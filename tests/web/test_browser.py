@@ -4,7 +4,9 @@ numbers change, run a plan, switch language, sign in. Screenshots go to test-art
 
 from __future__ import annotations
 
+import copy
 import os
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -193,6 +195,55 @@ def test_run_a_plan_and_see_the_calendar(page, site: str) -> None:
     assert page.locator("#plan-promotions tbody tr").count() >= 1
     assert page.locator("#plan-calendar .barlayer .trace").count() >= 1
     assert "2,500" in page.inner_text("#plan-kpis")
+
+
+def _plan_with_a_caveat(kept: dict) -> dict:
+    """The kept plan with a flagged effect under its first promotion, its ``caveat`` and
+    ``zh.caveat`` made by ``services.promotions.caveats`` as a plan run makes them, and a
+    mechanism left out (``left_out[].why`` and ``zh.why`` from ``plan_lifts``): the demo
+    shop's plan has neither, and a real run that makes them is not the same every time."""
+    from promocast.promotions.plan_lifts import WHY, left_out_summary
+    from promocast.services.promotions import caveats
+
+    plan = copy.deepcopy(kept)
+    assert plan["promotions"], plan
+    caveats(plan, [{"item_id": plan["promotions"][0]["item_id"], "parameter": "price_elasticity",
+                    "reason": "not identified: the item's data do not move it, the category's "
+                              "value is used"}])
+    plan["left_out"] = left_out_summary(pd.DataFrame({
+        "item_id": ["X1", "X2"], "store_id": "s1", "mechanism": "gift",
+        "reason": "not_estimated", "detail": WHY["not_estimated"], "rules_lift": float("nan")}))
+    return plan
+
+
+def test_the_plan_shows_caveats_and_left_out_reasons_in_the_pages_language(
+        page, site: str) -> None:
+    """The plan table's caveat column shows ``caveat`` in English and ``zh.caveat`` in Chinese,
+    and the left-out mechanisms their ``why`` / ``zh.why``, the same numbers in both."""
+    served: dict = {}
+
+    def kept_plan(route) -> None:
+        if route.request.method != "GET":
+            route.continue_()
+            return
+        served.update(served or _plan_with_a_caveat(route.fetch().json()))
+        route.fulfill(json=served)
+
+    page.route("**/api/promo/plan", kept_plan)
+    for lang, head in (("en", "Caveat"), ("zh", "注意")):
+        page.goto(f"{site}/promotions?lang={lang}#plan")
+        page.wait_for_selector("#plan-promotions tbody tr")
+        first = served["promotions"][0]
+        caveat = first["caveat"] if lang == "en" else first["zh"]["caveat"]
+        column = page.locator("#plan-promotions thead th").all_inner_texts().index(head)
+        shown = page.locator(f"#plan-promotions tbody tr td:nth-child({column + 1})")
+        assert shown.first.inner_text() == caveat
+        left_out = page.inner_text("#plan-left-out")
+        entry = served["left_out"][0]
+        assert (entry["why"] if lang == "en" else entry["zh"]["why"]) in left_out, left_out
+        assert ("2 item(s) (X1, X2)" if lang == "en" else "2 个商品（X1, X2）") in left_out
+    assert caveat.startswith("价格弹性：未识别") and caveat != first["caveat"]
+    assert re.findall(r"\d+", caveat) == re.findall(r"\d+", first["caveat"])
 
 
 def test_customer_segments_and_a_target_list(page, site: str) -> None:

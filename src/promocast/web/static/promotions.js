@@ -121,6 +121,12 @@ function whyNotDeeper(e) {
 const planZh = (r) => (window.LANG === "zh" && r && r.zh) || {};
 const planCaveat = (p) => planZh(p).caveat || p.caveat || "";
 const planNotes = (plan) => (plan.notes || []).map((n, i) => (planZh(plan).notes || [])[i] || n);
+// the mechanisms left out of the plan (or given the rules' lift), which items and why: the
+// reason's zh.why in Chinese (plan_lifts), the same numbers in both languages
+const planLeftOut = (plan) => (plan.left_out || []).map((s) => T(
+  s.rules_lift === null || s.rules_lift === undefined ? "promo.left_out" : "promo.left_out_rules",
+  { mechanism: mechanism(s.mechanism), n: fmt(s.series), items: (s.items || []).join(", "),
+    lift: `${s.rules_lift >= 0 ? "+" : ""}${fmt(s.rules_lift, 2)}`, why: planZh(s).why || s.why || "" }));
 
 function showPlan(plan) {
   kpis($("#plan-kpis"), [
@@ -134,6 +140,7 @@ function showPlan(plan) {
     why: whyNotDeeper(p.explanation), caveat: planCaveat(p) })),
   ["item_id", "store_id", "promo_type", "discount_pct", "start_date", "end_date", "baseline_units", "expected_units", "expected_incremental_margin", "chance_profitable", "why", "caveat"],
   { id: "plan-promotions", limit: 100 });
+  $("#plan-left-out").innerHTML = planLeftOut(plan).map((n) => `<li>${esc(n)}</li>`).join("");
   $("#plan-notes").innerHTML = planNotes(plan).map((n) => `<li>${esc(n)}</li>`).join("");
 }
 
