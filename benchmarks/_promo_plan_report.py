@@ -54,7 +54,9 @@ SETTING = (
     "every plan, so only the effect parameters differ). Plan A: optimised with the true "
     "parameters. Rule of thumb: 20 % off on each category's 4 best sellers online in the "
     "Double 11 week within the budget. Every plan is priced with the truth day by day "
-    "(exact dips, compounding capped cannibalisation); margins are incremental over no "
+    "(exact dips, compounding capped cannibalisation, the rivals of a category x store x day "
+    "losing no more units than its promoted items gain, as the planner assumes); margins are "
+    "incremental over no "
     "promotion, after give-aways and fixed costs. 'Planner margin' is the optimiser's own "
     "(linearised) estimate from the parameters it was given."
 )

@@ -284,8 +284,10 @@ def test_expected_units_follow_the_definitions(
     shop: DemoShop, truth_rows: pd.DataFrame, typed: dict[str, pd.DataFrame]
 ) -> None:
     """Under a percent-off promotion without feature, expected / baseline is
-    (price / base price) ** elasticity times whole rival-promotion cannibalisation steps; under
-    a gift promotion at the regular price it is (1 + lift_gift) times those steps."""
+    (price / base price) ** elasticity times the kept share after rival promotions; under a
+    gift promotion at the regular price it is (1 + lift_gift) times that share. The share lies
+    between (1 - rate) ** 3 (three rivals, unbounded) and 1: whole steps where the bound does
+    not bind, less where it does."""
     truth = shop.ground_truth["items"]
     promos = typed["promotions"]
     rows = truth_rows.merge(promos[["promo_id", "promo_type", "feature", "display"]], on="promo_id")
@@ -299,11 +301,42 @@ def test_expected_units_follow_the_definitions(
         (rows["price"] / rows["base_price"]) ** elasticity,
         np.where(rows["promo_type"] == "gift", 1 + gift, np.nan),
     )
-    steps = np.log(ratio / own) / np.log(kept)
-    steps = steps[np.isfinite(steps)]
-    assert len(steps) > 20
-    assert np.allclose(steps, np.round(steps), atol=1e-3)
-    assert steps.round().between(0, 3).all()
+    share = (ratio / own)[np.isfinite(own)]
+    assert len(share) > 20
+    assert (share <= 1 + 1e-5).all() and (share >= kept[np.isfinite(own)] ** 3 - 1e-5).all()
+    steps = np.log(share) / np.log(kept[np.isfinite(own)])
+    whole = np.isclose(steps, np.round(steps), atol=1e-3)
+    assert whole.mean() > 0.3 and (~whole).sum() > 5  # both: the bound binds on some days
+
+
+def test_rivals_lose_no_more_than_the_promoted_items_win(
+    shop: DemoShop, truth_rows: pd.DataFrame
+) -> None:
+    """Per category x store x day, the units the items off promotion lose to rival promotions
+    (their expected units below their no-rival level: the baseline, times 1 - dip in the week
+    after a promotion) never exceed the promoted items' net gain over their baseline; where the
+    bound binds (many cells) the category's units are unchanged by the switching."""
+    truth = shop.ground_truth["items"]
+    rows = truth_rows.sort_values(["item_id", "store_id", "date"]).reset_index(drop=True)
+    rows["category"] = rows["item_id"].map({k: v["category"] for k, v in truth.items()})
+    active = rows["on_promo"] == 1
+    recent = (
+        active.astype(int)
+        .groupby([rows["item_id"], rows["store_id"]])
+        .transform(lambda x: x.shift(1, fill_value=0).rolling(7, min_periods=1).max())
+    )
+    dip = (~active) & (recent == 1)
+    dip_share = rows["item_id"].map({k: v["post_promo_dip"] for k, v in truth.items()})
+    level = rows["baseline_units"] * np.where(dip, 1 - dip_share, 1.0)
+    rows["lost"] = np.where(active, 0.0, level - rows["expected_units"])
+    rows["won"] = np.where(active, rows["expected_units"] - rows["baseline_units"], 0.0)
+    assert (rows["lost"] >= -1e-5).all()
+    cells = rows.groupby(["category", "store_id", "date"])[["lost", "won"]].sum()
+    cells = cells[cells["lost"] > 1e-3]
+    assert len(cells) > 100
+    net = cells["won"] - cells["lost"]
+    assert (net >= -1e-3 * cells["won"].abs().clip(lower=1)).all()
+    assert (net.abs() < 1e-3 * cells["won"].abs().clip(lower=1)).mean() > 0.2
 
 
 def test_expected_demand_is_the_documented_formula() -> None:
@@ -327,6 +360,16 @@ def test_expected_demand_is_the_documented_formula() -> None:
         rivals_on_promo=np.array([[0, 0, 0, 5]]),
     )
     assert np.allclose(units, [[8.0, 32.0, 8.8, 8.0 * 0.9 * 0.95**3]])
+    half = expected_demand(
+        params,
+        calendar,
+        price,
+        flags,
+        after_promo=np.array([[False, False, False, True]]),
+        rivals_on_promo=np.array([[0, 0, 0, 5]]),
+        rival_scale=0.5,
+    )
+    assert np.allclose(half[0, 3], 8.0 * 0.9 * (1 - 0.5 * (1 - 0.95**3)))
 
 
 def test_customers_have_learnable_behaviour(

@@ -403,9 +403,10 @@ def test_missing_unit_cost_gives_null_margins_and_a_warning_and_json_is_safe():
 
 def test_simulation_with_true_parameters_matches_the_demo_truth(tmp_path: Path):
     """Priced on the true baseline with the true parameters, a scenario must reproduce the
-    demo shop's own day-by-day valuation (plan_truth.true_plan_value) to rounding, except
-    where the cannibalisation bound cut rivals' losses the demo's truth does not bound (7
-    cells whose promoted items barely gain: 0.08 units of 41)."""
+    demo shop's own day-by-day valuation (plan_truth.true_plan_value) to rounding, the
+    cannibalisation bound included: the demo's truth bounds the rivals' losses by the promoted
+    items' gain per category x store x day as the what-if does (here it cuts 0.08 units in a
+    few cells whose promoted items barely gain)."""
     from promocast.testing.demo import generate
     from promocast.testing.demo.plan_truth import (
         effect_params_from_truth,
@@ -467,17 +468,12 @@ def test_simulation_with_true_parameters_matches_the_demo_truth(tmp_path: Path):
     )
     totals = sim.totals
     (cut,) = [w["units_cut"] for w in sim.warnings if w["kind"] == "cannibalisation_bounded"]
-    price = items["base_price"].max()  # a unit cut moves at most its price
-    assert totals["incremental_margin"]["expected"] == pytest.approx(
-        value["incremental_margin"], abs=cut * price
-    )
-    assert totals["incremental_revenue"]["expected"] == pytest.approx(
-        value["incremental_revenue"], abs=cut * price
-    )
-    assert totals["incremental_units"]["expected"] - value["incremental_units"] == pytest.approx(
-        cut, abs=0.01
-    )
-    assert totals["promo_cost"]["expected"] == pytest.approx(value["giveaway"], abs=cut * price)
+    assert cut > 0.01  # the bound binds somewhere, in both
+    for total, key in (("incremental_margin", "incremental_margin"),
+                       ("incremental_revenue", "incremental_revenue"),
+                       ("incremental_units", "incremental_units"),
+                       ("promo_cost", "giveaway")):
+        assert totals[total]["expected"] == pytest.approx(value[key], rel=1e-6, abs=1e-4), total
 
 
 def test_a_scenario_needs_no_promo_id() -> None:

@@ -248,6 +248,8 @@ WEEKLY = {
     "offline": (0.88, 0.86, 0.88, 0.92, 1.05, 1.25, 1.16),
 }
 LAUNCH_RAMP_DAYS = 21.0
+SWITCHING_RIVALS = 5
+"""Rivals in a category at which the specs' cannibalisation rates hold (``switching_share``)."""
 
 
 @dataclass
@@ -303,6 +305,19 @@ def _names(rng: np.random.Generator, cats: list[str], brands: list[str]) -> list
     return names
 
 
+def switching_share(category_size: np.ndarray | int) -> np.ndarray:
+    """Factor on the category specs' cannibalisation rates for a category of this many items.
+
+    The specs' rates (share of units an item loses per rival promotion) hold in a category of
+    1 + SWITCHING_RIVALS items. In a larger one each rival loses proportionally less, so the
+    units one promotion takes from its rivals (about rate x their summed demand) do not grow
+    with the number of rivals: 24 rivals losing 5 % each would lose more than a promoted item
+    typically gains, which no shopper switching to it can do (model.cannibal_scale then cuts
+    most of it, and the rate an estimator sees is no longer the rate in the truth)."""
+    rivals = np.maximum(np.asarray(category_size) - 1, 1)
+    return np.minimum(1.0, SWITCHING_RIVALS / rivals)
+
+
 def make_catalogue(
     rng: np.random.Generator, n_items: int, n_stores: int, dates: pd.DatetimeIndex
 ) -> Catalogue:
@@ -346,8 +361,13 @@ def make_catalogue(
     dip = np.clip(
         np.array([s.post_promo_dip for s in spec]) * rng.lognormal(0, 0.3, n_items), 0, 0.5
     )
+    sizes = pd.Series(cats).map(pd.Series(cats).value_counts()).to_numpy()
     cannibal = np.clip(
-        np.array([s.cannibalisation_rate for s in spec]) * rng.lognormal(0, 0.3, n_items), 0, 0.2
+        np.array([s.cannibalisation_rate for s in spec])
+        * rng.lognormal(0, 0.3, n_items)
+        * switching_share(sizes),
+        0,
+        0.2,
     )
     trend = rng.normal(0.04, 0.08, n_items)
     amplitude = np.array([s.yearly_amplitude for s in spec]) * rng.uniform(0.5, 1.5, n_items)
@@ -419,7 +439,9 @@ def _category_truth(rng: np.random.Generator, truth_items: dict[str, dict]) -> d
                 "price_elasticity": spec.price_elasticity,
                 "lift": dict(zip(LIFT_MECHANISMS, spec.lift, strict=True)),
                 "post_promo_dip": spec.post_promo_dip,
-                "cannibalisation_rate": spec.cannibalisation_rate,
+                "cannibalisation_rate": round(
+                    spec.cannibalisation_rate * float(switching_share(len(members))), 4
+                ),
             },
             "n_items": len(members),
             "yearly_peak_day": spec.yearly_peak_day,

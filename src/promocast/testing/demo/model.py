@@ -8,13 +8,22 @@ knows the truth. Units per item x store x day are log-linear in every driver:
                      x (price / reference_price) ** price_elasticity
                      x prod(1 + lift[m] for the non-price mechanisms m active that day)
                      x (1 - post_promo_dip)        on the DIP_DAYS days after a promotion ends
-                     x (1 - cannibalisation_rate) ** min(rivals_on_promo, CANNIBALISATION_CAP)
+                     - loss x scale
+
+    loss  = (the product above) x (1 - (1 - cannibalisation_rate) ** min(rivals_on_promo, CAP))
+    scale = min(1, gain / loss) summed per category x store x day (1 where nothing is lost)
+    gain  = the promoted items' own incremental units (their product above minus their units at
+            the regular price with no promotion), summed over the same cell
 
 ``price_elasticity`` is d log units / d log price (DESIGN §3); ``lift[m]`` is units with the
 mechanism / units without it at the same price - 1, so percent_off and amount_off have lift 0:
 they act through the price only. ``rivals_on_promo`` counts the other items of the same
 category on promotion in the same store that day under a *different* promotion (items sharing
-one category-wide promotion do not steal from each other).
+one category-wide promotion do not steal from each other). The scale is physics: a shopper
+who switches buys the promoted item instead, so the rivals of a cell cannot lose more units than
+the cell's promoted items gain (a slow item on promotion cannot take 4 units a day from a rival
+selling 100). Without the scale a planner that respects this bound would be scored against an
+impossible world.
 """
 
 from __future__ import annotations
@@ -40,8 +49,11 @@ DEMAND_MODEL = (
     "expected_units[item, store, day] = calendar x (price / reference_price) ** price_elasticity"
     " x prod(1 + lift[m] for active non-price mechanisms m)"
     f" x (1 - post_promo_dip if within {DIP_DAYS} days after a promotion ended and not on promotion)"
-    " x (1 - cannibalisation_rate) ** min(rivals_on_promo, "
-    f"{CANNIBALISATION_CAP}); calendar = base_level[store] x exp(trend x years since start)"
+    " - loss x scale, loss = (the product before) x (1 - (1 - cannibalisation_rate) **"
+    f" min(rivals_on_promo, {CANNIBALISATION_CAP})), scale = min(1, gain / loss) with gain and"
+    " loss summed per category x store x day and gain = the promoted items' units (the product"
+    " before) minus their units at the regular price with no promotion (rivals lose no more"
+    " units than the promoted items win); calendar = base_level[store] x exp(trend x years since start)"
     " x exp(yearly_amplitude x cos(2 pi (day_of_year - yearly_peak_day) / 365.25))"
     " x weekly[category][channel][weekday] x festival multiplier x launch ramp"
     " (1 - 0.7 exp(-days since launch / launch_ramp_days) for launches inside the history, 0 before"
@@ -109,6 +121,7 @@ def expected_demand(
     *,
     after_promo: np.ndarray | None = None,
     rivals_on_promo: np.ndarray | None = None,
+    rival_scale: np.ndarray | float = 1.0,
 ) -> np.ndarray:
     """True expected units (the mean before noise and stock censoring).
 
@@ -116,7 +129,9 @@ def expected_demand(
     (items, stores, days). ``price``: unit price paid, same shape. ``mechanisms``: booleans of
     shape calendar.shape + (len(LIFT_MECHANISMS),), the non-price mechanisms active.
     ``after_promo``: True on post-promotion dip days. ``rivals_on_promo``: integer count of
-    other category items on another promotion. Omitted inputs mean "none" (the baseline).
+    other category items on another promotion; ``rival_scale``: the share of the cannibalised
+    units that are lost (``cannibal_scale`` of the item's cell; 1 = unbounded). Omitted inputs
+    mean "none" (the baseline).
     """
     ndim = calendar.ndim
     relative = np.asarray(price, dtype=float) / _per_item(params.reference_price, ndim)
@@ -127,6 +142,45 @@ def expected_demand(
     if after_promo is not None:
         mean = mean * np.where(after_promo, 1.0 - _per_item(params.post_promo_dip, ndim), 1.0)
     if rivals_on_promo is not None:
-        kept = 1.0 - _per_item(params.cannibalisation_rate, ndim)
-        mean = mean * kept ** np.minimum(rivals_on_promo, CANNIBALISATION_CAP)
+        mean = mean - rival_loss(params, mean, rivals_on_promo) * rival_scale
     return mean
+
+
+def rival_loss(params: DemandParams, mean: np.ndarray, rivals_on_promo: np.ndarray) -> np.ndarray:
+    """Units each item would lose to its category's rival promotions, before the bound."""
+    kept = 1.0 - _per_item(params.cannibalisation_rate, mean.ndim)
+    return mean * (1.0 - kept ** np.minimum(rivals_on_promo, CANNIBALISATION_CAP))
+
+
+def cell_sums(values: np.ndarray, codes: np.ndarray, n_cells: int) -> np.ndarray:
+    """Sum an (items, ...) array into (n_cells, ...) by each item's category code."""
+    out = np.zeros((n_cells, *values.shape[1:]))
+    for c in np.unique(codes):
+        out[c] = values[codes == c].sum(axis=0)
+    return out
+
+
+def cannibal_terms(
+    params: DemandParams,
+    calendar: np.ndarray,
+    price: np.ndarray,
+    regular: np.ndarray,
+    mechanisms: np.ndarray | None,
+    *,
+    on_promo: np.ndarray,
+    after_promo: np.ndarray | None,
+    rivals_on_promo: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(gain, loss) per item x ...: the promoted items' own incremental units (0 off
+    promotion) and the units each item would lose to rival promotions before the bound; sum
+    both per cell with ``cell_sums`` and turn them into a scale with ``cannibal_scale``."""
+    mean = expected_demand(params, calendar, price, mechanisms, after_promo=after_promo)
+    base = expected_demand(params, calendar, regular)
+    gain = np.where(on_promo, np.maximum(mean - base, 0.0), 0.0)
+    return gain, rival_loss(params, mean, rivals_on_promo)
+
+
+def cannibal_scale(gain: np.ndarray, loss: np.ndarray) -> np.ndarray:
+    """Per cell: min(1, gain / loss), 1 where nothing is lost (summed cell arrays)."""
+    safe = np.where(loss > 0, loss, 1.0)
+    return np.where(loss > 0, np.minimum(1.0, np.maximum(gain, 0.0) / safe), 1.0)

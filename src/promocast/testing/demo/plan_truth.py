@@ -3,7 +3,8 @@
 ``effect_params_from_truth`` turns ``ground_truth.json`` into EffectParams (what an estimator
 should find); ``true_baseline`` is the true no-promotion demand per item x store x period at
 the current regular price; ``true_plan_value`` replays a plan day by day through the true
-demand model (exact dips, compounding and capped cannibalisation) and costs it exactly as the
+demand model (exact dips, compounding, capped cannibalisation bounded by the promoted items'
+gain) and costs it exactly as the
 planner does (``promotions.plan.promo_terms``), so plans can be compared on the truth.
 """
 
@@ -16,7 +17,15 @@ import pandas as pd
 
 from promocast.promotions.plan import LIFT_OF, promo_terms
 from promocast.testing.demo.calendar import calendar_demand
-from promocast.testing.demo.model import DIP_DAYS, LIFT_MECHANISMS, DemandParams, expected_demand
+from promocast.testing.demo.model import (
+    DIP_DAYS,
+    LIFT_MECHANISMS,
+    DemandParams,
+    cannibal_scale,
+    cannibal_terms,
+    cell_sums,
+    expected_demand,
+)
 from promocast.testing.demo.promotions import after_promotion
 
 
@@ -137,13 +146,27 @@ def true_plan_value(
     codes = pd.factorize(items["category"])[0]
     counts = np.stack([active[codes == c].sum(axis=0) for c in range(codes.max() + 1)])
     rivals = counts[codes] - active
+    after = after_promotion(index)
+    gain, loss = cannibal_terms(
+        params,
+        calendar,
+        shelf,
+        regular,
+        mechanisms,
+        on_promo=active,
+        after_promo=after,
+        rivals_on_promo=rivals,
+    )
+    n_cells = int(codes.max()) + 1
+    scale = cannibal_scale(cell_sums(gain, codes, n_cells), cell_sums(loss, codes, n_cells))
     units = expected_demand(
         params,
         calendar,
         shelf,
         mechanisms,
-        after_promo=after_promotion(index),
+        after_promo=after,
         rivals_on_promo=rivals,
+        rival_scale=scale[codes],
     )
     base_units = expected_demand(params, calendar, regular)
     margin = ((regular - giveaway - cost) * units).sum() - ((regular - cost) * base_units).sum()

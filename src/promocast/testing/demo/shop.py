@@ -28,6 +28,9 @@ from promocast.testing.demo.model import (
     LIFT_MECHANISMS,
     PRICE_MECHANISMS,
     DemandParams,
+    cannibal_scale,
+    cannibal_terms,
+    cell_sums,
     expected_demand,
 )
 from promocast.testing.demo.orders import Customers, make_customers, simulate_orders
@@ -138,6 +141,7 @@ class _Panel:
     plan: PromotionPlan
     codes: np.ndarray  # category code per item
     category_counts: np.ndarray  # (categories, stores, days) items on promotion
+    rival_scale: np.ndarray | None = None  # (categories, stores, days) cannibalisation bound
 
     @property
     def date_text(self) -> np.ndarray:
@@ -157,24 +161,66 @@ class _Simulated:
     on_hand: np.ndarray
 
 
+def _block_inputs(panel: _Panel, block: slice) -> dict:
+    """The true demand model's inputs for a block of items (all deterministic)."""
+    plan, ids = panel.plan, panel.item_ids[block]
+    price = plan.paid_price(block)
+    index = plan.promo_index[block]
+    return {
+        "params": DemandParams.from_truth(panel.truth, ids),
+        "calendar": calendar_demand(panel.truth, panel.dates, ids),
+        "price": price,
+        "regular": np.broadcast_to(plan.base_price[block, None, :], price.shape),
+        "index": index,
+        "mechanisms": plan.mechanism_flags(index),
+        "after_promo": after_promotion(index),
+        "rivals": panel.category_counts[panel.codes[block]] - plan.shared[block],
+    }
+
+
+def _rival_scale(panel: _Panel) -> np.ndarray:
+    """(categories, stores, days) share of the rivals' cannibalised units that are lost: the
+    promoted items' gain over the rivals' unbounded loss, at most 1 (model.cannibal_scale).
+    A first pass over the blocks, before any draw, since a category spans blocks."""
+    n_cells, n_items = panel.category_counts.shape[0], len(panel.item_ids)
+    gain = np.zeros(panel.category_counts.shape)
+    loss = np.zeros(panel.category_counts.shape)
+    for first in range(0, n_items, BLOCK_ITEMS):
+        block = slice(first, min(first + BLOCK_ITEMS, n_items))
+        x = _block_inputs(panel, block)
+        g, lost = cannibal_terms(
+            x["params"],
+            x["calendar"],
+            x["price"],
+            x["regular"],
+            x["mechanisms"],
+            on_promo=x["index"] >= 0,
+            after_promo=x["after_promo"],
+            rivals_on_promo=x["rivals"],
+        )
+        codes = panel.codes[block]
+        gain += cell_sums(g, codes, n_cells)
+        loss += cell_sums(lost, codes, n_cells)
+    return cannibal_scale(gain, loss)
+
+
 def _simulate_block(
     panel: _Panel, block: slice, rng_demand: np.random.Generator, rng_stock: np.random.Generator
 ) -> _Simulated:
     """True demand of a block of items, its noisy draw and the shelves that censor it."""
-    truth, plan, ids = panel.truth, panel.plan, panel.item_ids[block]
-    params = DemandParams.from_truth(truth, ids)
-    calendar = calendar_demand(truth, panel.dates, ids)
-    price = plan.paid_price(block)
-    index = plan.promo_index[block]
-    regular = np.broadcast_to(plan.base_price[block, None, :], price.shape)
-    baseline = expected_demand(params, calendar, regular)
+    truth, ids = panel.truth, panel.item_ids[block]
+    x = _block_inputs(panel, block)
+    params, calendar, price = x["params"], x["calendar"], x["price"]
+    baseline = expected_demand(params, calendar, x["regular"])
+    scale = 1.0 if panel.rival_scale is None else panel.rival_scale[panel.codes[block]]
     expected = expected_demand(
         params,
         calendar,
         price,
-        plan.mechanism_flags(index),
-        after_promo=after_promotion(index),
-        rivals_on_promo=panel.category_counts[panel.codes[block]] - plan.shared[block],
+        x["mechanisms"],
+        after_promo=x["after_promo"],
+        rivals_on_promo=x["rivals"],
+        rival_scale=scale,
     )
     shape = np.array([truth["items"][i]["dispersion"] for i in ids])[:, None, None]
     demand = rng_demand.poisson(expected * rng_demand.gamma(shape, 1.0 / shape, expected.shape))
@@ -354,6 +400,7 @@ def generate(
         codes,
         category_counts,
     )
+    panel.rival_scale = _rival_scale(panel)
     events = events_table(truth["festivals"], dates)
     files = {
         "stores": _write_csv(cat.stores, out_dir / "stores.csv"),
