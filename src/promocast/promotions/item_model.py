@@ -192,7 +192,8 @@ def covariance(x: np.ndarray, y: np.ndarray, mu: np.ndarray, cluster: np.ndarray
         weight_a[censored] = np.maximum(mu[censored] - missing / (1 + alpha * mu[censored]),
                                         1e-6 * mu[censored])
         weight_b[censored] = np.maximum(weight_b[censored] - missing, 1e-6 * mu[censored])
-    bread = np.linalg.pinv(x.T @ (x * weight_a[:, None]))
+    information = x.T @ (x * weight_a[:, None])
+    bread = np.linalg.pinv(information)
     model = bread @ (x.T @ (x * weight_b[:, None])) @ bread
     leverage = np.einsum("ij,jk,ik->i", x, bread, x) * weight_a
     score = x * ((y - mu) / np.clip(1.0 - leverage, 0.05, None))[:, None]
@@ -203,7 +204,26 @@ def covariance(x: np.ndarray, y: np.ndarray, mu: np.ndarray, cluster: np.ndarray
     supported = (x != 0).sum(axis=0) >= max(30, x.shape[0] // 10)
     ratio = np.diag(robust)[supported] / np.diag(model)[supported]
     scale = float(np.median(ratio)) if supported.any() else 1.0
-    return model * float(np.clip(scale, 0.5, 25.0))
+    model = model * float(np.clip(scale, 0.5, 25.0))
+    blind = uninformed(information)
+    model[blind, blind] = np.inf
+    return model
+
+
+def uninformed(information: np.ndarray, share: float = 1e-6) -> np.ndarray:
+    """Per column: True where the data hold (numerically) no information on it.
+
+    The pseudo-inverse drops the directions of the information matrix whose eigenvalue is
+    below its cut-off and reports them with variance 0, the opposite of the truth: a
+    long-tail item that sold nothing on its four flash-sale days (the log lift's maximum
+    likelihood is minus infinity) came out at -1.93 with a standard error of 1e-16, and that
+    one estimate set the spread of every category's flash-sale lifts near 1 (demo shop seed
+    0, three years: category lifts of 1.48 against truths of 0.35-0.88). A column with a
+    share above ``share`` of its unit vector in those directions has an unbounded variance."""
+    values, vectors = np.linalg.eigh((information + information.T) / 2)
+    cut = max(float(values.max()), 0.0) * information.shape[0] * np.finfo(float).eps
+    null = vectors[:, values <= cut]
+    return (null**2).sum(axis=1) > share
 
 
 def _poisson(y: np.ndarray, matrix: pd.DataFrame, offset: np.ndarray, weights=None, start=None):
