@@ -351,24 +351,13 @@ def test_expected_demand_is_the_documented_formula() -> None:
     price = np.array([[10.0, 5.0, 10.0, 10.0]])
     flags = np.zeros((1, 4, len(LIFT_MECHANISMS)), dtype=bool)
     flags[0, 2, LIFT_MECHANISMS.index("gift")] = True
-    units = expected_demand(
-        params,
-        calendar,
-        price,
-        flags,
-        after_promo=np.array([[False, False, False, True]]),
-        rivals_on_promo=np.array([[0, 0, 0, 5]]),
-    )
+    inputs = {
+        "after_promo": np.array([[False, False, False, True]]),
+        "rivals_on_promo": np.array([[0, 0, 0, 5]]),
+    }
+    units = expected_demand(params, calendar, price, flags, **inputs)
     assert np.allclose(units, [[8.0, 32.0, 8.8, 8.0 * 0.9 * 0.95**3]])
-    half = expected_demand(
-        params,
-        calendar,
-        price,
-        flags,
-        after_promo=np.array([[False, False, False, True]]),
-        rivals_on_promo=np.array([[0, 0, 0, 5]]),
-        rival_scale=0.5,
-    )
+    half = expected_demand(params, calendar, price, flags, **inputs, rival_scale=0.5)
     assert np.allclose(half[0, 3], 8.0 * 0.9 * (1 - 0.5 * (1 - 0.95**3)))
 
 

@@ -167,10 +167,12 @@ def test_a_lift_whose_every_promotion_sold_out_is_not_identified() -> None:
 
 def test_a_lift_the_data_hold_nothing_on_has_no_standard_error_of_zero() -> None:
     """A long-tail item that sold nothing on its four flash-sale days: the log lift's maximum
-    likelihood is minus infinity, the fit stops somewhere near -2 with (numerically) no
-    information on it. The pseudo-inverse reported that as a standard error of 1e-16, and one
-    such item set the spread of every category's flash-sale lifts (demo shop seed 0: category
-    lifts 1.48 against truths 0.35-0.88). Its variance is unbounded: no estimate of its own."""
+    likelihood is minus infinity, so the item gets no flash-sale estimate of its own. On the
+    demo shop (seed 0) such a fit stopped near -2 with (numerically) no information, which the
+    pseudo-inverse reported as a standard error of 1e-16, and that one item set the spread of
+    every category's flash-sale lifts (1.48 against truths 0.35-0.88). This small fit drifts
+    out of the stable range by itself; the covariance below is the part the fix guards: a
+    column with no weight has an infinite variance, not 0."""
     rng = np.random.default_rng(5)
     n = 1100
     ds = pd.date_range("2023-01-01", periods=n, freq="D")

@@ -312,7 +312,7 @@ def switching_share(category_size: np.ndarray | int) -> np.ndarray:
     1 + SWITCHING_RIVALS items. In a larger one each rival loses proportionally less, so the
     units one promotion takes from its rivals (about rate x their summed demand) do not grow
     with the number of rivals: 24 rivals losing 5 % each would lose more than a promoted item
-    typically gains, which no shopper switching to it can do (model.cannibal_scale then cuts
+    typically gains, which no shopper switching to it can do (the bound of model.expected_demand then cuts
     most of it, and the rate an estimator sees is no longer the rate in the truth)."""
     rivals = np.maximum(np.asarray(category_size) - 1, 1)
     return np.minimum(1.0, SWITCHING_RIVALS / rivals)

@@ -130,7 +130,7 @@ def expected_demand(
     shape calendar.shape + (len(LIFT_MECHANISMS),), the non-price mechanisms active.
     ``after_promo``: True on post-promotion dip days. ``rivals_on_promo``: integer count of
     other category items on another promotion; ``rival_scale``: the share of the cannibalised
-    units that are lost (``cannibal_scale`` of the item's cell; 1 = unbounded). Omitted inputs
+    units that are lost (``cannibal_bound.rival_scale`` of the item's cell; 1 = unbounded). Omitted inputs
     mean "none" (the baseline).
     """
     ndim = calendar.ndim
@@ -173,14 +173,9 @@ def cannibal_terms(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(gain, loss) per item x ...: the promoted items' own incremental units (0 off
     promotion) and the units each item would lose to rival promotions before the bound; sum
-    both per cell with ``cell_sums`` and turn them into a scale with ``cannibal_scale``."""
+    both per cell with ``cell_sums`` and turn them into a scale with
+    ``promotions.cannibal_bound.rival_scale`` (the bound the what-if and the plan apply)."""
     mean = expected_demand(params, calendar, price, mechanisms, after_promo=after_promo)
     base = expected_demand(params, calendar, regular)
     gain = np.where(on_promo, np.maximum(mean - base, 0.0), 0.0)
     return gain, rival_loss(params, mean, rivals_on_promo)
-
-
-def cannibal_scale(gain: np.ndarray, loss: np.ndarray) -> np.ndarray:
-    """Per cell: min(1, gain / loss), 1 where nothing is lost (summed cell arrays)."""
-    safe = np.where(loss > 0, loss, 1.0)
-    return np.where(loss > 0, np.minimum(1.0, np.maximum(gain, 0.0) / safe), 1.0)

@@ -15,13 +15,13 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from promocast.promotions.cannibal_bound import rival_scale
 from promocast.promotions.plan import LIFT_OF, promo_terms
 from promocast.testing.demo.calendar import calendar_demand
 from promocast.testing.demo.model import (
     DIP_DAYS,
     LIFT_MECHANISMS,
     DemandParams,
-    cannibal_scale,
     cannibal_terms,
     cell_sums,
     expected_demand,
@@ -144,8 +144,8 @@ def true_plan_value(
         fixed += (fixed_cost or {}).get(r.promo_type, 0.0)
     active = index >= 0
     codes = pd.factorize(items["category"])[0]
-    counts = np.stack([active[codes == c].sum(axis=0) for c in range(codes.max() + 1)])
-    rivals = counts[codes] - active
+    n_cells = int(codes.max()) + 1
+    rivals = cell_sums(active, codes, n_cells)[codes] - active
     after = after_promotion(index)
     gain, loss = cannibal_terms(
         params,
@@ -157,8 +157,7 @@ def true_plan_value(
         after_promo=after,
         rivals_on_promo=rivals,
     )
-    n_cells = int(codes.max()) + 1
-    scale = cannibal_scale(cell_sums(gain, codes, n_cells), cell_sums(loss, codes, n_cells))
+    scale = rival_scale(cell_sums(gain, codes, n_cells), cell_sums(loss, codes, n_cells))
     units = expected_demand(
         params,
         calendar,

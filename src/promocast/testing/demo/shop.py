@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from promocast.promotions.cannibal_bound import rival_scale
 from promocast.testing.demo.calendar import calendar_demand, events_table, festival_truth
 from promocast.testing.demo.catalogue import LAUNCH_RAMP_DAYS, Catalogue, make_catalogue
 from promocast.testing.demo.model import (
@@ -28,7 +29,6 @@ from promocast.testing.demo.model import (
     LIFT_MECHANISMS,
     PRICE_MECHANISMS,
     DemandParams,
-    cannibal_scale,
     cannibal_terms,
     cell_sums,
     expected_demand,
@@ -180,7 +180,7 @@ def _block_inputs(panel: _Panel, block: slice) -> dict:
 
 def _rival_scale(panel: _Panel) -> np.ndarray:
     """(categories, stores, days) share of the rivals' cannibalised units that are lost: the
-    promoted items' gain over the rivals' unbounded loss, at most 1 (model.cannibal_scale).
+    promoted items' gain over the rivals' unbounded loss, at most 1 (cannibal_bound.rival_scale).
     A first pass over the blocks, before any draw, since a category spans blocks."""
     n_cells, n_items = panel.category_counts.shape[0], len(panel.item_ids)
     gain = np.zeros(panel.category_counts.shape)
@@ -201,7 +201,7 @@ def _rival_scale(panel: _Panel) -> np.ndarray:
         codes = panel.codes[block]
         gain += cell_sums(g, codes, n_cells)
         loss += cell_sums(lost, codes, n_cells)
-    return cannibal_scale(gain, loss)
+    return rival_scale(gain, loss)
 
 
 def _simulate_block(
