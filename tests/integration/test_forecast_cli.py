@@ -131,9 +131,8 @@ def test_forecast_builds_the_ensemble_the_backtest_scored(shop_db: Path, tmp_pat
 
 def test_backtest_on_mape_trains_lightgbm_for_mape(shop_db: Path, tmp_path: Path) -> None:
     """``--metric mape``: LightGBM learns the MAPE objective on raw units, the best model is
-    chosen on MAPE, and LightGBM's point forecast, MAPE-optimal, sits strictly below the median
-    its own residuals put around it on most points (MAPE punishes over-forecasts more; a point
-    equal to the median would fail)."""
+    chosen on MAPE, and LightGBM's point forecast, MAPE-optimal, scores a lower MAPE than the
+    median its own residuals put around it (a point equal to the median would fail)."""
     result = promocast("backtest", "--db", str(shop_db), "--horizon", "7", "--folds", "2",
                        "--step", "7", "--models", "ridge,lgbm,ensemble", "--metric", "mape",
                        "--json", str(tmp_path / "bt.json"), "--predictions",
@@ -146,4 +145,5 @@ def test_backtest_on_mape_trains_lightgbm_for_mape(shop_db: Path, tmp_path: Path
     predictions = pd.read_parquet(tmp_path / "p.parquet")
     recomputed = evaluate(predictions, ["lgbm"])["lgbm"]
     assert abs(recomputed["mape"] - mapes["lgbm"]) < 1e-3
-    assert (predictions["lgbm"] < predictions["lgbm-q0.5"]).mean() > 0.7
+    median = evaluate(predictions.assign(lgbm=predictions["lgbm-q0.5"]), ["lgbm"])["lgbm"]
+    assert recomputed["mape"] < median["mape"] - 1.0, (recomputed["mape"], median["mape"])
