@@ -20,6 +20,7 @@ from mlforecast import MLForecast
 from statsforecast import StatsForecast
 from statsforecast.utils import ConformalIntervals
 
+from promocast.forecasting.arimax import fit_predict_arimax
 from promocast.forecasting.conformal import (
     calibration_groups,
     conformal_quantiles,
@@ -48,6 +49,7 @@ from promocast.forecasting.zoo import (
     DEEP_MODELS,
     LIGHTGBM,
     NO_INTERVALS,
+    WITH_INPUTS,
     ZooConfig,
     ml_model,
     stat_model,
@@ -65,7 +67,7 @@ def _fit_predict_stats(train: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
     tames promotion spikes the way the published ETS / ARIMA baselines on log sales do."""
     cfg = ZooConfig(season_length=spec.season_length, seed=spec.seed)
     groups = {
-        True: [m for m in spec.stat_models if m not in INTERMITTENT],
+        True: [m for m in spec.stat_models if m not in (*INTERMITTENT, *WITH_INPUTS)],
         False: [m for m in spec.stat_models if m in INTERMITTENT],
     }
     parts = []
@@ -413,8 +415,13 @@ def fit_predict(train: pd.DataFrame, future: pd.DataFrame, spec: ForecastSpec,
     """
     parts: list[pd.DataFrame] = []
     logging.getLogger("statsforecast").setLevel(logging.ERROR)
-    if spec.stat_models:
-        parts.append(_tidy(_fit_predict_stats(train, spec), spec.stat_models, spec.quantiles))
+    plain = [m for m in spec.stat_models if m not in WITH_INPUTS]
+    if plain:
+        parts.append(_tidy(_fit_predict_stats(train, spec), plain, spec.quantiles))
+    for name in (m for m in spec.stat_models if m in WITH_INPUTS):
+        model = stat_model(name, ZooConfig(season_length=spec.season_length, seed=spec.seed))
+        parts.append(_tidy(fit_predict_arimax(train, future, spec, model), [name],
+                           spec.quantiles))
     if spec.ml_models:
         parts.append(fitted.forecast(future) if fitted is not None
                      else _fit_predict_ml(train, future, spec))

@@ -30,8 +30,10 @@ from statsforecast.models import (
 from promocast.forecasting.additive import EventsApartLGBM
 from promocast.reproducible import LIGHTGBM_REPRODUCIBLE
 
-STAT_MODELS = ("naive", "seasonal_naive", "window_average", "autoarima", "autoets", "theta",
-               "croston", "tsb", "adida")
+STAT_MODELS = ("naive", "seasonal_naive", "window_average", "autoarima", "autoarima_x", "autoets",
+               "theta", "croston", "tsb", "adida")
+WITH_INPUTS = ("autoarima_x",)
+"""Statistical models that take the horizon's known inputs (``forecasting.arimax``)."""
 ML_MODELS = ("linear", "ridge", "decision_tree", "random_forest", "lgbm", "lgbm_tweedie")
 LIGHTGBM = ("lgbm", "lgbm_tweedie")
 """The LightGBM global models: ``lgbm`` under ``ForecastSpec.lgbm_loss`` (log1p units by
@@ -84,6 +86,7 @@ def stat_model(name: str, cfg: ZooConfig):
         # approximation + a small stepwise search: AutoARIMA is slow here (STACK.md).
         "autoarima": lambda: AutoARIMA(season_length=s if s <= 12 else 1, approximation=True,
                                        max_p=3, max_q=3, alias=name),
+        "autoarima_x": lambda: _autoarima_x(s, name),
         "autoets": lambda: AutoETS(season_length=s if s <= 24 else 1, alias=name),
         "theta": lambda: AutoTheta(season_length=s if s <= 24 else 1, alias=name),
         "croston": lambda: CrostonClassic(alias=name),
@@ -91,6 +94,14 @@ def stat_model(name: str, cfg: ZooConfig):
         "adida": lambda: ADIDA(alias=name),
     }
     return factories[name]()
+
+
+def _autoarima_x(season_length: int, name: str):
+    """``autoarima``'s search with the known inputs as regressors (``forecasting.arimax``)."""
+    from promocast.forecasting.arimax import AutoARIMAX
+
+    return AutoARIMAX(season_length=season_length if season_length <= 12 else 1,
+                      approximation=True, max_p=3, max_q=3, alias=name)
 
 
 class MedianImputed(RegressorMixin, BaseEstimator):
