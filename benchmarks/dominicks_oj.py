@@ -10,7 +10,7 @@ its own cross_validation on the rows as published). Results go to BENCHMARKS.md.
 The protocol is judged on MAPE, so the backtest runs with ``--metric mape`` (LightGBM's MAPE
 objective on raw units; statistical models on log1p units).
 
-Run: .venv/bin/python benchmarks/dominicks_oj.py [--with-arima]
+Run: .venv/bin/python benchmarks/dominicks_oj.py [--with-arima] [--with-arimax]
 """
 
 from __future__ import annotations
@@ -73,6 +73,8 @@ def main() -> None:
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--with-arima", action="store_true", help="also AutoARIMA (slow here)")
+    parser.add_argument("--with-arimax", action="store_true",
+                        help="also autoarima_x (AutoARIMA on price / promotion inputs; ~40 min)")
     parser.add_argument("--only", help="comma-separated model ids to run (default: all)")
     parser.add_argument("--no-write", action="store_true",
                         help="print the section, leave BENCHMARKS.md as it is (experiments)")
@@ -82,6 +84,8 @@ def main() -> None:
         models = args.only.split(",")
     if args.with_arima:
         models.insert(4, "autoarima")
+    if args.with_arimax:
+        models.insert(models.index("autoets"), "autoarima_x")
     anchors = pd.read_csv(DATA / "benchmark_anchors" / "ms_forecasting_orangejuice_mape.csv")
     published = dict(zip(anchors["method"], anchors["mape_pct"], strict=True))
     with tempfile.TemporaryDirectory() as tmp:
@@ -133,7 +137,7 @@ def main() -> None:
     body = "\n".join(lines)
     if not args.no_write:
         write_section("dominicks_oj", "Dominick's OJ, published protocol (12 rounds, h=3, gap 1)",
-                      body, "python benchmarks/dominicks_oj.py [--with-arima]")
+                      body, "python benchmarks/dominicks_oj.py [--with-arima] [--with-arimax]")
     print(body)
     print(machine())
 
