@@ -57,3 +57,17 @@ def test_the_forecast_follows_the_planned_price_cut() -> None:
             assert 1.8 < x[2] / x[:2].mean() < 3.0, (uid, x)
         q = got[[c for c in got.columns if c.startswith("autoarima_x-q")]].to_numpy()
         assert (np.diff(q, axis=1) >= 0).all()
+
+
+def test_inputs_take_the_series_last_known_value_and_the_log_of_price() -> None:
+    from promocast.forecasting.arimax import arima_inputs
+
+    frame = pd.DataFrame({
+        "unique_id": ["a", "a", "a", "b", "b"],
+        "ds": pd.to_datetime(["2024-01-01", "2024-01-08", "2024-01-15", "2024-01-01",
+                              "2024-01-08"]),
+        "price": [np.nan, 2.0, np.nan, 3.0, np.nan], "promo": [0, 1, np.nan, np.nan, np.nan]})
+    got, cols = arima_inputs(frame, ["price", "promo", "rel_price"])
+    assert cols == ["log_price", "promo"]  # only inputs the frame has; price as its log
+    assert np.allclose(got["log_price"], np.log([2, 2, 2, 3, 3]))  # within the series only
+    assert got["promo"].tolist() == [0, 1, 1, 0, 0]  # b never said: no promotion

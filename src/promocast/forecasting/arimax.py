@@ -80,7 +80,8 @@ def arima_inputs(frame: pd.DataFrame, known: list[str]) -> tuple[pd.DataFrame, l
             out[col] = frame[col].astype(float)
     if cols:
         out = out.sort_values(["unique_id", "ds"], ignore_index=True)
-        out[cols] = out.groupby("unique_id")[cols].transform(lambda s: s.ffill().bfill())
+        out[cols] = out.groupby("unique_id")[cols].ffill()
+        out[cols] = out.groupby("unique_id")[cols].bfill()
         out[cols] = out[cols].fillna(0.0)
     return out, cols
 
