@@ -19,7 +19,7 @@ import pytest
 
 from conftest import load_demo_shop, promocast
 
-STAT = ["seasonal_naive", "autoets"]
+STAT = ["seasonal_naive", "autoets", "autoarima_x"]  # autoarima_x: with X_df on the cluster too
 
 
 @pytest.fixture(scope="module")
