@@ -15,15 +15,10 @@ promotion always featured) makes statsforecast refuse the fit ("xreg is rank def
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 from scipy.linalg import qr
-from statsforecast import StatsForecast
 from statsforecast.models import AutoARIMA
-
-from promocast.forecasting.spec import ForecastSpec, _levels
 
 ARIMA_INPUTS = ("log_price", "promo", "promo_feature_display", "is_festival")
 """The known inputs ``autoarima_x`` regresses on, those the panel has (``price`` stands in
@@ -84,37 +79,3 @@ def arima_inputs(frame: pd.DataFrame, known: list[str]) -> tuple[pd.DataFrame, l
         out[cols] = out.groupby("unique_id")[cols].bfill()
         out[cols] = out[cols].fillna(0.0)
     return out, cols
-
-
-def fit_predict_arimax(train: pd.DataFrame, future: pd.DataFrame, spec: ForecastSpec,
-                       model: AutoARIMA) -> pd.DataFrame:
-    """``model`` (an ``AutoARIMAX``) on every series of ``train`` with the regressors of
-    ``arima_inputs``, forecast over ``future``'s known inputs; in statsforecast's layout
-    (unique_id, ds, the model, its ``-lo-`` / ``-hi-`` columns), in units."""
-    history = train[["unique_id", "ds", "y"]]
-    inputs, cols = arima_inputs(pd.concat([train, future], ignore_index=True)
-                                .drop_duplicates(["unique_id", "ds"], keep="first"),
-                                spec.known)
-    data = history.merge(inputs, on=["unique_id", "ds"], how="left")
-    if spec.target_transform == "log1p":
-        data["y"] = np.log1p(data["y"].clip(lower=0))
-    x_future = None
-    if cols:
-        grid = future[["unique_id", "ds"]].drop_duplicates()
-        x_future = grid.merge(inputs, on=["unique_id", "ds"], how="left")
-        x_future[cols] = x_future[cols].fillna(0.0)
-    sf = StatsForecast(models=[model], freq=spec.freq, n_jobs=1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if spec.engine is not None:
-            out = spec.engine.collect(sf.forecast(
-                df=spec.engine.frame(data), h=spec.horizon, level=_levels(spec.quantiles),
-                X_df=spec.engine.frame(x_future) if x_future is not None else None))
-        else:
-            out = sf.forecast(df=data, h=spec.horizon, X_df=x_future,
-                              level=_levels(spec.quantiles))
-    out = out.reset_index() if "unique_id" not in out.columns else out
-    if spec.target_transform == "log1p":
-        values = [c for c in out.columns if c not in ("unique_id", "ds")]
-        out[values] = np.expm1(out[values].clip(upper=50))
-    return out

@@ -1,6 +1,6 @@
 """Fit the zoo on a panel and forecast quantiles; backtest over rolling origins.
 
-Statistical models run through one ``StatsForecast`` (one fit per series), machine-learning
+Statistical models run through one ``StatsForecast`` (``stat_fit``, one fit per series), machine-learning
 models through one ``MLForecast`` (one global fit with lags, prices, promotions and calendar
 inputs, taken as known over the horizon). Quantiles come from each model's own intervals or,
 where it has none, from conformal calibration (statsforecast ``ConformalIntervals``, mlforecast
@@ -17,10 +17,7 @@ import numpy as np
 import pandas as pd
 from lightgbm.basic import LightGBMError
 from mlforecast import MLForecast
-from statsforecast import StatsForecast
-from statsforecast.utils import ConformalIntervals
 
-from promocast.forecasting.arimax import fit_predict_arimax
 from promocast.forecasting.conformal import (
     calibration_groups,
     conformal_quantiles,
@@ -41,64 +38,19 @@ from promocast.forecasting.spec import DEFAULT_QUANTILES as DEFAULT_QUANTILES  #
 from promocast.forecasting.spec import (
     ForecastSpec,
     Progress,
-    _interval_column,
-    _levels,
     quantile_column,
 )
+from promocast.forecasting.stat_fit import fit_predict_stats, fit_predict_with_inputs, tidy
 from promocast.forecasting.zoo import (
     DEEP_MODELS,
     LIGHTGBM,
-    NO_INTERVALS,
     WITH_INPUTS,
     ZooConfig,
     ml_model,
-    stat_model,
 )
 
 NAN_TOLERANT = LIGHTGBM
 """Global models that accept missing features (seasonal lags of series younger than a season)."""
-INTERMITTENT = ("croston", "tsb", "adida")
-"""Models of demand sizes and intervals: they see the raw units, never a log scale."""
-
-
-def _fit_predict_stats(train: pd.DataFrame, spec: ForecastSpec) -> pd.DataFrame:
-    """Statistical models; with ``target_transform="log1p"`` the continuous ones are fitted on
-    log1p(units) and their quantiles mapped back (a monotone map keeps them quantiles), which
-    tames promotion spikes the way the published ETS / ARIMA baselines on log sales do."""
-    cfg = ZooConfig(season_length=spec.season_length, seed=spec.seed)
-    groups = {
-        True: [m for m in spec.stat_models if m not in (*INTERMITTENT, *WITH_INPUTS)],
-        False: [m for m in spec.stat_models if m in INTERMITTENT],
-    }
-    parts = []
-    for logged, names in groups.items():
-        if not names:
-            continue
-        models = []
-        for name in names:
-            model = stat_model(name, cfg)
-            if name in NO_INTERVALS:
-                model.prediction_intervals = ConformalIntervals(h=spec.horizon,
-                                                                n_windows=spec.calibration_windows)
-            models.append(model)
-        data = train[["unique_id", "ds", "y"]]
-        use_log = logged and spec.target_transform == "log1p"
-        if use_log:
-            data = data.assign(y=np.log1p(data["y"].clip(lower=0)))
-        sf = StatsForecast(models=models, freq=spec.freq, n_jobs=1)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            if spec.engine is not None:  # statsforecast distributes per series through Fugue
-                out = spec.engine.collect(sf.forecast(df=spec.engine.frame(data), h=spec.horizon,
-                                                      level=_levels(spec.quantiles)))
-            else:
-                out = sf.forecast(df=data, h=spec.horizon, level=_levels(spec.quantiles))
-        out = out.reset_index() if "unique_id" not in out.columns else out
-        if use_log:
-            value_cols = [c for c in out.columns if c not in ("unique_id", "ds")]
-            out[value_cols] = np.expm1(out[value_cols].clip(upper=50))
-        parts.append(out.set_index(["unique_id", "ds"]))
-    return pd.concat(parts, axis=1).reset_index()
 
 
 def _forecaster_args(spec: ForecastSpec, models: list[str], log_target: bool,
@@ -385,25 +337,6 @@ def fit_global(train: pd.DataFrame, spec: ForecastSpec) -> GlobalState:
                        series_spread(train))
 
 
-def _tidy(raw: pd.DataFrame, models: list[str], quantiles: tuple[float, ...]) -> pd.DataFrame:
-    """Rename interval columns to quantile columns, clip at 0, and sort each model's quantiles
-    so they never cross (the median included)."""
-    out = raw[["unique_id", "ds"]].copy()
-    for model in models:
-        if model not in raw:
-            continue
-        cols = []
-        for q in quantiles:
-            name = quantile_column(model, q)
-            source = model if q == 0.5 else _interval_column(model, q)
-            out[name] = raw[source].to_numpy() if source in raw else raw[model].to_numpy()
-            cols.append(name)
-        values = np.sort(np.clip(out[cols].to_numpy(dtype=float), 0, None), axis=1)
-        out[cols] = values
-        out[model] = out[quantile_column(model, 0.5)] if 0.5 in quantiles else np.clip(raw[model], 0, None)
-    return out
-
-
 def fit_predict(train: pd.DataFrame, future: pd.DataFrame, spec: ForecastSpec,
                 fitted: GlobalState | None = None) -> pd.DataFrame:
     """Forecast every series of ``train`` over ``spec.horizon`` periods.
@@ -417,11 +350,10 @@ def fit_predict(train: pd.DataFrame, future: pd.DataFrame, spec: ForecastSpec,
     logging.getLogger("statsforecast").setLevel(logging.ERROR)
     plain = [m for m in spec.stat_models if m not in WITH_INPUTS]
     if plain:
-        parts.append(_tidy(_fit_predict_stats(train, spec), plain, spec.quantiles))
+        parts.append(tidy(fit_predict_stats(train, spec), plain, spec.quantiles))
     for name in (m for m in spec.stat_models if m in WITH_INPUTS):
-        model = stat_model(name, ZooConfig(season_length=spec.season_length, seed=spec.seed))
-        parts.append(_tidy(fit_predict_arimax(train, future, spec, model), [name],
-                           spec.quantiles))
+        parts.append(tidy(fit_predict_with_inputs(train, future, spec, name), [name],
+                          spec.quantiles))
     if spec.ml_models:
         parts.append(fitted.forecast(future) if fitted is not None
                      else _fit_predict_ml(train, future, spec))
