@@ -283,3 +283,30 @@ def test_no_stop_gifts_whose_rivals_gain_more_than_the_gift_costs():
     both = advise(p, items(["A", "B"]), weekly_units=weekly, evaluation=ev)
     on_a = [a for a in both if a.subject == "A" and a.kind == "stop_gift"]
     assert len(on_a) == 1 and "ROI" in on_a[0].action
+
+
+def test_advice_names_items_by_their_name_and_says_what_stopping_saves():
+    """Dominick's OJ: "Stop money-off deals on 1: ROI -41 % ... together -19,663,484 margin;
+    expected +10,459 margin per promotion". Item 1 is Tropicana Premium 64 oz, and the
+    +10,459 is what stopping saves, not what a deal earns."""
+    ev = pd.DataFrame(
+        {
+            "promo_id": ["P1", "P2", "P3", "P4"],
+            "promo_type": "gift",
+            "item_id": ["1", "1", "1", "2"],
+            "category": "juice",
+            "discount_pct": np.nan,
+            "incremental_margin": [-50.0, -30.0, -40.0, -40.0],
+            "roi": [-0.5, -0.3, -0.4, -0.4],
+        }
+    )
+    named = items(["1", "2"]).assign(name=["Tropicana Premium 64 oz", None])
+    advice = advise(params([{"item_id": "1"}, {"item_id": "2"}]), named, evaluation=ev)
+    stop = by(advice, "1", "stop_gift")
+    assert stop.action == "Stop gifts on Tropicana Premium 64 oz (1): ROI -40 %"
+    assert stop.action_zh.startswith("停止对Tropicana Premium 64 oz（1）的")
+    assert stop.expected_gain == pytest.approx(40.0)
+    assert "stopping saves +40 margin per promotion" in stop.reason
+    assert "expected" not in stop.reason and "停止后每次促销少损失毛利+40" in stop.reason_zh
+    # an item without a name keeps its id, and the lookup key stays the id
+    assert {a.subject for a in advice if a.subject_kind == "item"} <= {"1", "2"}

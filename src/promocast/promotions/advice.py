@@ -109,6 +109,9 @@ def _item_frame(
     )
     frame["usual_depth"] = np.nan if usual is None else usual.rename(index=str).reindex(frame.index)
     frame["depths_known"] = usual is not None
+    labels = item_labels(items)
+    frame["label"] = [labels.get(i, (i, i))[0] for i in frame.index]
+    frame["label_zh"] = [labels.get(i, (i, i))[1] for i in frame.index]
     for col in ("post_promo_dip", "cannibalisation_rate"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce").fillna(0.0) if col in frame else 0.0
     unit_margin = frame["regular_price"] - frame["unit_cost"]
@@ -126,6 +129,20 @@ def _item_frame(
     return frame
 
 
+def item_labels(items: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """Per item_id, how the advice names it (English, Chinese): "name (id)" where the items
+    table gives a name, the id alone otherwise. A planner knows "Tropicana Premium 64 oz",
+    not item "1" (Dominick's ids are brand numbers); the id stays for the lookup."""
+    if "name" not in items:
+        return {}
+    out = {}
+    for item_id, name in zip(items["item_id"].astype(str), items["name"], strict=True):
+        text = "" if pd.isna(name) else str(name).strip()
+        if text and text != item_id:
+            out[item_id] = (f"{text} ({item_id})", f"{text}（{item_id}）")
+    return out
+
+
 def _interval(row: pd.Series) -> np.ndarray:
     """Elasticities spanning the item's interval (the point alone when there is none)."""
     lo, hi = row.get("price_elasticity_lo", np.nan), row.get("price_elasticity_hi", np.nan)
@@ -137,6 +154,7 @@ def _interval(row: pd.Series) -> np.ndarray:
 def _depth_advice(item: str, r: pd.Series, max_depth: float, step: float) -> list[Advice]:
     """Depth vs the usual one; or stop price discounts when no depth pays."""
     e, c, p0, q0 = r["price_elasticity"], r["unit_cost"], r["regular_price"], r["weekly_units"]
+    name, name_zh = r.get("label", item), r.get("label_zh", item)
     if any(pd.isna(v) for v in (e, c, p0)):
         return []
     grid = _interval(r)
@@ -189,9 +207,9 @@ def _depth_advice(item: str, r: pd.Series, max_depth: float, step: float) -> lis
                 item,
                 "item",
                 "stop_price_discounts",
-                f"Stop price discounts on {item}",
+                f"Stop price discounts on {name}",
                 why_en,
-                f"停止对{item}的价格折扣",
+                f"停止对{name_zh}的价格折扣",
                 why_zh,
                 float(-loss) if known else None,
                 gains if known else None,
@@ -211,8 +229,8 @@ def _depth_advice(item: str, r: pd.Series, max_depth: float, step: float) -> lis
     )
     up = best > usual
     verb_en, verb_zh = ("Raise", "提高") if up else ("Lower", "降低")
-    action = f"{verb_en} the discount on {item} from {usual:.0f} % to {best:.0f} %"
-    action_zh = f"将{item}的折扣从{usual:.0f}%{verb_zh}到{best:.0f}%"
+    action = f"{verb_en} the discount on {name} from {usual:.0f} % to {best:.0f} %"
+    action_zh = f"将{name_zh}的折扣从{usual:.0f}%{verb_zh}到{best:.0f}%"
     why_en = f"{facts_en}: the margin-maximising discount is {best:.0f} %"
     why_zh = f"{facts_zh}：利润最大化的折扣为{best:.0f}%"
     out.append(
@@ -243,6 +261,7 @@ def _mechanism_advice(
     c, p0, q0 = r["unit_cost"], r["regular_price"], r["weekly_units"]
     if pd.isna(c) or pd.isna(p0):
         return []
+    name, name_zh = r.get("label", item), r.get("label_zh", item)
     out = []
     for kind, default in giveaway_pct.items():
         lift = r.get(f"lift_{kind}", np.nan)
@@ -262,21 +281,22 @@ def _mechanism_advice(
         need_en = f"a sales lift of {100 * need:.0f} %" if np.isfinite(need) else "more than it can"
         need_zh = f"销量提升{100 * need:.0f}%" if np.isfinite(need) else "无法达到的销量提升"
         confident = bool(lift < 0.5 * need)
-        name_en, name_zh = MECHANISM_EN[kind], MECHANISM_ZH[kind]
+        name_en, mech_zh = MECHANISM_EN[kind], MECHANISM_ZH[kind]
         why_en = (
-            f"{name_en} worth {pct:g} % of the price need {need_en} to pay; on {item} "
+            f"{name_en} worth {pct:g} % of the price need {need_en} to pay; on {name} "
             f"they bring {100 * lift:+.0f} % (estimated)"
         )
-        why_zh = f"{name_zh}价值为售价的{pct:g}%，需要{need_zh}才能回本；{item}的估计提升为{100 * lift:+.0f}%"
+        why_zh = (f"{mech_zh}价值为售价的{pct:g}%，需要{need_zh}才能回本；{name_zh}的估计提升为"
+                  f"{100 * lift:+.0f}%")
         known = not pd.isna(q0)
         out.append(
             make_advice(
                 item,
                 "item",
                 f"stop_{kind}",
-                f"Stop {name_en} on {item}",
+                f"Stop {name_en} on {name}",
                 why_en,
-                f"停止对{item}使用{name_zh}",
+                f"停止对{name_zh}使用{mech_zh}",
                 why_zh,
                 -loss if known else None,
                 np.array([-loss]) if known else None,
@@ -373,11 +393,12 @@ def advise(
     for item, r in frame.iterrows():
         advice += _depth_advice(str(item), r, max_depth, step)
         advice += _mechanism_advice(str(item), r, giveaway_pct, used, ran)
-    advice += category_rollup(advice, frame["category"])
+    labels = item_labels(items)
+    advice += category_rollup(advice, frame["category"], labels)
     if evaluation is not None and len(evaluation):
         # the shop's own record of a mechanism on an item beats the model's view of it: one
         # "stop gifts on X", not one from each source (QA5 gave both, +554 and -445)
-        past = evaluation_advice(evaluation, min_promotions, level)
+        past = evaluation_advice(evaluation, min_promotions, level, labels)
         said = {(a.subject, a.kind) for a in past}
         advice = [a for a in advice if (a.subject, a.kind) not in said] + past
     return sorted(

@@ -20,8 +20,11 @@ from promocast.promotions.advice_text import (
 )
 
 
-def category_rollup(advice: list[Advice], category_of: pd.Series) -> list[Advice]:
-    """Per category and kind of item advice: how many items, the summed gain."""
+def category_rollup(advice: list[Advice], category_of: pd.Series,
+                    labels: dict[str, tuple[str, str]] | None = None) -> list[Advice]:
+    """Per category and kind of item advice: how many items (named by ``labels``, see
+    ``advice.item_labels``), the summed gain."""
+    labels = labels or {}
     out = []
     frame = pd.DataFrame(
         [
@@ -38,7 +41,9 @@ def category_rollup(advice: list[Advice], category_of: pd.Series) -> list[Advice
     for (category, kind), g in frame.dropna(subset=["category"]).groupby(["category", "kind"]):
         if len(g) < 2:
             continue
-        names = ", ".join(g["item"].head(5)) + (" ..." if len(g) > 5 else "")
+        more = " ..." if len(g) > 5 else ""
+        names = ", ".join(labels.get(i, (i, i))[0] for i in g["item"].head(5)) + more
+        names_zh = "、".join(labels.get(i, (i, i))[1] for i in g["item"].head(5)) + more
         total = float(g["gain"].sum()) if g["gain"].notna().all() else None
         gains = np.array([g["low"].sum(), g["high"].sum()]) if total is not None else None
         what_en, what_zh = {
@@ -60,7 +65,7 @@ def category_rollup(advice: list[Advice], category_of: pd.Series) -> list[Advice
                 f"In {category}: {what_en} on {len(g)} of {n} items ({names})",
                 f"item advice summed over the category ({int(g['confident'].sum())} of {len(g)} "
                 "confident on their own)",
-                f"{category}品类：对{n}个商品中的{len(g)}个{what_zh}（{names}）",
+                f"{category}品类：对{n}个商品中的{len(g)}个{what_zh}（{names_zh}）",
                 f"按品类汇总的单品建议（其中{int(g['confident'].sum())}个单独来看是可靠的）",
                 total,
                 gains,
@@ -80,8 +85,11 @@ def _rollup_note(gains: np.ndarray | None, all_confident: bool) -> tuple[str, st
     return "", ""
 
 
-def evaluation_advice(evaluation: pd.DataFrame, min_promotions: int, level: float) -> list[Advice]:
-    """Stop a mechanism whose past promotions lost money; keep one that clearly paid."""
+def evaluation_advice(evaluation: pd.DataFrame, min_promotions: int, level: float,
+                      labels: dict[str, tuple[str, str]] | None = None) -> list[Advice]:
+    """Stop a mechanism whose past promotions lost money; keep one that clearly paid (items
+    named by ``labels``, see ``advice.item_labels``)."""
+    labels = labels or {}
     ev = evaluation.dropna(subset=["roi"]).copy()
     out: list[Advice] = []
     if ev.empty:
@@ -106,6 +114,8 @@ def evaluation_advice(evaluation: pd.DataFrame, min_promotions: int, level: floa
                 MECHANISM_EN.get(str(mech), str(mech)),
                 MECHANISM_ZH.get(str(mech), str(mech)),
             )
+            who, who_zh = (labels.get(str(subject), (subject, subject))
+                           if subject_kind == "item" else (subject, subject))
             facts_en = (
                 f"over {n} past promotions the mean ROI was {100 * mean:+.0f} % "
                 f"({100 * level:.0f} % interval {100 * lo:+.0f} % to {100 * hi:+.0f} %), "
@@ -125,9 +135,9 @@ def evaluation_advice(evaluation: pd.DataFrame, min_promotions: int, level: floa
                         str(subject),
                         subject_kind,
                         f"stop_{mech}",
-                        f"Stop {name_en} on {subject}: ROI {100 * mean:+.0f} %",
+                        f"Stop {name_en} on {who}: ROI {100 * mean:+.0f} %",
                         facts_en,
-                        f"停止对{subject}的{name_zh}促销：投资回报率{100 * mean:+.0f}%",
+                        f"停止对{who_zh}的{name_zh}促销：投资回报率{100 * mean:+.0f}%",
                         facts_zh,
                         -per_promo,
                         gains,
@@ -142,9 +152,9 @@ def evaluation_advice(evaluation: pd.DataFrame, min_promotions: int, level: floa
                         str(subject),
                         subject_kind,
                         f"keep_{mech}",
-                        f"Keep {name_en} on {subject}: ROI {100 * mean:+.0f} %",
+                        f"Keep {name_en} on {who}: ROI {100 * mean:+.0f} %",
                         facts_en,
-                        f"继续对{subject}使用{name_zh}：投资回报率{100 * mean:+.0f}%",
+                        f"继续对{who_zh}使用{name_zh}：投资回报率{100 * mean:+.0f}%",
                         facts_zh,
                         per_promo,
                         gains,

@@ -110,11 +110,17 @@ def make_advice(
     low = None if gains is None else float(np.min(gains))
     high = None if gains is None else float(np.max(gains))
     if gain is not None and low is not None and high is not None:
-        range_en = f"; expected {money(gain)} margin {unit} (range {money(low)} to {money(high)})"
-        range_zh = f"；预计{UNIT_ZH[unit]}毛利{money(gain)}（区间{money(low)}至{money(high)}）"
+        # a "stop" gain is the margin the promotions lost, which stopping saves; said as
+        # "expected +10,459 margin per promotion" next to "together -19,663,484" it read as
+        # the promotion's own margin (Dominick's OJ)
+        stop = kind.startswith("stop_")
+        what_en = "stopping saves" if stop else "expected"
+        what_zh = f"停止后{UNIT_ZH[unit]}少损失毛利" if stop else f"预计{UNIT_ZH[unit]}毛利"
+        range_en = f"; {what_en} {money(gain)} margin {unit} (range {money(low)} to {money(high)})"
+        range_zh = f"；{what_zh}{money(gain)}（区间{money(low)}至{money(high)}）"
         if low == high:
-            range_en = f"; expected {money(gain)} margin {unit}"
-            range_zh = f"；预计{UNIT_ZH[unit]}毛利{money(gain)}"
+            range_en = f"; {what_en} {money(gain)} margin {unit}"
+            range_zh = f"；{what_zh}{money(gain)}"
         reason, reason_zh = reason + range_en, reason_zh + range_zh
     reason, reason_zh = reason.rstrip(".") + ".", reason_zh.rstrip("。") + "。"
     if note is None:  # default: the only doubt is a range that crosses zero
