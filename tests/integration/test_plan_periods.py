@@ -94,6 +94,40 @@ def test_a_monthly_what_if_prices_the_month(monthly_db: Path) -> None:
         row["incremental_units"] - totals["dip_units"]["expected"], abs=0.01)
 
 
+def test_a_monthly_what_if_inside_a_month_and_the_last_month_of_history(monthly_db: Path
+                                                                         ) -> None:
+    """A two-week promotion of a monthly shop (January 8-21) lies inside January's baseline
+    row. It was refused ("no baseline forecast ... the forecast covers none": the row starts
+    on the 1st, before the promotion, and was cut away; with one month kept, the simulation
+    read its days as daily). December 2017, the history's last month, ends on the 31st."""
+    from promocast.promotions.scenario import InvalidScenario
+    from promocast.services.whatif import simulate_rows
+
+    sales = pd.read_parquet(shared_path("stallion_beverage") / "stallion.parquet")
+    agency = sorted(sales["agency"].astype(str).unique())[0]
+    top = (sales[sales["agency"].astype(str) == agency].groupby("sku", observed=True)["volume"]
+           .sum().idxmax())
+
+    def promote(start: str, end: str) -> dict:
+        return simulate_rows(monthly_db, [{"promo_type": "percent_off", "item_id": str(top),
+                                           "store_id": agency, "start_date": start,
+                                           "end_date": end, "discount_pct": 10}],
+                             country="US", samples=200)
+
+    doc = promote("2018-01-08", "2018-01-21")
+    rows = [d for d in doc["days"] if d["promo_id"] is not None]
+    assert [(r["ds"], r["promoted_days"]) for r in rows] == [("2018-01-01", 14)]
+    assert rows[0]["incremental_units"] > 0
+    whole = [d for d in promote("2018-01-01", "2018-01-31")["days"] if d["promo_id"] is not None]
+    # 14 of January's 31 days promoted: less gain than the whole month
+    assert 0 < rows[0]["incremental_units"] < whole[0]["incremental_units"]
+    across = [d for d in promote("2018-01-25", "2018-02-05")["days"] if d["promo_id"] is not None]
+    assert [(r["ds"], r["promoted_days"]) for r in across] == [("2018-01-01", 7),
+                                                                ("2018-02-01", 5)]
+    with pytest.raises(InvalidScenario, match=r"last day of history \(2017-12-31\)"):
+        promote("2017-12-08", "2017-12-21")
+
+
 def test_a_thursday_week_shop_plans_its_own_weeks(tmp_path: Path) -> None:
     from promocast.services.promotions import run_plan
 

@@ -182,6 +182,10 @@ def whatif_context(db: Path, *, country: str = "CN", last_day: pd.Timestamp | No
         items = items.assign(category=items["item_id"].map(category_of).fillna(items["category"]))
         with Store(db, read_only=True) as store:
             key = _context_key(store)
+        # a weekly or monthly history covers the days of its last period, not only its first
+        # (Stallion's last row, 2017-12-01, is December): the baseline starts after them
+        if len(baseline):
+            end = max(end, pd.Timestamp(baseline["ds"].min()) - pd.Timedelta(days=1))
         context = WhatIfContext(
             db=db, key=key, data_hash=data_hash, history_end=end, category_of=category_of,
             store_ids=sorted(keys["store_id"].astype(str).unique()), items=items,
@@ -193,6 +197,17 @@ def whatif_context(db: Path, *, country: str = "CN", last_day: pd.Timestamp | No
             checked_at=time.monotonic(), category_elasticity=category_elasticities(document))
         _CONTEXTS[str(db)] = context
         return context
+
+
+def baseline_freq(baseline: pd.DataFrame) -> str | None:
+    """The baseline's period ("D", "W" or "MS") from the whole kept baseline: the rows a
+    what-if keeps may be one period per series (a mid-month promotion of a monthly shop), from
+    which the simulation would read days."""
+    starts = pd.Series(pd.to_datetime(baseline["ds"]).unique()).sort_values()
+    if len(starts) < 2:
+        return None
+    step = float(starts.diff().dt.days.median())
+    return "D" if step < 5 else ("W" if step <= 8 else "MS")
 
 
 @cache
@@ -223,9 +238,15 @@ def price(context: WhatIfContext, planned: pd.DataFrame, *, source: str, samples
     if context.baseline["ds"].max() < last_day:
         raise BaselineTooShort(last_day)
     baseline = context.baseline
-    baseline = baseline[baseline["ds"].between(expanded["ds"].min(), last_day)].reset_index(
-        drop=True)
+    first = pd.Timestamp(expanded["ds"].min())
+    # from the period that holds the scenario's first day: a monthly baseline row starts on
+    # the 1st, and a what-if from the 8th to the 21st lies inside it (it used to be cut away,
+    # and the what-if refused as "no baseline forecast")
+    held = baseline.loc[baseline["ds"] <= first, "ds"]
+    lower = held.max() if len(held) else first
+    baseline = baseline[baseline["ds"].between(lower, last_day)].reset_index(drop=True)
     result = simulate(expanded, baseline, context.params, context.items, prices=context.prices,
+                      freq=baseline_freq(context.baseline),
                       stock=context.inventory if len(context.inventory) else None,
                       n_samples=samples, source=source, normals=_normals(),
                       category_elasticity=context.category_elasticity)
