@@ -71,3 +71,18 @@ def test_given_elasticity_takes_all_missing_object_columns() -> None:
     table = pd.DataFrame({"estimate": missing, "se": missing})
     moved, se = given_elasticity(missing, missing, missing, (table, missing, missing))
     assert moved.dtype == float and se.dtype == float and se.isna().all()
+
+
+def test_given_spreads_are_used_instead_of_estimated() -> None:
+    """A benchmark runs the shrinkage with the true spreads (what better estimates of them
+    could win): omega^2 = 0 puts every category at the shop's mean, a large one leaves each
+    category at its own; the given tau^2 sets each item's pull."""
+    est, se, cats, _truth = _items([-3.0, -2.0, -1.0, 0.0], per=30, item_sd=0.1, se=0.2, seed=0)
+    alike = shrink(est, se, cats, tau2=0.01, omega2=0.0)
+    assert (alike.tau2, alike.omega2) == (0.01, 0.0)
+    assert np.ptp(alike.categories["mu"]) < 1e-9
+    apart = shrink(est, se, cats, tau2=0.01, omega2=100.0)
+    assert np.allclose(apart.categories["mu"], apart.categories["mu_own"], atol=1e-3)
+    factor = 0.2**2 / (0.2**2 + 0.01)
+    expected = (1 - factor) * est + factor * apart.categories["mu"].reindex(cats).to_numpy()
+    assert np.allclose(apart.mean, expected)

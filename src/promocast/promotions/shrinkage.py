@@ -105,6 +105,7 @@ def shrink(
     tau2: float | None = None,
     pooled: pd.DataFrame | None = None,
     se_pool: pd.Series | None = None,
+    omega2: float | None = None,
 ) -> Shrunk:
     """Shrink ``estimate`` (NaN = no estimate of its own) toward its ``group``'s mean, and the
     group means toward the shop's. ``pooled`` (index group; estimate, se, concentration):
@@ -115,7 +116,10 @@ def shrink(
     tau^2, when the honest ones (``se``, which still set each item's own shrinkage) depend on
     the outcome. An item whose flash sales sold out has a larger ``se`` (the stock hid its
     demand) because its demand was high: weighing by it would tilt every category mean
-    toward the items that happened to sell less (``item_model.covariance``)."""
+    toward the items that happened to sell less (``item_model.covariance``).
+
+    ``tau2`` / ``omega2``: the spreads of items within a category and of categories, when
+    known (a benchmark's true ones); estimated from the estimates otherwise."""
     est, err = estimate.to_numpy(float), se.to_numpy(float)
     grp = group.astype(str).to_numpy()
     own = np.isfinite(est) & np.isfinite(err) & (err > 0)
@@ -142,7 +146,8 @@ def shrink(
         "category")
     known = cats["mu_own"].notna().to_numpy()
     m, s = cats["mu_own"].to_numpy(), cats["se_own"].to_numpy()
-    omega2 = paule_mandel(m[known], s[known])
+    if omega2 is None:
+        omega2 = paule_mandel(m[known], s[known])
     mu, var_mu = m.copy(), s**2
     if known.any():
         w0 = 1.0 / (s[known] ** 2 + omega2)
