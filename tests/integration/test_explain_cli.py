@@ -66,6 +66,11 @@ def test_cli_writes_json_html_and_table(shop_db: Path, tmp_path: Path, small_mod
     text = html.read_text(encoding="utf-8")
     assert "Forecast drivers" in text and "plotly" in text and "promotion" in text
     assert doc["days"][0]["ds"] in result.output and "promo" in result.output
+    # one whitespace-separated field per column on every day's line, whatever the values'
+    # widths (a monthly shop's six-digit drivers ran into each other)
+    day_lines = [line for line in result.output.splitlines()
+                 if line[:10] in {d["ds"] for d in doc["days"]}]
+    assert len(day_lines) == 14 and all(len(line.split()) == 9 for line in day_lines)
     # QA5 #19: why a regular-price day shows price / promotion drivers, numbers unchanged
     assert len(doc["notes"]) == 1 and "average day" in doc["notes"][0]
     assert "note: drivers are relative to the model's average day" in result.output

@@ -49,3 +49,17 @@ def test_pad_counts_terminal_cells() -> None:
     assert pad("北京", 6) == "北京  " and cell_len(pad("北京", 6)) == 6
     assert pad("北京", 6, ">") == "  北京"
     assert pad("很长的编号", 4) == "很长的编号"  # never cut
+
+
+def test_explain_drivers_in_the_hundred_thousands_stay_apart() -> None:
+    """Stallion (monthly, agency x SKU): "124883.20 6268.97+118068.96-1166.82 -160.53" with
+    fixed widths; every value now its own field."""
+    from promocast.cli.explain import SHORT, driver_lines
+
+    drivers = dict(zip(SHORT, [118068.96, -1166.82, -160.53, 871.82, 712.24, 288.57],
+                       strict=True))
+    lines = driver_lines([{"ds": "2018-01-01", "forecast": 124883.2, "base": 6268.97,
+                           "drivers": drivers}])
+    assert lines[1].split() == ["2018-01-01", "124883.20", "6268.97", "+118068.96", "-1166.82",
+                                "-160.53", "+871.82", "+712.24", "+288.57"]
+    assert len(lines[0].split()) == 9
