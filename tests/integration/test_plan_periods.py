@@ -142,3 +142,21 @@ def test_a_thursday_week_shop_plans_its_own_weeks(tmp_path: Path) -> None:
         start, end = pd.Timestamp(promo["start_date"]), pd.Timestamp(promo["end_date"])
         assert start.dayofweek == 3 and end - start == pd.Timedelta(days=6), promo
         assert last_week < start <= last_week + pd.Timedelta(weeks=4)
+
+
+def test_past_promotions_of_a_monthly_shop_get_baselines_of_their_size(monthly_db: Path
+                                                                       ) -> None:
+    """Stallion's agencies run a promotion nearly every month, so most series have no clean
+    month to take their level from. The counterfactual's Poisson trees then started from the
+    shop's clean mean (a few units against thousands sold) and diverged: baselines of 1e14 to
+    1e27 units, "-2,481,147,591,143,869,600,000,000,000 incremental units" on the dashboard."""
+    from promocast.services.promotions import run_evaluate
+
+    doc = run_evaluate(monthly_db, country="US")
+    promos = pd.DataFrame(doc["promotions"])
+    assert len(promos) > 0
+    sales = pd.read_parquet(shared_path("stallion_beverage") / "stallion.parquet")
+    biggest = float(sales["volume"].max())
+    assert promos["baseline_units"].between(0, biggest).all(), promos["baseline_units"].max()
+    assert (promos["incremental_units"].abs() <= promos["baseline_units"]
+            + promos["actual_units"] + 1e-6).all()
