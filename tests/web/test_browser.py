@@ -359,6 +359,16 @@ def test_a_weekly_what_if_starts_on_the_next_week(page, weekly_site: str) -> Non
     assert (row["start_date"], row["end_date"]) == ("2022-10-10", "2022-10-23")
     assert page.input_value("#whatif-days") == "2" and "Weeks" in page.inner_text("#whatif-form")
     page.wait_for_selector("#whatif-chart[data-incremental]")
+    chart = "document.querySelector('#whatif-chart')"
+    assert "Units of" in page.evaluate(f"{chart}.layout.title.text")
+    assert "per week" in page.evaluate(f"{chart}.layout.title.text")
+    # one week and the week after it: bars per week (a line through so few points drew a
+    # time axis in milliseconds on a monthly shop)
+    page.fill("#whatif-days", "1")
+    page.dispatch_event("#whatif-days", "change")
+    page.wait_for_selector("#whatif-chart[data-periods='2']")
+    assert page.evaluate(f"{chart}.data.map((t) => t.type)") == ["bar", "bar"]
+    assert page.evaluate(f"{chart}.layout.xaxis.type") == "category"
 
 
 def test_a_revenue_plan_with_a_margin_floor(page, weekly_site: str) -> None:

@@ -78,14 +78,27 @@ async function whatIf() {
   const mine = d.days.filter((r) => r.item_id === item);
   const dates = [...new Set(mine.map((r) => r.ds))].sort();
   const sum = (key) => dates.map((x) => mine.filter((r) => r.ds === x).reduce((s, r) => s + (r[key] || 0), 0));
-  plot($("#whatif-chart"), [
-    { x: dates, y: sum("units-q0.95"), type: "scatter", mode: "lines", line: { width: 0 }, showlegend: false, hoverinfo: "skip" },
-    { x: dates, y: sum("units-q0.05"), type: "scatter", mode: "lines", line: { width: 0 }, fill: "tonexty", fillcolor: "rgba(230,126,34,0.18)", name: T("promo.band90") },
-    { x: dates, y: sum("baseline_units"), name: T("col.baseline_units"), type: "scatter", mode: "lines", line: { color: "#1f3a5f", dash: "dot" } },
-    { x: dates, y: sum("units"), name: T("promo.with_promotion"), type: "scatter", mode: "lines+markers", line: { color: "#e67e22", width: 3 } },
-  ], { title: { text: T("promo.whatif_chart", { item }), font: { size: 13 } } });
+  const title = { text: T("promo.whatif_chart_" + (shop.unit || "day"), { item }), font: { size: 13 } };
+  if (dates.length < 3) {
+    // a promotion of one or two weeks / months: bars per period (a line through one point
+    // drew a time axis in milliseconds)
+    const withPromo = sum("units"), hi = sum("units-q0.95"), lo = sum("units-q0.05");
+    plot($("#whatif-chart"), [
+      { x: dates, y: sum("baseline_units"), name: T("col.baseline_units"), type: "bar", marker: { color: "#8fa3bf" } },
+      { x: dates, y: withPromo, name: T("promo.with_promotion"), type: "bar", marker: { color: "#e67e22" },
+        error_y: { type: "data", symmetric: false, array: hi.map((v, k) => v - withPromo[k]),
+          arrayminus: lo.map((v, k) => withPromo[k] - v), color: "#a04000" } },
+    ], { title, barmode: "group", xaxis: { type: "category" } });
+  } else {
+    plot($("#whatif-chart"), [
+      { x: dates, y: sum("units-q0.95"), type: "scatter", mode: "lines", line: { width: 0 }, showlegend: false, hoverinfo: "skip" },
+      { x: dates, y: sum("units-q0.05"), type: "scatter", mode: "lines", line: { width: 0 }, fill: "tonexty", fillcolor: "rgba(230,126,34,0.18)", name: T("promo.band90") },
+      { x: dates, y: sum("baseline_units"), name: T("col.baseline_units"), type: "scatter", mode: "lines", line: { color: "#1f3a5f", dash: "dot" } },
+      { x: dates, y: sum("units"), name: T("promo.with_promotion"), type: "scatter", mode: "lines+markers", line: { color: "#e67e22", width: 3 } },
+    ], { title });
+  }
   Object.assign($("#whatif-chart").dataset, { incremental: String(d.totals.incremental_units.expected),
-    item, depth: String(row.discount_pct ?? 0), type: row.promo_type });
+    item, depth: String(row.discount_pct ?? 0), type: row.promo_type, periods: String(dates.length) });
   $("#whatif-warnings").innerHTML = d.warnings.slice(0, 6).map((w) => `<li class="warn">${esc(w.message)}</li>`).join("");
 }
 
