@@ -246,6 +246,37 @@ def test_the_plan_shows_caveats_and_left_out_reasons_in_the_pages_language(
     assert re.findall(r"\d+", caveat) == re.findall(r"\d+", first["caveat"])
 
 
+def test_a_large_plan_calendar_shows_the_rows_with_the_most_margin(page, site: str) -> None:
+    """Dominick's OJ plans 1,824 promotions over 913 item x store rows: its calendar was a
+    chart 20,000 pixels tall. It now shows the 40 rows with the most expected margin and says
+    so; the table keeps every promotion."""
+    served: dict = {}
+
+    def big_plan(route) -> None:
+        if route.request.method != "GET":
+            route.continue_()
+            return
+        if not served:
+            plan = route.fetch().json()
+            first = plan["promotions"][0]
+            plan["promotions"] = [
+                {**first, "store_id": f"s{k:03d}", "expected_incremental_margin": float(k)}
+                for k in range(100)]
+            served.update(plan)
+        route.fulfill(json=served)
+
+    page.route("**/api/promo/plan", big_plan)
+    page.goto(f"{site}/promotions?lang=en#plan")
+    page.wait_for_selector("#plan-calendar[data-rows]")
+    assert page.get_attribute("#plan-calendar", "data-rows") == "40"
+    chart = "document.querySelector('#plan-calendar')"
+    title = page.evaluate(f"{chart}.layout.title.text")
+    assert "the 40 item × store rows with the most margin, of 100" in title
+    shown = page.evaluate(f"[...new Set({chart}.data.flatMap((t) => t.y))]")
+    assert sorted(shown) == sorted(f"{served['promotions'][0]['item_id']} · s{k:03d}"
+                                   for k in range(60, 100))
+
+
 def test_customer_segments_and_a_target_list(page, site: str) -> None:
     page.goto(f"{site}/customers?lang=en")
     page.wait_for_selector("#segments-chart[data-drawn]")

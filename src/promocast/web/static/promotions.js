@@ -102,9 +102,17 @@ async function whatIf() {
   $("#whatif-warnings").innerHTML = d.warnings.slice(0, 6).map((w) => `<li class="warn">${esc(w.message)}</li>`).join("");
 }
 
+const CALENDAR_ROWS = 40;
+/* The calendar's rows: the item x store rows with the most expected margin, at most
+   CALENDAR_ROWS of them (Dominick's OJ plans 1,824 promotions over 913 rows: a chart 20,000
+   pixels tall, its dates out of sight); the table and the exports hold every promotion. */
 function planCalendar(plan) {
-  const rows = plan.promotions;
-  const labels = rows.map((r) => `${r.item_id} · ${r.store_id}`);
+  const label = (r) => `${r.item_id} · ${r.store_id}`;
+  const worth = new Map();
+  for (const r of plan.promotions) worth.set(label(r), (worth.get(label(r)) || 0) + (r.expected_incremental_margin || 0));
+  const kept = new Set([...worth.entries()].sort((a, b) => b[1] - a[1]).slice(0, CALENDAR_ROWS).map(([k]) => k));
+  const rows = plan.promotions.filter((r) => kept.has(label(r)));
+  const labels = rows.map(label);
   const types = [...new Set(rows.map((r) => r.promo_type))];
   const traces = types.map((t, i) => {
     const part = rows.filter((r) => r.promo_type === t);
@@ -120,7 +128,9 @@ function planCalendar(plan) {
   });
   plot($("#plan-calendar"), traces, { barmode: "overlay", xaxis: { type: "date" }, hovermode: "closest",
     yaxis: { automargin: true, categoryorder: "array", categoryarray: [...new Set(labels)].sort().reverse() },
-    height: Math.max(320, 22 * new Set(labels).size + 120), title: { text: T("promo.calendar"), font: { size: 13 } } });
+    height: Math.max(320, 22 * new Set(labels).size + 120),
+    title: { text: worth.size > kept.size ? T("promo.calendar_top", { shown: fmt(kept.size), total: fmt(worth.size) }) : T("promo.calendar"), font: { size: 13 } } });
+  $("#plan-calendar").dataset.rows = String(kept.size);
 }
 
 // the reason in the page's language: the explanation's zh text when the plan has one
