@@ -76,6 +76,13 @@ def test_stallion_is_monthly(tmp_path: Path) -> None:
     assert info["series"] == 350
     assert info["freq"] == "MS"
     assert info["tables"]["sales"]["rows"] == 21_000
+    # Mexican wholesalers: --country auto reads Mexico's holidays, not China's festivals
+    from promocast.data.storage import Store
+    from promocast.services.calendar import shop_country
+
+    with Store(tmp_path / "s.duckdb", read_only=True) as store:
+        assert set(store.read("stores")["country"]) == {"MX"}
+    assert shop_country(tmp_path / "s.duckdb") == "MX"
 
 
 def test_tuna_effects_from_the_command_line(tmp_path: Path) -> None:

@@ -31,6 +31,9 @@ Conventions (why each one is what it is):
   of each month they mark, named like the dummy (``easter_day``, ``music_fest``, ...).
 * items: category ``beer``; no promotions table (the discounts are monthly trade prices, kept
   on the sales rows).
+* stores: ``country`` = MX (Stallion's agencies are Mexican wholesalers; its event dummies are
+  Mexican holidays), so ``--country auto`` takes Mexico's public holidays, not the default
+  China's Spring Festival and Double 11.
 """
 
 from __future__ import annotations
@@ -153,7 +156,8 @@ def _tables(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
     skus = sorted(sales["item_id"].unique())
     agencies = sorted(sales["store_id"].unique())
     return {
-        "stores": pd.DataFrame({"store_id": agencies, "name": agencies, "channel": "agency"}),
+        "stores": pd.DataFrame({"store_id": agencies, "name": agencies, "channel": "agency",
+                                "country": "MX"}),
         "items": pd.DataFrame({"item_id": skus, "name": skus, "category": CATEGORY}),
         "events": events,
         "sales": sales,
