@@ -65,3 +65,32 @@ def test_only_en_and_zh_are_report_languages() -> None:
     with pytest.raises(UsageError, match="en or zh"):
         Words("fr")
     assert Section("x").title == "x"
+
+
+def test_a_monthly_shop_reports_months_and_says_it_has_no_promotions_table() -> None:
+    """Stallion's report titled its monthly data "Weekly units by category" and "Share of
+    item-days on promotion", and showed an empty promotions table with no word."""
+    import pandas as pd
+
+    from promocast.reports.html import data_sections
+
+    by_cat = pd.DataFrame({"week": pd.to_datetime(["2017-11-01", "2017-12-01"]),
+                           "category": "beer", "units": [10.0, 12.0], "revenue": [100.0, 120.0],
+                           "promo_share": [0.8, 0.9]})
+    overview = {"by_category": by_cat, "top_items": pd.DataFrame({"item_id": ["A"]}),
+                "promotions": pd.DataFrame(columns=["promo_type", "promotions", "avg_days",
+                                                    "avg_discount_pct"])}
+    info = {"series": 1, "tables": {"sales": {"rows": 2}}, "start": "2017-11-01",
+            "end": "2017-12-01", "freq": "MS"}
+    for lang, units, share, note in (
+            ("en", "Monthly units by category", "Share of item-months on promotion",
+             "no promotions table"),
+            ("zh", "各品类月销量", "促销商品月数占比", "没有促销表")):
+        _loaded, sales, promo, _quality = data_sections(info, overview, lang)
+        titles = [fig.layout.title.text for fig in sales.figures]
+        assert titles == [units, share]
+        assert sales.figures[0].layout.xaxis.title.text == ("month" if lang == "en" else "月")
+        assert promo.tables == [] and note in promo.notes[0]
+    weekly = data_sections({**info, "freq": "W-THU"}, overview, "en")[1]
+    assert [f.layout.title.text for f in weekly.figures] == [
+        "Weekly units by category", "Share of item-weeks on promotion"]

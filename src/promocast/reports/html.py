@@ -83,6 +83,12 @@ def render(title: str, subtitle: str, sections: list[Section], lang: str = "en")
     return "\n".join(parts)
 
 
+def _unit(freq: str) -> str:
+    """day, week or month: the shop's period from its pandas frequency (D, W-MON, MS, ...)."""
+    code = freq.upper()
+    return "month" if code.startswith("M") else ("week" if code.startswith("W") else "day")
+
+
 def data_sections(info: dict, overview: dict[str, pd.DataFrame],
                   lang: str = "en") -> list[Section]:
     """The data part of any report: what was loaded, how sales move, data quality."""
@@ -100,16 +106,25 @@ def data_sections(info: dict, overview: dict[str, pd.DataFrame],
     }
     loaded = Section(w("data_loaded"), kpis=kpis, tables=[pd.DataFrame(
         [{"table": t, "rows": v["rows"]} for t, v in tables.items()])])
-    trend = px.area(by_cat, x="week", y="units", color="category",
-                    title=w("weekly_units"), labels=w.labels(by_cat))
-    share = px.line(by_cat.groupby("week", as_index=False)["promo_share"].mean(), x="week",
-                    y="promo_share", title=w("promo_share_chart"), labels=w.labels(by_cat))
+    # the trend is by week, or by month for a monthly shop (``services.overview``), and the
+    # share on promotion counts the shop's own periods: Stallion's report said "weekly units"
+    # and "item-days" of monthly data
+    unit = _unit(str(info.get("freq") or "D"))
+    trend_by = "month" if unit == "month" else "week"
+    by_cat = by_cat.rename(columns={"week": trend_by})
+    trend = px.area(by_cat, x=trend_by, y="units", color="category",
+                    title=w(f"{trend_by}ly_units"), labels=w.labels(by_cat))
+    share = px.line(by_cat.groupby(trend_by, as_index=False)["promo_share"].mean(), x=trend_by,
+                    y="promo_share", title=w("promo_share_chart" + ("" if unit == "day"
+                                                                     else f"_{unit}")),
+                    labels=w.labels(by_cat))
     sales = Section(w("sales"), figures=[trend, share], tables=[overview["top_items"]],
                     notes=[w("top_items")])
     promo = w.values(overview["promotions"])
     promo_section = Section(w("promotions"), figures=[px.bar(
         promo, x="promo_type", y="promotions", title=w("promotions_by_mechanism"),
-        labels=w.labels(promo))] if len(promo) else [], tables=[promo])
+        labels=w.labels(promo))] if len(promo) else [], tables=[promo] if len(promo) else [],
+        notes=[] if len(promo) else [w("no_promotions")])
     warnings = pd.DataFrame([{"warning": x["kind"], "count": x["count"]}
                              for x in info.get("warnings", [])])
     classes = info.get("demand_classes", {})
