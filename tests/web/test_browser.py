@@ -115,6 +115,30 @@ def test_open_an_item_and_see_its_forecast_chart(page, site: str) -> None:
     assert len(table) == 10 * 2 * 14 and "lgbm-q0.5" in table
 
 
+def test_an_item_sold_in_many_stores_draws_the_ones_that_sell_most(page, site: str) -> None:
+    """Stallion sells an item through 58 agencies: the item page drew 58 lines and 58 legend
+    entries. It now draws the 6 stores that sell the most and says so."""
+    def many_stores(route) -> None:
+        history = route.fetch().json()
+        first = history["stores"][0]
+        base = [r for r in history["sales"] if r["store_id"] == first]
+        history["stores"] = [f"s{k:02d}" for k in range(10)]
+        history["sales"] = [{**r, "store_id": f"s{k:02d}", "units": (r["units"] or 0) * (k + 1)}
+                            for k in range(10) for r in base]
+        route.fulfill(json=history)
+
+    page.route("**/api/series/SKU0002/history*", many_stores)
+    page.goto(f"{site}/items?lang=en")
+    page.wait_for_selector("#item-list a[data-item='SKU0002']")
+    page.click("#item-list a[data-item='SKU0002']")
+    page.wait_for_selector("#history-chart[data-item='SKU0002']")
+    assert page.get_attribute("#history-chart", "data-stores") == "6"
+    chart = "document.querySelector('#history-chart')"
+    assert "the 6 of 10 stores that sell the most" in page.evaluate(f"{chart}.layout.title.text")
+    lines = page.evaluate(f"{chart}.data.filter((t) => t.mode === 'lines').map((t) => t.name)")
+    assert lines == ["s09", "s08", "s07", "s06", "s05", "s04"]
+
+
 def test_run_a_what_if_and_see_the_numbers_change(page, site: str) -> None:
     page.goto(f"{site}/promotions?lang=en#whatif")
     page.wait_for_selector("#whatif-chart[data-incremental]")

@@ -194,6 +194,7 @@ function dataPage() {
 }
 
 /* ---------------------------------------------------------------- items */
+const MAX_STORES = 6;
 function promoShapes(promotions, stores) {
   return promotions.filter((p) => !p.store_id || p.store_id === "all" || stores.includes(p.store_id)).map((p) => ({
     type: "rect", xref: "x", yref: "paper", x0: p.start_date, x1: p.end_date, y0: 0, y1: 1,
@@ -207,13 +208,21 @@ async function loadItem(itemId) {
   const hist = await api("GET", `/api/series/${encodeURIComponent(itemId)}/history?days=${shopPeriod().history_days}`);
   if ($("#item-detail").dataset.item !== itemId) return; // another item was picked meanwhile
   if (!hist.ok) { $("#item-facts").textContent = hist.data.error; return; }
-  const h = hist.data;
+  let h = hist.data;
   const item = h.item || {};
   $("#item-title").textContent = `${itemId}${item.name ? " · " + item.name : ""}`;
   $("#item-facts").textContent = [item.category, item.brand, item.base_price ? `${T("col.regular_price")} ${fmt(item.base_price, 2)}` : null,
     item.unit_cost ? `${T("col.unit_cost")} ${fmt(item.unit_cost, 2)}` : null].filter(Boolean).join(" · ");
+  // an item sold in many stores (Stallion: 58 agencies) drew a line each, a tangle nobody
+  // reads: the stores that sell the most are drawn, and the title says how many of how many
+  const volume = new Map();
+  for (const r of h.sales) volume.set(r.store_id, (volume.get(r.store_id) || 0) + (r.units || 0));
+  const shown = h.stores.length > MAX_STORES
+    ? [...h.stores].sort((a, b) => (volume.get(b) || 0) - (volume.get(a) || 0)).slice(0, MAX_STORES) : h.stores;
+  const some = shown.length < h.stores.length ? ` · ${T("items.top_stores", { shown: shown.length, total: h.stores.length })}` : "";
+  h = Object.assign({}, h, { shown, some });
   const traces = [];
-  h.stores.forEach((store, i) => {
+  shown.forEach((store, i) => {
     const part = h.sales.filter((r) => r.store_id === store);
     traces.push({ x: part.map((r) => r.date), y: part.map((r) => r.units), name: `${store}`, type: "scatter", mode: "lines",
       line: { color: COLORS[i % COLORS.length], width: 1.5 } });
@@ -221,7 +230,8 @@ async function loadItem(itemId) {
     traces.push({ x: promo.map((r) => r.date), y: promo.map((r) => r.units), name: `${store} · ${T("items.on_promo")}`,
       type: "scatter", mode: "markers", marker: { color: "#e67e22", size: 6, symbol: "triangle-up" }, showlegend: i === 0 });
   });
-  plot($("#history-chart"), traces, { title: { text: T("items.history"), font: { size: 13 } }, shapes: promoShapes(h.promotions, h.stores) });
+  plot($("#history-chart"), traces, { title: { text: T("items.history") + some, font: { size: 13 } }, shapes: promoShapes(h.promotions, shown) });
+  Object.assign($("#history-chart").dataset, { item: itemId, stores: String(shown.length) });
   await drawForecast(itemId, h);
   const explain = $("#run-explain");
   explain.disabled = false;
@@ -254,7 +264,9 @@ async function drawForecast(itemId, h) {
   const model = run.models.split(",")[0];
   const rows = res.data.forecast.filter((r) => r.model === model);
   const traces = [];
-  const stores = [...new Set(rows.map((r) => r.store_id))];
+  const forecast = new Set(rows.map((r) => r.store_id));
+  // the history chart's stores in its order, so a store keeps its colour across the charts
+  const stores = h.shown ? h.shown.filter((s) => forecast.has(s)) : [...forecast];
   stores.forEach((store, i) => {
     const part = rows.filter((r) => r.store_id === store);
     const past = h.sales.filter((r) => r.store_id === store).slice(-shopPeriod().context);
@@ -272,7 +284,7 @@ async function drawForecast(itemId, h) {
     traces.push({ x, y: part.map((r) => r["q0.5"]), name: `${store} ${T("items.median")}`, type: "scatter", mode: "lines",
       line: { color, width: 3, dash: "dot" } });
   });
-  plot($("#forecast-chart"), traces, { title: { text: T("items.fan"), font: { size: 13 } } });
+  plot($("#forecast-chart"), traces, { title: { text: T("items.fan") + (h.some || ""), font: { size: 13 } } });
   $("#forecast-chart").dataset.item = itemId;
 }
 
