@@ -66,6 +66,8 @@ function plot(el, traces, layout = {}) {
     margin: { l: 50, r: 20, t: 30, b: 40 }, template: "plotly_white", hovermode: "x unified",
     legend: { orientation: "h", y: -0.15 }, font: { family: "-apple-system, 'PingFang SC', 'Microsoft YaHei', sans-serif" },
   };
+  // a right-hand axis needs room for its tick labels (they were cut at "81.")
+  if (layout.yaxis2) base.margin = Object.assign({}, base.margin, { r: 70 });
   Plotly.react(el, traces, Object.assign(base, layout), { responsive: true, displaylogo: false });
   el.dataset.drawn = String(traces.length);
 }
@@ -343,7 +345,7 @@ function qualityPage() {
         marker: { color: models.map(([m]) => (m === run.best ? "#e67e22" : "#1f3a5f")) } },
       { type: "scatter", mode: "markers", x: models.map(([m]) => m), y: models.map(([, s]) => s.coverage_80), yaxis: "y2",
         name: T("quality.coverage"), marker: { color: "#3b8f4f", size: 10, symbol: "diamond" } },
-    ], { yaxis: { title: "WAPE %" }, yaxis2: { overlaying: "y", side: "right", range: [0, 100], title: T("quality.coverage") },
+    ], { yaxis: { title: "WAPE %" }, yaxis2: { overlaying: "y", side: "right", range: [0, 100], tickvals: [0, 20, 40, 60, 80, 100], ticksuffix: " %", showgrid: false, title: T("quality.coverage") },
       hovermode: "closest", title: { text: T("quality.chart"), font: { size: 13 } } });
   }
   $("#backtest-form").addEventListener("submit", async (event) => {
