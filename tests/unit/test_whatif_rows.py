@@ -99,3 +99,20 @@ def test_repeated_promo_ids_are_refused_by_the_parser() -> None:
             "end_date": "2025-01-10", "promo_id": "A"}
     with pytest.raises(DataValidationError, match="promo_id"):
         whatif.rows_frame([base, base])
+
+
+def test_a_weekly_or_monthly_baseline_covers_its_last_period_to_its_end() -> None:
+    """A monthly baseline's 2018-02-01 row covers February: a what-if ending on the 5th (its
+    dip on the 12th) needs no longer baseline, which used to be forecast again."""
+    def grid(dates: list[str]) -> pd.DataFrame:
+        return pd.DataFrame({"ds": pd.to_datetime(dates * 2)})
+
+    monthly = grid(["2018-01-01", "2018-02-01"])
+    assert whatif.baseline_freq(monthly) == "MS"
+    assert whatif.covered_to(monthly, "MS") == pd.Timestamp("2018-02-28")
+    weekly = grid(["1997-05-01", "1997-05-08", "1997-05-15"])
+    assert whatif.baseline_freq(weekly) == "W"
+    assert whatif.covered_to(weekly, "W") == pd.Timestamp("1997-05-21")
+    daily = grid(["2024-01-01", "2024-01-02"])
+    assert (whatif.baseline_freq(daily), whatif.covered_to(daily, "D")) == ("D", pd.Timestamp("2024-01-02"))
+    assert whatif.baseline_freq(grid(["2024-01-01"])) is None

@@ -210,6 +210,17 @@ def baseline_freq(baseline: pd.DataFrame) -> str | None:
     return "D" if step < 5 else ("W" if step <= 8 else "MS")
 
 
+def covered_to(baseline: pd.DataFrame, freq: str | None) -> pd.Timestamp:
+    """The last day the baseline covers: its last period's last day (a monthly baseline's
+    2018-02-01 row covers February, so a what-if ending on the 5th needs no longer one)."""
+    last = pd.Timestamp(baseline["ds"].max())
+    if freq == "W":
+        return last + pd.Timedelta(days=6)
+    if freq == "MS":
+        return last + pd.offsets.MonthEnd(0)
+    return last
+
+
 @cache
 def _normals():
     """The simulation's random draws, memoised: a pure function of (seed, sizes), so the same
@@ -235,7 +246,8 @@ def price(context: WhatIfContext, planned: pd.DataFrame, *, source: str, samples
                               first_row=planned.attrs.get("first_row", 2), source=source)
     expanded = _where_sold(expanded, planned, context)
     last_day = pd.Timestamp(expanded["ds"].max()) + pd.Timedelta(days=AFTER_DAYS)
-    if context.baseline["ds"].max() < last_day:
+    freq = baseline_freq(context.baseline)
+    if covered_to(context.baseline, freq) < last_day:
         raise BaselineTooShort(last_day)
     baseline = context.baseline
     first = pd.Timestamp(expanded["ds"].min())
@@ -246,7 +258,7 @@ def price(context: WhatIfContext, planned: pd.DataFrame, *, source: str, samples
     lower = held.max() if len(held) else first
     baseline = baseline[baseline["ds"].between(lower, last_day)].reset_index(drop=True)
     result = simulate(expanded, baseline, context.params, context.items, prices=context.prices,
-                      freq=baseline_freq(context.baseline),
+                      freq=freq,
                       stock=context.inventory if len(context.inventory) else None,
                       n_samples=samples, source=source, normals=_normals(),
                       category_elasticity=context.category_elasticity)
