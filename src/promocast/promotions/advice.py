@@ -83,9 +83,11 @@ def _item_frame(
     prices: pd.DataFrame | None,
     weekly_units: pd.Series | pd.DataFrame | None,
     usual: pd.Series | None,
+    labels: dict[str, tuple[str, str]] | None = None,
 ) -> pd.DataFrame:
     """One row per item: effects, category, unit cost, regular price, weekly units, usual
-    percent-off depth, and the week's dip + cannibalisation overhead."""
+    percent-off depth, the week's dip + cannibalisation overhead, and how the advice names it
+    (``labels``, ``item_labels``)."""
     p = params.assign(item_id=params["item_id"].astype(str))
     if "store_id" in p:
         p = p.assign(_all=p["store_id"].astype(str) != "all").sort_values("_all")
@@ -109,7 +111,7 @@ def _item_frame(
     )
     frame["usual_depth"] = np.nan if usual is None else usual.rename(index=str).reindex(frame.index)
     frame["depths_known"] = usual is not None
-    labels = item_labels(items)
+    labels = item_labels(items) if labels is None else labels
     frame["label"] = [labels.get(i, (i, i))[0] for i in frame.index]
     frame["label_zh"] = [labels.get(i, (i, i))[1] for i in frame.index]
     for col in ("post_promo_dip", "cannibalisation_rate"):
@@ -384,7 +386,8 @@ def advise(
     giveaway_pct = {"gift": 15.0, "threshold": 10.0} if giveaway_pct is None else giveaway_pct
     if usual is None and evaluation is not None and "discount_pct" in evaluation:
         usual = usual_depths(evaluation)
-    frame = _item_frame(params, items, prices, weekly_units, usual)
+    labels = item_labels(items)
+    frame = _item_frame(params, items, prices, weekly_units, usual, labels)
     used = None
     if evaluation is not None and {"item_id", "promo_type"} <= set(evaluation):
         past = evaluation.dropna(subset=["item_id"])
@@ -393,7 +396,6 @@ def advise(
     for item, r in frame.iterrows():
         advice += _depth_advice(str(item), r, max_depth, step)
         advice += _mechanism_advice(str(item), r, giveaway_pct, used, ran)
-    labels = item_labels(items)
     advice += category_rollup(advice, frame["category"], labels)
     if evaluation is not None and len(evaluation):
         # the shop's own record of a mechanism on an item beats the model's view of it: one

@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from promocast.reports.words import HTML_LANG, Words
+from promocast.services.periods import shop_period
 
 STYLE = """
 body{font-family:-apple-system,'Segoe UI','PingFang SC','Microsoft YaHei',sans-serif;margin:0;
@@ -83,12 +84,6 @@ def render(title: str, subtitle: str, sections: list[Section], lang: str = "en")
     return "\n".join(parts)
 
 
-def _unit(freq: str) -> str:
-    """day, week or month: the shop's period from its pandas frequency (D, W-MON, MS, ...)."""
-    code = freq.upper()
-    return "month" if code.startswith("M") else ("week" if code.startswith("W") else "day")
-
-
 def data_sections(info: dict, overview: dict[str, pd.DataFrame],
                   lang: str = "en") -> list[Section]:
     """The data part of any report: what was loaded, how sales move, data quality."""
@@ -109,8 +104,8 @@ def data_sections(info: dict, overview: dict[str, pd.DataFrame],
     # the trend is by week, or by month for a monthly shop (``services.overview``), and the
     # share on promotion counts the shop's own periods: Stallion's report said "weekly units"
     # and "item-days" of monthly data
-    unit = _unit(str(info.get("freq") or "D"))
-    trend_by = "month" if unit == "month" else "week"
+    shop = shop_period(info.get("freq"))
+    unit, trend_by = shop.unit, shop.trend
     by_cat = by_cat.rename(columns={"week": trend_by})
     trend = px.area(by_cat, x=trend_by, y="units", color="category",
                     title=w(f"{trend_by}ly_units"), labels=w.labels(by_cat))

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from promocast.data.frequency import infer_frequency
 from promocast.data.plain_rows import plain_promotions
 from promocast.data.schema import PROMOTIONS
 from promocast.data.storage import Store
@@ -203,11 +204,8 @@ def baseline_freq(baseline: pd.DataFrame) -> str | None:
     """The baseline's period ("D", "W" or "MS") from the whole kept baseline: the rows a
     what-if keeps may be one period per series (a mid-month promotion of a monthly shop), from
     which the simulation would read days."""
-    starts = pd.Series(pd.to_datetime(baseline["ds"]).unique()).sort_values()
-    if len(starts) < 2:
-        return None
-    step = float(starts.diff().dt.days.median())
-    return "D" if step < 5 else ("W" if step <= 8 else "MS")
+    starts = pd.to_datetime(baseline["ds"]).unique()
+    return infer_frequency(starts) if len(starts) > 1 else None
 
 
 def covered_to(baseline: pd.DataFrame, freq: str | None) -> pd.Timestamp:
